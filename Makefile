@@ -1,0 +1,51 @@
+# The two commands a newcomer needs:
+#   make demo   set everything up, train a small RNN, compare its gradients, draw it
+#   make test   set everything up and run the test suite
+# Both can be rerun; steps that are already done are skipped.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+# The first Python >= 3.11 on the PATH (override with `make PYTHON=/path/to/python3.12`).
+PYTHON  ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do \
+             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+             2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: demo test docs bench clean graphviz
+
+demo: $(VENV)/.installed-base graphviz
+	$(PY) -m bptt_cli demo --out out
+
+test: $(VENV)/.installed-dev graphviz
+	$(PY) -m pytest
+
+# The README's images, regenerated into docs/.
+docs: $(VENV)/.installed-base graphviz
+	$(PY) -m bptt_cli docs --out docs
+
+# Timings against hand-written NumPy and the peers (not part of the tests).
+bench: $(VENV)/.installed-dev graphviz
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/bench_bptt.py
+	$(PY) benchmarks/bench_viz.py
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: minigrad-bptt needs Python 3.11 or newer and none was found on the PATH."; \
+	  echo "Install it (Debian/Ubuntu: sudo apt-get install python3; macOS: brew install python@3.12)"; \
+	  echo "or point make at one: make PYTHON=/path/to/python3.12"; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+
+# Base install (numpy, graphviz, tqdm, matplotlib) for the demo.
+$(VENV)/.installed-base: $(PY) setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e ".[plot]"
+	touch $@
+
+# Adds pytest, hypothesis and the PyTorch reference (torch==2.13.0, CPU) for the tests.
+$(VENV)/.installed-dev: $(VENV)/.installed-base
+	$(PY) -m pip install --quiet -e ".[dev,plot]"
+	touch $@
+
+graphviz:
+	@sh tools/ensure-graphviz.sh
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

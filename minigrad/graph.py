@@ -1,0 +1,420 @@
+"""The record of operations, and the reverse walk over it.
+
+Every op on tensors that need a gradient leaves behind one :class:`Node`:
+which op it was, where its inputs came from, and one small function per
+input (a vector-Jacobian product, *vjp*) that turns the gradient of the op's
+output into the gradient of that input.  ``Tensor.backward()`` calls
+:func:`backward`, which visits the nodes newest first and applies the chain
+rule::
+
+    dL/d(input) += vjp(dL/d(output))
+
+A node keeps only what its vjps need (for ``tanh`` that is its output, for
+``+`` nothing at all), so a long unrolled graph costs about as much memory
+as the hand-written backward pass that stores the same states.
+
+This module also holds the recording switches: :func:`no_grad`,
+:func:`scope` (labels such as ``"t=3"`` that ``viz`` draws as clusters and
+that :func:`contributions` groups gradients by) and :func:`detect_anomaly`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+import numpy as np
+
+from .errors import AnomalyError, BackwardError
+
+__all__ = [
+    "Node", "no_grad", "enable_grad",
+    "is_grad_enabled", "scope", "current_scope", "detect_anomaly",
+    "keep_values", "backward", "contributions", "unbroadcast",
+]
+
+
+# Recording state.  Module globals, read on every op; not thread-safe.
+_grad_enabled = True     # False inside no_grad(): ops record nothing
+_scope = ""              # the current scope path, e.g. "lstm/t=3"; "" is the top level
+_detect_anomaly = False  # True inside detect_anomaly(): check every result
+_keep_values = False     # True inside keep_values(): nodes keep their output for drawing
+_next_seq = itertools.count().__next__   # creation order of nodes
+
+
+class Node:
+    """The record of one operation.
+
+    Attributes
+    ----------
+    op : str
+        The op's name, e.g. ``"tanh"``.
+    inputs : tuple
+        One entry per input of the op: the input's own ``Node`` if an op made
+        it, else the input ``Tensor`` itself (a leaf: a parameter or a constant).
+    vjps : tuple of callables
+        ``vjps[i](g)`` is the gradient for ``inputs[i]`` given ``g``, the gradient
+        of this op's output.  Only called for inputs that need a gradient.
+    seq : int
+        Creation order.  Every input was made before the ops that use it, so
+        visiting nodes by decreasing ``seq`` is a valid reverse topological order.
+    scope : str
+        The :func:`scope` path active when the op ran ("" at the top level).
+    shape, dtype :
+        Of the op's output.
+    grad : ndarray or None
+        dL/d(output), kept after ``backward()`` only when asked for
+        (``backward(retain_grads=True)`` or ``Tensor.retain_grad()``).
+    value : ndarray or None
+        The output itself, kept only inside :func:`keep_values` (for drawings).
+    """
+
+    __slots__ = ("op", "inputs", "vjps", "seq", "scope", "shape", "dtype",
+                 "grad", "keep_grad", "value")
+
+    def __init__(self, op, inputs, vjps, data):
+        self.op = op
+        self.inputs = inputs
+        self.vjps = vjps
+        self.seq = _next_seq()
+        self.scope = _scope
+        self.shape = data.shape
+        self.dtype = data.dtype
+        self.grad = None
+        self.keep_grad = False
+        self.value = data if _keep_values else None
+
+    def __repr__(self):
+        where = f" in {self.scope!r}" if self.scope else ""
+        return f"<Node {self.op} #{self.seq} -> {self.shape}{where}>"
+
+
+def record(op, data, inputs, vjps):
+    """Wrap ``data`` (an op's result) in a Tensor and record how it was made.
+
+    ``inputs`` are the op's input Tensors and ``vjps`` one function per input.
+    Nothing is recorded when no input needs a gradient or inside ``no_grad()``.
+    This is the one function every op calls.
+    """
+    out = Tensor._wrap(data)
+    if _detect_anomaly:
+        _check_finite(op, "forward", data, inputs)
+    if not _grad_enabled:
+        return out
+    for t in inputs:
+        if t._requires_grad:
+            break
+    else:
+        return out                        # a constant: no input needs a gradient
+    out._requires_grad = True
+    out.node = Node(op, tuple([t.node or t for t in inputs]), vjps, data)
+    return out
+
+
+# ---------------------------------------------------------------- the walk
+
+def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
+    """Reverse-mode differentiation: add dL/dp into ``p.grad`` for every leaf p.
+
+    Implements ``Tensor.backward``; see its docstring for the rules.  The walk
+    is iterative (a heap ordered by creation), so a graph of any depth works.
+    """
+    grad = _seed_gradient(tensor, grad)
+    if tensor.node is None:               # backward() on a leaf itself: dL/dL = grad
+        _store_leaf_grads({tensor: grad}, {tensor: {"": (0, grad)}}, contributions)
+        return
+
+    root = tensor.node
+    pending = {root: grad}                # node -> dL/d(its output), summed over its uses
+    heap = [(-root.seq, root)]            # newest node first
+    leaf_grads = {}                       # leaf tensor -> dL/d(leaf), summed over its uses
+    per_scope = {} if contributions else None
+    check = _detect_anomaly
+
+    while heap:
+        node = heapq.heappop(heap)[1]
+        g = pending.pop(node)
+        if retain_grads or node.keep_grad:
+            node.grad = g
+        for inp, vjp in zip(node.inputs, node.vjps):
+            if type(inp) is Node:
+                g_in = vjp(g)
+                if g_in.shape != inp.shape:
+                    g_in = unbroadcast(g_in, inp.shape)
+                if check:
+                    _check_finite(node.op, "backward", g_in, node.inputs, node.scope)
+                if inp in pending:
+                    pending[inp] = pending[inp] + g_in
+                else:
+                    pending[inp] = g_in
+                    heapq.heappush(heap, (-inp.seq, inp))
+            elif inp._requires_grad:      # a leaf that wants its gradient
+                g_in = vjp(g)
+                if g_in.shape != inp.data.shape:
+                    g_in = unbroadcast(g_in, inp.data.shape)
+                if check:
+                    _check_finite(node.op, "backward", g_in, node.inputs, node.scope)
+                if inp in leaf_grads:
+                    leaf_grads[inp] += g_in          # our own buffer (copied below)
+                else:
+                    leaf_grads[inp] = np.array(g_in, dtype=inp.data.dtype)
+                if per_scope is not None:
+                    _add_contribution(per_scope, inp, node, g_in)
+            # else: a constant input; nobody needs its gradient
+
+    _store_leaf_grads(leaf_grads, per_scope, contributions)
+
+
+def _seed_gradient(tensor, grad):
+    """Check that backward can start at ``tensor`` and return dL/d(tensor)."""
+    if not tensor.requires_grad:
+        raise BackwardError(
+            "backward(): this tensor does not require grad, so there is no graph "
+            "behind it. Either none of its inputs had requires_grad=True, or it was "
+            "computed inside no_grad() or from detached tensors. Fix: create the "
+            "parameters with requires_grad=True (or use minigrad.nn.Parameter).")
+    shape = tensor.data.shape
+    if grad is None:
+        if tensor.data.size != 1:
+            raise BackwardError(
+                f"backward(): the tensor has shape {shape}; without a `grad` argument "
+                f"backward() needs a scalar (one element). Fix: reduce it first "
+                f"(t.sum() or t.mean()), or pass grad=<array of shape {shape}>.")
+        return np.ones(shape, dtype=tensor.data.dtype)
+    grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+    if grad.shape != shape:
+        raise BackwardError(
+            f"backward(): `grad` has shape {grad.shape} but the tensor has shape "
+            f"{shape}; they must match exactly. Fix: pass an array of shape {shape}.")
+    return np.array(grad, dtype=tensor.data.dtype)   # our own copy, in the tensor's dtype
+
+
+def _store_leaf_grads(leaf_grads, per_scope, record_contributions):
+    """Add each leaf's gradient into ``.grad`` (and its contributions, if recorded)."""
+    for leaf, g in leaf_grads.items():
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
+        if record_contributions:
+            mapping = _in_forward_order(per_scope.get(leaf, {}))
+            if leaf._contributions is not None:     # a second backward adds to the first
+                for key, part in leaf._contributions.items():
+                    mapping[key] = mapping[key] + part if key in mapping else part
+            leaf._contributions = mapping
+        else:
+            leaf._contributions = None     # .grad changed without them: they'd be stale
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
+
+    If an op broadcast an input of shape ``shape`` up to ``grad.shape``, every
+    copy of an input element got its own gradient; the element's gradient is
+    their sum.  This is the only place in minigrad that undoes broadcasting.
+
+    >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    lead = grad.ndim - len(shape)          # axes that broadcasting added in front
+    if lead < 0:
+        raise AssertionError(f"internal: gradient {grad.shape} smaller than input {shape}")
+    if lead:
+        grad = grad.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    if grad.shape != shape:
+        raise AssertionError(f"internal: gradient {grad.shape} does not reduce to {shape}")
+    return grad
+
+
+# ------------------------------------------------------- per-copy gradients
+
+def _add_contribution(per_scope, leaf, node, g_in):
+    """Remember that ``g_in`` reached ``leaf`` through an op in ``node.scope``."""
+    parts = per_scope.setdefault(leaf, {})
+    key = node.scope
+    if key in parts:
+        seq, part = parts[key]
+        parts[key] = (min(seq, node.seq), part + g_in)
+    else:
+        parts[key] = (node.seq, g_in)      # never modified in place, so no copy needed
+
+
+def _in_forward_order(parts):
+    """{scope: (first seq, grad)} -> {scope: grad}, scopes in the order they ran."""
+    return {key: part for key, (seq, part) in sorted(parts.items(), key=lambda kv: kv[1][0])}
+
+
+def contributions(param):
+    """The part of ``param.grad`` that flowed in through each scope.
+
+    After ``loss.backward(contributions=True)``, returns a dict from scope path
+    to array, in the order the scopes ran.  The arrays sum to ``param.grad``
+    (up to rounding).  For an unrolled RNN this is dL/dW split into the terms
+    of the T copies of the cell: dL/dW = sum over t of (dL/dW through copy t).
+    Ops outside any scope are filed under ``""``.
+
+    >>> import minigrad as mg
+    >>> w = mg.tensor(2.0, requires_grad=True)
+    >>> with mg.scope("t=1"):
+    ...     a = w * 3.0
+    >>> with mg.scope("t=2"):
+    ...     b = w * 5.0
+    >>> (a + b).backward(contributions=True)
+    >>> {k: float(v) for k, v in mg.contributions(w).items()}
+    {'t=1': 3.0, 't=2': 5.0}
+    """
+    if not isinstance(param, Tensor):
+        raise TypeError(f"contributions() takes a Tensor, got {type(param).__name__}")
+    if param.node is not None:
+        raise ValueError(
+            f"contributions() is for leaf tensors (parameters); this tensor was made by "
+            f"'{param.node.op}'. Pass the parameter itself, e.g. model.W.")
+    if param._contributions is None:
+        raise BackwardError(
+            "contributions(): none recorded for this tensor. Fix: run "
+            "loss.backward(contributions=True) (after zero_grad(), so that every "
+            "backward that added to .grad recorded them).")
+    return dict(param._contributions)
+
+
+# -------------------------------------------------------- recording switches
+
+class no_grad:
+    """Context manager: ops inside record nothing (for evaluation and updates).
+
+    >>> import minigrad as mg
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> with mg.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._outer = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._outer
+
+
+class enable_grad(no_grad):
+    """Context manager: record ops again, even inside ``no_grad()``."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._outer = _grad_enabled
+        _grad_enabled = True
+
+
+def is_grad_enabled():
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+class scope:
+    """Context manager: label every op recorded inside with ``name``.
+
+    Scopes nest into paths: ``scope("lstm")`` around ``scope("t=3")`` gives
+    ``"lstm/t=3"``.  ``viz`` draws one cluster per scope, and
+    :func:`contributions` splits gradients by scope.
+
+    >>> import minigrad as mg
+    >>> with mg.scope("lstm"), mg.scope("t=3"):
+    ...     mg.current_scope()
+    'lstm/t=3'
+    """
+
+    def __init__(self, name):
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(
+                f"scope(): the name must be a non-empty string without '/', got {name!r}; "
+                f"nest scopes to make paths: with scope('a'), scope('b'): ...")
+        self.name = name
+
+    def __enter__(self):
+        global _scope
+        self._outer = _scope
+        _scope = f"{_scope}/{self.name}" if _scope else self.name
+        return self
+
+    def __exit__(self, *exc):
+        global _scope
+        _scope = self._outer
+
+
+def current_scope():
+    """The scope path that ops recorded now would get ("" at the top level)."""
+    return _scope
+
+
+class detect_anomaly:
+    """Context manager: stop at the first op that produces NaN or inf.
+
+    Every op's output, and every gradient computed by ``backward()`` inside
+    the block, is checked.  The error names the op, its scope and the shapes
+    of its inputs.  NumPy's own floating-point warnings are silenced inside,
+    since the error says more.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 0.0], requires_grad=True)
+    >>> with mg.detect_anomaly():
+    ...     x.log()
+    Traceback (most recent call last):
+    ...
+    minigrad.errors.AnomalyError: log produced -inf in its forward pass ...
+    """
+
+    def __enter__(self):
+        global _detect_anomaly
+        self._outer = _detect_anomaly
+        self._errstate = np.errstate(all="ignore")
+        self._errstate.__enter__()
+        _detect_anomaly = True
+
+    def __exit__(self, *exc):
+        global _detect_anomaly
+        _detect_anomaly = self._outer
+        self._errstate.__exit__(*exc)
+
+
+class keep_values:
+    """Context manager: nodes recorded inside keep their output, so drawings can show values.
+
+    Off by default because it keeps every intermediate array alive.
+    """
+
+    def __enter__(self):
+        global _keep_values
+        self._outer = _keep_values
+        _keep_values = True
+
+    def __exit__(self, *exc):
+        global _keep_values
+        _keep_values = self._outer
+
+
+_HINTS = {
+    "log": "log is only defined for positive inputs",
+    "div": "a divisor is zero",
+    "sqrt": "sqrt of a negative input, or its gradient at 0",
+    "pow": "a negative base with a fractional exponent, or 0 to a negative power",
+    "exp": "exp overflows above about 709 in float64 (88 in float32)",
+}
+
+
+def _check_finite(op, phase, data, inputs, where=None):
+    if data.dtype.kind != "f" or np.isfinite(data).all():
+        return
+    bad = "NaN" if np.isnan(data).any() else ("-inf" if np.isneginf(data).any() else "inf")
+    where = _scope if where is None else where
+    shapes = ", ".join(str(getattr(t, "shape", "?")) for t in inputs)
+    hint = f" Likely cause: {_HINTS[op]}." if op in _HINTS else ""
+    raise AnomalyError(
+        f"{op} produced {bad} in its {phase} pass (scope {where or '<top level>'!r}, "
+        f"input shapes {shapes}).{hint}")
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py needs this module first)

@@ -1,0 +1,462 @@
+"""The primitive ops.  Each one computes its result and, right beside it,
+says how the gradient of the result flows back into each input.
+
+Every op ends with ``record(name, result, inputs, vjps)``: ``vjps[i]`` is a
+small function that takes ``g = dL/d(result)`` and returns ``dL/d(inputs[i])``
+(a vector-Jacobian product).  Two rules keep them short:
+
+* A vjp may return a gradient with the *broadcast* shape; ``backward``
+  sums it down to the input's shape in one place (``graph.unbroadcast``).
+* A vjp is only called if its input needs a gradient, so a vjp that would
+  be costly (the ``x`` side of ``W @ x`` for data ``x``) costs nothing.
+
+Python numbers and ndarrays mix with tensors on either side of an
+operator.  A Python number takes the float dtype of the tensor it meets,
+so float32 stays float32.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .errors import ShapeError
+from .graph import record
+from .tensor import Tensor
+
+__all__ = [
+    "add", "sub", "mul", "div", "pow", "neg", "matmul",
+    "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu",
+    "sum", "mean", "max", "reshape", "transpose", "getitem", "concat", "stack", "astype",
+]
+
+
+# ------------------------------------------------------------------ helpers
+
+def _lift(x, like):
+    """``x`` as a Tensor; a Python number takes ``like``'s float dtype."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float)) and like.data.dtype.kind == "f":
+        return Tensor._wrap(np.asarray(x, dtype=like.data.dtype))
+    return Tensor(x)
+
+
+def as_tensor(x):
+    """``x`` as a Tensor (Tensors pass through unchanged, without a copy)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _pair(a, b):
+    """Both operands of a binary op as Tensors."""
+    if isinstance(a, Tensor):
+        return a, _lift(b, a)
+    return _lift(a, b), b
+
+
+def _broadcast(op, fn, a, b):
+    """``fn(a, b)`` on the data, with a clear error if the shapes don't broadcast."""
+    try:
+        return fn(a.data, b.data)
+    except ValueError:
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ShapeError(
+                f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together. "
+                f"NumPy compares shapes from the right; each pair of sizes must be equal "
+                f"or one of them 1. Fix: reshape one side, e.g. x.reshape(-1, 1).") from None
+        raise
+
+
+def _mT(m):
+    """Transpose of the last two axes (of every matrix in a stack)."""
+    return m.T if m.ndim == 2 else m.swapaxes(-1, -2)
+
+
+def _axes(op, axis, ndim):
+    """``axis`` as a tuple of non-negative ints (all axes for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for ax in axes:
+        if not isinstance(ax, (int, np.integer)) or not -ndim <= ax < ndim:
+            raise ShapeError(f"{op}: axis {ax!r} is out of range for a tensor with "
+                             f"{ndim} dimension(s); use 0..{ndim - 1} or negative from the end.")
+        out.append(int(ax) % ndim)
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{op}: repeated axis in {axis!r}")
+    return tuple(out)
+
+
+def _expand_back(g, shape, axes, keepdims):
+    """Broadcast the gradient of a reduction back over the reduced axes."""
+    if not keepdims:
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+# ------------------------------------------------------- elementwise binary
+
+def add(a, b):
+    """a + b.    d(a + b) = da + db"""
+    a, b = _pair(a, b)
+    return record("add", _broadcast("add", np.add, a, b), (a, b),
+                  (lambda g: g,
+                   lambda g: g))
+
+
+def sub(a, b):
+    """a - b.    d(a - b) = da - db"""
+    a, b = _pair(a, b)
+    return record("sub", _broadcast("sub", np.subtract, a, b), (a, b),
+                  (lambda g: g,
+                   lambda g: -g))
+
+
+def mul(a, b):
+    """a * b (elementwise).    d(a b) = b da + a db"""
+    a, b = _pair(a, b)
+    x, y = a.data, b.data
+    return record("mul", _broadcast("mul", np.multiply, a, b), (a, b),
+                  (lambda g: g * y,
+                   lambda g: g * x))
+
+
+def div(a, b):
+    """a / b.    d(a / b) = da / b - (a / b^2) db"""
+    a, b = _pair(a, b)
+    y = b.data
+    out = _broadcast("div", np.true_divide, a, b)
+    return record("div", out, (a, b),
+                  (lambda g: g / y,
+                   lambda g: -g * out / y))
+
+
+def pow(a, b):
+    """a ** b.    d(a^b) = b a^(b-1) da + a^b log(a) db
+
+    The exponent's gradient is 0 where a == 0 (a^b is flat in b there) and
+    NaN where a < 0 (a^b has no real derivative in b).
+    """
+    a, b = _pair(a, b)
+    x, y = a.data, b.data
+    out = _broadcast("pow", np.power, a, b)
+
+    def d_exponent(g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * np.where(x == 0, 0.0, out * np.log(x))
+
+    return record("pow", out, (a, b),
+                  (lambda g: g * y * x ** (y - 1),
+                   d_exponent))
+
+
+def neg(a):
+    """-a.    d(-a) = -da"""
+    a = as_tensor(a)
+    return record("neg", -a.data, (a,), (lambda g: -g,))
+
+
+# ----------------------------------------------------------------- matmul
+
+def matmul(a, b):
+    """a @ b, with NumPy's rules: 1-D operands are vectors, leading axes are batches.
+
+    For matrices, d(a b) = da b + a db, so dL/da = g bᵀ and dL/db = aᵀ g.
+    A 1-D left operand acts as a row (1, k) and a 1-D right operand as a
+    column (k, 1); the same formulas then apply and the extra axis is dropped.
+    """
+    a, b = _pair(a, b)
+    x, y = a.data, b.data
+    if x.ndim == 0 or y.ndim == 0:
+        raise ShapeError(f"matmul: both operands need at least one dimension, got shapes "
+                         f"{x.shape} and {y.shape}; use * to multiply by a scalar.")
+    try:
+        out = np.matmul(x, y)
+    except ValueError:
+        k_left = x.shape[-1]
+        k_right = y.shape[-2] if y.ndim > 1 else y.shape[0]
+        raise ShapeError(
+            f"matmul: shapes {x.shape} and {y.shape} don't line up: the last axis of the "
+            f"left ({k_left}) must equal the {'second-to-last' if y.ndim > 1 else 'only'} "
+            f"axis of the right ({k_right})"
+            + ("" if k_left != k_right else ", and the batch axes must broadcast")
+            + ". Fix: transpose one side (x.T) or reshape it.") from None
+    if x.ndim > 1 and y.ndim > 1:           # the common case: (stacks of) matrices
+        return record("matmul", out, (a, b),
+                      (lambda g: g @ _mT(y),
+                       lambda g: _mT(x) @ g))
+
+    x2 = x[None, :] if x.ndim == 1 else x    # row vector
+    y2 = y[:, None] if y.ndim == 1 else y    # column vector
+
+    def as_matrix(g):                        # put back the axes the vectors dropped
+        if y.ndim == 1:
+            g = g[..., None]
+        if x.ndim == 1:
+            g = g[..., None, :]
+        return g
+
+    def d_right(g):
+        gy = _mT(x2) @ as_matrix(g)
+        return gy[..., 0] if y.ndim == 1 else gy
+
+    return record("matmul", out, (a, b),
+                  (lambda g: as_matrix(g) @ _mT(y2),   # (..., 1, k) sums down to (k,)
+                   d_right))
+
+
+# -------------------------------------------------------- elementwise unary
+
+def exp(a):
+    """e^a.    d(e^a) = e^a da"""
+    a = as_tensor(a)
+    out = np.exp(a.data)
+    return record("exp", out, (a,), (lambda g: g * out,))
+
+
+def log(a):
+    """Natural log.    d(log a) = da / a"""
+    a = as_tensor(a)
+    x = a.data
+    return record("log", np.log(x), (a,), (lambda g: g / x,))
+
+
+def sqrt(a):
+    """Square root.    d(sqrt a) = da / (2 sqrt a)"""
+    a = as_tensor(a)
+    out = np.sqrt(a.data)
+    return record("sqrt", out, (a,), (lambda g: g / (2 * out),))
+
+
+def abs(a):
+    """|a|.    d|a| = sign(a) da   (0 at a = 0)"""
+    a = as_tensor(a)
+    x = a.data
+    return record("abs", np.abs(x), (a,), (lambda g: g * np.sign(x),))
+
+
+def tanh(a):
+    """tanh(a).    d tanh(a) = (1 - tanh(a)^2) da"""
+    a = as_tensor(a)
+    out = np.tanh(a.data)
+    return record("tanh", out, (a,), (lambda g: g * (1 - out * out),))
+
+
+def sigmoid(a):
+    """σ(a) = 1 / (1 + e^-a).    dσ = σ (1 - σ) da
+
+    Computed without overflow: e^-|a| is at most 1.
+    """
+    a = as_tensor(a)
+    x = a.data
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    out = np.where(x >= 0, r, e * r)
+    return record("sigmoid", out, (a,), (lambda g: g * out * (1 - out),))
+
+
+def relu(a):
+    """max(a, 0).    d relu(a) = [a > 0] da"""
+    a = as_tensor(a)
+    x = a.data
+    return record("relu", np.maximum(x, 0), (a,), (lambda g: g * (x > 0),))
+
+
+# ------------------------------------------------------------- reductions
+
+def sum(a, axis=None, keepdims=False):
+    """Sum over ``axis`` (all axes by default).    d(Σ a) = Σ da, so every element gets g."""
+    a = as_tensor(a)
+    x = a.data
+    shape = x.shape                        # the vjp keeps the shape, not the array
+    axes = _axes("sum", axis, x.ndim)
+    return record("sum", x.sum(axis=axes, keepdims=keepdims), (a,),
+                  (lambda g: _expand_back(g, shape, axes, keepdims),))
+
+
+def mean(a, axis=None, keepdims=False):
+    """Mean over ``axis``.    Every element gets g / n, n = number of elements averaged."""
+    a = as_tensor(a)
+    x = a.data
+    shape = x.shape
+    axes = _axes("mean", axis, x.ndim)
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    if n == 0:
+        raise ShapeError(f"mean: nothing to average over axis {axis!r} of shape {shape}")
+    return record("mean", x.mean(axis=axes, keepdims=keepdims), (a,),
+                  (lambda g: _expand_back(g / n, shape, axes, keepdims),))
+
+
+def max(a, axis=None, keepdims=False):
+    """Maximum over ``axis``.  The gradient goes to the maximal elements; ties share it equally."""
+    a = as_tensor(a)
+    x = a.data
+    axes = _axes("max", axis, x.ndim)
+    if x.size == 0:
+        raise ShapeError(f"max: the tensor is empty (shape {x.shape}); there is no maximum")
+    top = x.max(axis=axes, keepdims=True)
+
+    def vjp(g):
+        winners = x == top
+        share = winners / winners.sum(axis=axes, keepdims=True)
+        return share * (g if keepdims else np.expand_dims(g, axes))
+
+    return record("max", top if keepdims else top.reshape(
+        [n for i, n in enumerate(x.shape) if i not in axes]), (a,), (vjp,))
+
+
+# ------------------------------------------------------------------ shapes
+
+def reshape(a, *shape):
+    """Same elements, new shape (one size may be -1).  The gradient is reshaped back."""
+    a = as_tensor(a)
+    x = a.data
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    try:
+        out = x.reshape(shape)
+    except (ValueError, TypeError):
+        raise ShapeError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) "
+                         f"into {tuple(shape)}; the number of elements must stay "
+                         f"{x.size} (use -1 for one size to have it computed).") from None
+    shape_in = x.shape
+    return record("reshape", out, (a,), (lambda g: g.reshape(shape_in),))
+
+
+def transpose(a, *axes):
+    """Permute the axes (reverse them by default).  The gradient is permuted back."""
+    a = as_tensor(a)
+    x = a.data
+    axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+    if not axes:
+        axes = tuple(reversed(range(x.ndim)))
+    if sorted(_axes("transpose", axes, x.ndim)) != list(range(x.ndim)):
+        raise ShapeError(f"transpose: axes {tuple(axes)} are not a permutation of the "
+                         f"{x.ndim} axes of a tensor of shape {x.shape}")
+    inverse = tuple(np.argsort([ax % x.ndim for ax in axes]))
+    return record("transpose", x.transpose(axes), (a,), (lambda g: g.transpose(inverse),))
+
+
+def _picks_by_integer_arrays(index):
+    """True if ``index`` contains integer arrays (which may pick an element twice)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.any(np.asarray(p).dtype.kind in "iu"
+                        for p in parts if isinstance(p, (list, np.ndarray)))
+
+
+def getitem(a, index):
+    """``a[index]``: integers, slices, ``None``, ``...`` and integer or boolean arrays.
+
+    The gradient is scattered back into a zero array of a's shape.  With
+    integer arrays an element may be picked twice; its gradients then add up
+    (``np.add.at``), as the chain rule says.
+    """
+    a = as_tensor(a)
+    x = a.data
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    try:
+        out = x[index]
+    except IndexError as err:
+        raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
+                         f"{x.shape} ({err}). Fix: indices along an axis of size n "
+                         f"run from -n to n-1.") from None
+    repeats_possible = _picks_by_integer_arrays(index)
+    shape = x.shape
+
+    def vjp(g):
+        full = np.zeros(shape, dtype=g.dtype)
+        if repeats_possible:
+            np.add.at(full, index, g)       # repeated indices accumulate
+        else:
+            full[index] = g
+        return full
+
+    return record("getitem", out, (a,), (vjp,))
+
+
+def concat(tensors, axis=0):
+    """Join tensors along an existing axis.  Each input gets its slice of the gradient.
+
+    >>> import minigrad as mg
+    >>> mg.concat([mg.ones(2, 3), mg.zeros(1, 3)]).shape
+    (3, 3)
+    """
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    ndim = tensors[0].ndim
+    axis = _axes("concat", axis, ndim)[0]
+    try:
+        out = np.concatenate([t.data for t in tensors], axis=axis)
+    except ValueError:
+        raise ShapeError(f"concat: along axis {axis} every other axis must match, got shapes "
+                         f"{', '.join(str(t.shape) for t in tensors)}") from None
+    vjps, start = [], 0
+    for t in tensors:
+        stop = start + t.shape[axis]
+        where = (slice(None),) * axis + (slice(start, stop),)
+        vjps.append(lambda g, where=where: g[where])
+        start = stop
+    return record("concat", out, tuple(tensors), tuple(vjps))
+
+
+def stack(tensors, axis=0):
+    """Join same-shaped tensors along a new axis.  Input i gets slice i of the gradient.
+
+    >>> import minigrad as mg
+    >>> mg.stack([mg.ones(3), mg.zeros(3)]).shape
+    (2, 3)
+    """
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
+    if len({t.shape for t in tensors}) > 1:
+        raise ShapeError(f"stack: all tensors must have the same shape, got "
+                         f"{', '.join(str(t.shape) for t in tensors)}")
+    out = np.stack([t.data for t in tensors], axis=axis)
+    vjps = [lambda g, i=i: g[(slice(None),) * axis + (i,)] for i in range(len(tensors))]
+    return record("stack", out, tuple(tensors), tuple(vjps))
+
+
+def astype(a, dtype):
+    """The same values in another dtype; the gradient is cast back."""
+    a = as_tensor(a)
+    x = a.data
+    dtype = np.dtype(dtype)
+    if a.requires_grad and dtype.kind != "f":
+        raise TypeError(f"astype: cannot cast a tensor that requires grad to {dtype}; "
+                        f"gradients need floats. Fix: .detach() first.")
+    dtype_in = x.dtype
+    return record("astype", x.astype(dtype), (a,), (lambda g: g.astype(dtype_in),))
+
+
+# ------------------------------------------- operators and methods on Tensor
+
+Tensor.__add__ = add
+Tensor.__radd__ = lambda self, other: add(other, self)
+Tensor.__sub__ = sub
+Tensor.__rsub__ = lambda self, other: sub(other, self)
+Tensor.__mul__ = mul
+Tensor.__rmul__ = lambda self, other: mul(other, self)
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = lambda self, other: div(other, self)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+Tensor.__neg__ = neg
+Tensor.__getitem__ = getitem
+
+for _op in (exp, log, sqrt, abs, tanh, sigmoid, relu, sum, mean, max,
+            reshape, transpose, astype):
+    setattr(Tensor, _op.__name__, _op)
+Tensor.T = property(transpose, doc="The transpose (all axes reversed).")

@@ -1,0 +1,325 @@
+"""The Tensor: a NumPy array that remembers which op made it.
+
+A Tensor holds ``data`` (an ndarray).  If an op made it from tensors that
+need gradients, ``node`` is that op's record (see ``graph.py``); tensors
+you create yourself are *leaves* and have ``node = None``.
+
+The operators (``+``, ``*``, ``@``, ...) and methods such as ``.tanh()`` or
+``.sum()`` are attached in ``ops.py`` and ``functional.py``, each next to
+the op it runs, so that an op's forward and backward stay in one place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import graph
+
+__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "arange", "eye"]
+
+DEFAULT_DTYPE = np.float64
+
+
+def _to_array(data, dtype):
+    """A fresh ndarray of real numbers (float64 for Python floats)."""
+    try:
+        array = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"Tensor: cannot turn {type(data).__name__} into an array of numbers ({err}). "
+            f"Pass a number, a (nested) list of numbers or an ndarray.") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"Tensor: dtype {array.dtype} is not supported; minigrad works with real "
+            f"numbers (float64 by default, float32, integers and booleans).")
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that records the operations made from it.
+
+    Parameters
+    ----------
+    data : array_like
+        Numbers.  The data is copied.  Python floats become float64; integers
+        stay integers (use them for class targets and indices).
+    requires_grad : bool
+        If True, ``backward()`` fills in ``.grad`` for this tensor.  Only
+        floating-point tensors can require gradients.
+    name : str, optional
+        Shown by ``repr`` and in drawings, e.g. ``"W"``.
+    dtype : optional
+        Any NumPy float or integer dtype; default: inferred (float64 for floats).
+
+    Examples
+    --------
+    >>> import minigrad as mg
+    >>> W = mg.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="W")
+    >>> s = mg.Tensor([1.0, -1.0])
+    >>> loss = (W @ s).tanh().sum()
+    >>> loss.backward()
+    >>> W.grad.round(4)
+    array([[ 0.42, -0.42],
+           [ 0.42, -0.42]])
+    """
+
+    __slots__ = ("data", "node", "name", "_requires_grad", "_grad", "_contributions",
+                 "__weakref__")
+    __array_ufunc__ = None    # `ndarray + Tensor` calls Tensor.__radd__, not NumPy
+
+    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = _to_array(data, dtype)
+        self.node = None
+        self.name = name
+        self._requires_grad = False
+        self._grad = None
+        self._contributions = None
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _wrap(cls, data):
+        """A new tensor around ``data`` without copying or checks (for ops)."""
+        if type(data) is not np.ndarray:      # NumPy returns scalars for 0-d results
+            data = np.asarray(data)
+        t = object.__new__(cls)
+        t.data = data
+        t.node = None
+        t.name = None
+        t._requires_grad = False
+        t._grad = None
+        t._contributions = None
+        return t
+
+    # ------------------------------------------------------------ gradients
+
+    @property
+    def requires_grad(self):
+        """True if ``backward()`` computes a gradient for this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self.node is not None:
+            raise ValueError(
+                f"requires_grad can only be changed on leaf tensors; this one was made "
+                f"by '{self.node.op}'. Fix: use t.detach() for a leaf copy.")
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"requires_grad=True needs floating-point data, but this tensor has dtype "
+                f"{self.data.dtype} (gradients of integers are not defined). Fix: pass "
+                f"floats, e.g. Tensor([1.0, 2.0]), or dtype='float64'.")
+        self._requires_grad = bool(flag)
+
+    @property
+    def grad(self):
+        """dL/d(this tensor) after ``backward()``, as an ndarray, or None.
+
+        Leaves always get it.  Tensors made by ops get it only after
+        ``retain_grad()`` or ``backward(retain_grads=True)``.
+        """
+        return self._grad if self.node is None else self.node.grad
+
+    @grad.setter
+    def grad(self, value):
+        value = None if value is None else np.asarray(value)
+        if value is not None and value.shape != self.data.shape:
+            raise ValueError(f"grad: shape {value.shape} does not match the tensor's "
+                             f"shape {self.data.shape}")
+        if self.node is None:
+            self._grad = value
+            self._contributions = None
+        else:
+            self.node.grad = value
+
+    @property
+    def is_leaf(self):
+        """True for tensors you made (parameters, inputs); False for op results."""
+        return self.node is None
+
+    def retain_grad(self):
+        """Keep this intermediate tensor's gradient in ``.grad`` after backward."""
+        if self.node is not None:
+            self.node.keep_grad = True
+        return self
+
+    def backward(self, grad=None, *, retain_grads=False, contributions=False):
+        """Compute dL/dp for every leaf p behind this tensor L; add it to ``p.grad``.
+
+        The chain rule runs over the recorded graph in reverse, newest op first,
+        without recursion, so graphs of any depth work.  A tensor used several
+        times (like the shared W of an unrolled RNN) receives the sum of the
+        gradients of all its uses.
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            dL/d(this tensor).  Needed unless this tensor has one element.
+        retain_grads : bool
+            Keep the gradient of every intermediate result too (``viz`` draws them).
+        contributions : bool
+            Also record, for every leaf, which part of its gradient came through
+            which scope; read it with :func:`minigrad.contributions`.
+
+        Notes
+        -----
+        The graph is kept after backward, so it can be drawn, and calling
+        ``backward()`` again walks it again and *adds* the same gradients to
+        ``.grad`` a second time.  Call ``zero_grad()`` between steps.
+
+        >>> import minigrad as mg
+        >>> a = mg.tensor(3.0, requires_grad=True)
+        >>> (a + a).backward()
+        >>> a.grad
+        array(2.)
+        """
+        graph.backward(self, grad, retain_grads=retain_grads, contributions=contributions)
+
+    def detach(self):
+        """A leaf tensor sharing this data, cut from the graph (no gradient flows back)."""
+        t = Tensor._wrap(self.data)
+        t.name = self.name
+        return t
+
+    # ------------------------------------------------------------ array-like
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements (shape "
+                             f"{self.data.shape}); item() needs exactly one. "
+                             f"Fix: reduce it first, e.g. t.sum().item().")
+        return self.data.item()
+
+    def numpy(self):
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements "
+                             f"is ambiguous; use (t.data > 0).any() or .all()")
+        return bool(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=50,
+                               prefix="Tensor(")
+        extras = []
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.node is not None:
+            extras.append(f"op={self.node.op!r}")
+            if self.node.scope:
+                extras.append(f"scope={self.node.scope!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.data.dtype != DEFAULT_DTYPE:
+            extras.append(f"dtype={self.data.dtype}")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+
+# ---------------------------------------------------------------- factories
+
+def tensor(data, requires_grad=False, name=None, dtype=None):
+    """Make a Tensor; same as ``Tensor(data, ...)``.
+
+    >>> import minigrad as mg
+    >>> mg.tensor([1.0, 2.0], requires_grad=True)
+    Tensor([1., 2.], requires_grad=True)
+    """
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def _shape_arg(shape):
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"shape {tuple(shape)}: sizes must be non-negative integers")
+    return tuple(int(n) for n in shape)
+
+
+def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, name=None):
+    """A tensor of zeros.  ``zeros(2, 3)`` or ``zeros((2, 3))``.
+
+    >>> import minigrad as mg
+    >>> mg.zeros(2, 3).shape
+    (2, 3)
+    """
+    return Tensor(np.zeros(_shape_arg(shape), dtype), requires_grad, name)
+
+
+def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False, name=None):
+    """A tensor of ones.  ``ones(2, 3)`` or ``ones((2, 3))``."""
+    return Tensor(np.ones(_shape_arg(shape), dtype), requires_grad, name)
+
+
+def as_generator(rng):
+    """``None``, a seed or a ``numpy.random.Generator`` -> a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"expected a seed (int) or a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def randn(*shape, rng=None, scale=1.0, dtype=DEFAULT_DTYPE, requires_grad=False, name=None):
+    """Normal random numbers with mean 0 and standard deviation ``scale``.
+
+    ``rng`` is a seed or a ``numpy.random.Generator``; the same seed gives the same tensor.
+
+    >>> import minigrad as mg
+    >>> bool((mg.randn(2, 3, rng=0).data == mg.randn(2, 3, rng=0).data).all())
+    True
+    """
+    data = as_generator(rng).standard_normal(_shape_arg(shape)) * scale
+    return Tensor(data, requires_grad, name, dtype=dtype)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False, name=None):
+    """Evenly spaced values, like ``numpy.arange``.
+
+    >>> import minigrad as mg
+    >>> mg.arange(3)
+    Tensor([0, 1, 2], dtype=int64)
+    """
+    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad, name)
+
+
+def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False, name=None):
+    """The identity matrix (n x m, default n x n)."""
+    return Tensor(np.eye(n, m, dtype=dtype), requires_grad, name)
