@@ -18,7 +18,7 @@ array([2., 4., 6.])
 """
 
 from . import graph  # noqa: I001  (graph before tensor: tensor.py builds on it)
-from .tensor import Tensor, arange, eye, ones, randn, tensor, zeros
+from .tensor import Detached, Tensor, arange, eye, ones, randn, tensor, zeros
 from .errors import AnomalyError, BackwardError, GradcheckError, ShapeError
 from .graph import (Node, contributions, current_scope, detect_anomaly, enable_grad,
                     is_grad_enabled, keep_values, no_grad, scope)
@@ -32,7 +32,7 @@ from . import nn, optim
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "randn", "arange", "eye", "as_tensor",
+    "Tensor", "Detached", "tensor", "zeros", "ones", "randn", "arange", "eye", "as_tensor",
     "Node", "no_grad", "enable_grad", "is_grad_enabled", "scope", "current_scope",
     "detect_anomaly", "keep_values", "contributions",
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs",

@@ -28,7 +28,7 @@ __all__ = ["gradcheck", "GradcheckReport"]
 @dataclass
 class Check:
     """One comparison: an element (or a direction) of one input."""
-    input: str          # the input's name, or its position
+    input: object       # the input's name, or its position (int)
     where: str          # "[2, 1]" for an element, "direction 3" for a direction
     autograd: float
     numeric: float
@@ -53,6 +53,13 @@ class GradcheckReport:
     def worst(self):
         return max(self.checks, key=self.badness) if self.checks else None
 
+    def by_input(self):
+        """{input: [its checks]}, inputs named as in ``Check.input``."""
+        groups = {}
+        for check in self.checks:
+            groups.setdefault(check.input, []).append(check)
+        return groups
+
     @property
     def ok(self):
         return all(self.badness(c) <= 1 for c in self.checks)
@@ -66,7 +73,7 @@ class GradcheckReport:
         w = self.worst
         verdict = "passed" if self.ok else "FAILED"
         return (f"gradcheck {verdict}: {len(self.checks)} comparisons, worst at input "
-                f"{w.input} {w.where}: autograd {w.autograd:.12g}, finite differences "
+                f"{w.input!r} {w.where}: autograd {w.autograd:.12g}, finite differences "
                 f"{w.numeric:.12g}, |difference| {w.abs_err:.3g} "
                 f"(allowed {self.atol:.1g} + {self.rtol:.1g}·|numeric|)")
 
@@ -128,7 +135,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, max_elements=256,
     analytic = _autograd(out, weights, [x for _, x in checked])
     report = GradcheckReport(atol=atol, rtol=rtol)
     for (i, x), grad in zip(checked, analytic):
-        label = repr(x.name) if x.name else str(i)
+        label = x.name or i
         if x.size <= max_elements:
             for idx in np.ndindex(x.shape):
                 numeric = _central_difference(objective, x.data, idx, eps)

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import graph
 
-__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "arange", "eye"]
+__all__ = ["Tensor", "Detached", "tensor", "zeros", "ones", "randn", "arange", "eye"]
 
 DEFAULT_DTYPE = np.float64
 
@@ -177,8 +177,11 @@ class Tensor:
         graph.backward(self, grad, retain_grads=retain_grads, contributions=contributions)
 
     def detach(self):
-        """A leaf tensor sharing this data, cut from the graph (no gradient flows back)."""
-        t = Tensor._wrap(self.data)
+        """A leaf tensor sharing this data, cut from the graph (no gradient flows back).
+
+        The result is a :class:`Detached` tensor, so drawings can show the cut.
+        """
+        t = Detached._wrap(self.data)
         t.name = self.name
         return t
 
@@ -251,6 +254,13 @@ class Tensor:
         if self.data.dtype != DEFAULT_DTYPE:
             extras.append(f"dtype={self.data.dtype}")
         return "Tensor(" + ", ".join([body] + extras) + ")"
+
+
+class Detached(Tensor):
+    """A leaf made by ``detach()``: a cut in a graph, such as a truncation
+    boundary of truncated BPTT.  It behaves like any constant tensor."""
+
+    __slots__ = ()
 
 
 # ---------------------------------------------------------------- factories
