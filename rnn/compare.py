@@ -1,0 +1,183 @@
+"""One gradient, four ways, side by side.
+
+1. autograd      ``rnn.bptt``: reverse mode over the unrolled graph (the reference)
+2. manual        ``rnn.manual``: the hand-written backward recursion
+3. rtrl          ``rnn.rtrl``: sensitivities carried forward in time (vanilla RNN)
+4. numeric       central finite differences, through ``minigrad.gradcheck``
+
+The exact methods must agree with autograd to rounding (1e-10 relative in
+float64); finite differences to about 1e-6.  Autograd's per-copy terms
+(``minigrad.contributions``) are also held against the manual recursion's
+terms, step by step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import minigrad as mg
+
+from . import manual, rtrl
+from .bptt import bptt
+from .losses import sequence_loss
+from .models import RNN
+
+__all__ = ["compare_gradients", "GradientReport", "Agreement", "METHODS"]
+
+METHODS = ("autograd", "manual", "rtrl", "numeric")
+
+
+@dataclass
+class Agreement:
+    """How far one method's gradient is from autograd's."""
+    max_abs: float     # max |method - autograd|
+    max_rel: float     # max_abs / max |autograd|
+
+    def __str__(self):
+        return f"{self.max_abs:.1e} / {self.max_rel:.1e}"
+
+
+def _agreement(value, reference):
+    err = float(np.max(np.abs(value - reference), initial=0.0))
+    scale = float(np.max(np.abs(reference), initial=0.0))
+    return Agreement(err, err / scale if scale > 0 else err)
+
+
+@dataclass
+class GradientReport:
+    """The result of :func:`compare_gradients`; ``print(report)`` shows the table."""
+    title: str
+    reference: dict                                  # name -> autograd's dL/dp
+    errors: dict = field(default_factory=dict)       # method -> name -> Agreement
+    step_errors: dict = field(default_factory=dict)  # name -> [relative error of copy t's term]
+    numeric_tol: float = 1e-6
+
+    def worst_step_error(self):
+        """(relative error, parameter, t) of the worst per-copy term, or None."""
+        worst = None
+        for name, errs in self.step_errors.items():
+            for t, err in enumerate(errs, start=1):
+                if worst is None or err > worst[0]:
+                    worst = (err, name, t)
+        return worst
+
+    def ok(self, tol=1e-10, numeric_tol=None):
+        """True if the exact methods agree to ``tol`` and finite differences to ``numeric_tol``.
+
+        Relative errors, as in the table: max |difference| / max |dL/dp|.
+        """
+        numeric_tol = self.numeric_tol if numeric_tol is None else numeric_tol
+        for method, per_param in self.errors.items():
+            limit = numeric_tol if method == "numeric" else tol
+            if any(a.max_rel > limit for a in per_param.values()):
+                return False
+        worst = self.worst_step_error()
+        return worst is None or worst[0] <= tol
+
+    def __str__(self):
+        methods = list(self.errors)
+        header = ["param", "shape", "max|dL/dp|"] + [f"{m} (abs / rel)" for m in methods]
+        rows = [header]
+        for name, grad in self.reference.items():
+            rows.append([name, str(grad.shape), f"{np.max(np.abs(grad), initial=0):.3e}"] +
+                        [str(self.errors[m][name]) for m in methods])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        lines = [self.title, "errors against autograd: max |difference| / that relative to "
+                 "max |dL/dp|"]
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows]
+        worst = self.worst_step_error()
+        if worst is not None:
+            steps = len(next(iter(self.step_errors.values())))
+            lines.append(f"per-copy terms, autograd's contributions vs the manual recursion: "
+                         f"{steps} steps x {len(self.step_errors)} parameters, worst relative "
+                         f"error {worst[0]:.1e} ({worst[1]}, t={worst[2]})")
+        verdict = "all methods agree" if self.ok() else "METHODS DISAGREE"
+        lines.append(f"{verdict} (exact methods within 1e-10 relative, finite differences "
+                     f"within {self.numeric_tol:g})")
+        return "\n".join(lines)
+
+
+def compare_gradients(model, xs, ys, methods=None, loss="mse", reduction="sum", s0=None,
+                      mask=None, eps=1e-6, numeric_tol=1e-6):
+    """Compute dL/dp for every parameter p by each method and compare them with autograd.
+
+    Parameters
+    ----------
+    model : rnn.RNN, rnn.LSTM or rnn.GRU, in float64
+    xs, ys, loss, reduction, s0, mask :
+        As for :func:`rnn.bptt`.
+    methods : sequence of str, optional
+        Any of ``"manual"``, ``"rtrl"`` (vanilla RNN only) and ``"numeric"``;
+        default: all that apply.  Autograd is always the reference.
+    eps, numeric_tol :
+        Finite-difference step, and the relative error it may have.
+
+    Returns
+    -------
+    GradientReport
+
+    >>> import rnn
+    >>> model = rnn.RNN(2, 3, 1, rng=0)
+    >>> rng = np.random.default_rng(1)
+    >>> report = rnn.compare_gradients(model, rng.normal(size=(5, 2)), rng.normal(size=(5, 1)))
+    >>> report.ok(), list(report.errors)
+    (True, ['manual', 'rtrl', 'numeric'])
+    """
+    is_rnn = isinstance(model, RNN)
+    if methods is None:
+        methods = ["manual", "rtrl", "numeric"] if is_rnn else ["manual", "numeric"]
+    methods = [m for m in methods if m != "autograd"]
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"compare_gradients: unknown method {m!r}; choose from {METHODS}")
+    if "rtrl" in methods and not is_rnn:
+        raise ValueError(f"compare_gradients: rtrl is implemented for the vanilla RNN only, "
+                         f"not {type(model).__name__}")
+    if any(p.dtype != np.float64 for p in model.parameters()):
+        raise TypeError("compare_gradients needs a float64 model: agreement to 1e-10 is "
+                        "beyond float32's ~7 digits")
+
+    auto = bptt(model, xs, ys, loss, reduction, s0, mask, contributions=True)
+    T = len(auto.run.outputs)
+    shape = "x".join(str(n) for n in np.shape(xs))
+    report = GradientReport(
+        f"gradient check: {type(model).__name__}(input={model.input_size}, "
+        f"hidden={model.hidden_size}, output={model.output_size}), xs {shape}, loss={loss}, "
+        f"reduction={reduction}", auto.grads, numeric_tol=numeric_tol)
+
+    if "manual" in methods:
+        by_hand = manual.backward(model, xs, ys, s0, loss, reduction, mask)
+        report.errors["manual"] = {n: _agreement(by_hand.grads[n], g)
+                                   for n, g in auto.grads.items()}
+        for name, terms in by_hand.per_step.items():
+            autograd_terms = auto.contributions[name]
+            report.step_errors[name] = [
+                _agreement(terms[t - 1], autograd_terms.get(f"t={t}", 0.0 * terms[t - 1])).max_rel
+                for t in range(1, T + 1)]
+    if "rtrl" in methods:
+        forward = rtrl.forward_gradients(model, xs, ys, s0, loss, reduction, mask)
+        report.errors["rtrl"] = {n: _agreement(forward.grads[n], g)
+                                 for n, g in auto.grads.items()}
+    if "numeric" in methods:
+        report.errors["numeric"] = _finite_differences(model, xs, ys, loss, reduction, s0, mask,
+                                                       eps, auto.grads)
+    model.zero_grad()
+    return report
+
+
+def _finite_differences(model, xs, ys, loss, reduction, s0, mask, eps, reference):
+    """Per parameter, the largest gap between autograd and central differences."""
+    def L(*params):                      # the params are the model's own tensors
+        return sequence_loss(model.unroll(xs, s0).outputs, ys, loss, reduction, mask)
+
+    named = list(model.named_parameters())
+    report = mg.gradcheck(L, [p for _, p in named], eps=eps, raise_on_failure=False)
+    checks = report.by_input()
+    out = {}
+    for name, p in named:
+        err = max(c.abs_err for c in checks[name])
+        scale = float(np.max(np.abs(reference[name]), initial=0.0))
+        out[name] = Agreement(err, err / scale if scale > 0 else err)
+    return out

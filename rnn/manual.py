@@ -1,0 +1,380 @@
+"""BPTT by hand: the backward recursion in plain NumPy, one line per equation.
+
+The recursions do not use minigrad at all.  They run the forward pass,
+keep what the backward pass needs, and then walk back from t = T to 1,
+carrying the error from step t+1 into step t.  Each returns the loss, the
+total gradient of every parameter, and every copy's term of it, so they can
+be compared with autograd (``minigrad.contributions``) copy by copy.
+
+Conventions: a batch is a stack of row vectors, so U x_t is ``x_t @ U.T``
+and the term δ_t x_tᵀ summed over the batch is ``delta.T @ x_t``.  ``κ_t``
+weighs step t's cost: 1 for ``reduction="sum"``, 1/T for ``"mean"``, 0 for
+steps a ``mask`` leaves out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from minigrad import Tensor     # only to unwrap inputs; the recursions are plain NumPy
+
+__all__ = ["ManualResult", "rnn_bptt", "lstm_bptt", "gru_bptt", "backward",
+           "ACTIVATION", "DERIVATIVE_FROM_OUTPUT"]
+
+
+def _sigmoid(a):
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+ACTIVATION = {
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "relu": lambda a: np.maximum(a, 0),
+    "identity": lambda a: a,
+}
+
+# g'(a) written with the output s = g(a), which the forward pass keeps anyway.
+DERIVATIVE_FROM_OUTPUT = {
+    "tanh": lambda s: 1 - s * s,
+    "sigmoid": lambda s: s * (1 - s),
+    "relu": lambda s: (s > 0).astype(s.dtype),
+    "identity": lambda s: np.ones_like(s),
+}
+
+
+@dataclass
+class ManualResult:
+    """The outcome of a hand-written backward pass.
+
+    Attributes
+    ----------
+    loss : float
+    grads : dict
+        Parameter name -> dL/dp.
+    per_step : dict
+        Parameter name -> list of T arrays; entry t-1 is copy t's term.
+        They sum to ``grads``.
+    state_grads : list
+        dL/ds_t for t = 1..T (for an LSTM: dL/dh_t), the error carried back.
+    """
+    loss: float
+    grads: dict
+    per_step: dict
+    state_grads: list
+
+
+# ------------------------------------------------------------ shared pieces
+
+def _with_batch_axis(xs, ys, loss):
+    """Give unbatched sequences a batch of one: (T, D) -> (T, 1, D)."""
+    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys)
+    if xs.ndim == 2:
+        xs = xs[:, None, :]
+        ys = ys[:, None] if loss == "cross_entropy" else ys[:, None, :]
+    return xs, ys
+
+
+def _step_weights(T, reduction, mask):
+    """κ_t for t = 1..T (index 0 unused): how much E_t counts in L."""
+    counted = np.ones(T, bool) if mask is None else np.asarray(mask, bool)
+    scale = 1.0 if reduction == "sum" else 1.0 / counted.sum()
+    return np.concatenate([[0.0], np.where(counted, scale, 0.0)])
+
+
+def _output_layer(s, V, c, output_activation):
+    """o_t = h(V s_t + c)."""
+    z = s @ V.T if c is None else s @ V.T + c
+    return z if output_activation is None else ACTIVATION[output_activation](z)
+
+
+def _cost_and_error(o, y, loss, output_activation):
+    """E_t, and dE_t/dz_t where z_t = V s_t + c is the output layer before h.
+
+    mse:            E = Σ (o - y)²,            dE/dz = 2 (o - y) ⊙ h'(z)
+    cross_entropy:  E = Σ -log softmax(o)[y],  dE/dz = softmax(o) - onehot(y)
+    """
+    if loss == "mse":
+        diff = o - y
+        dz = 2 * diff
+        if output_activation is not None:
+            dz = dz * DERIVATIVE_FROM_OUTPUT[output_activation](o)
+        return float(np.vdot(diff, diff)), dz
+    if output_activation is not None:
+        raise ValueError("cross_entropy takes raw scores: use output_activation=None")
+    shifted = o - o.max(axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    rows = np.arange(len(y))
+    dz = np.exp(log_p)
+    dz[rows, y] -= 1
+    return float(-log_p[rows, y].sum()), dz
+
+
+def _first_recurrent_step(T, stop_after):
+    """The error is carried back to this step and no further (1 = all the way)."""
+    return 1 if stop_after is None else max(1, T - stop_after + 1)
+
+
+def _collect(per_step, names):
+    return {name: sum(per_step[name]) for name in names}
+
+
+# --------------------------------------------------------------- vanilla RNN
+
+def rnn_bptt(params, xs, ys, s0=None, loss="mse", reduction="sum", activation="tanh",
+             output_activation=None, mask=None, stop_after=None):
+    """Hand-written BPTT for the vanilla RNN.
+
+    Forward, t = 1..T::
+
+        a_t = U x_t + W s_{t-1} + b,      s_t = g(a_t)
+        z_t = V s_t + c,                  o_t = h(z_t),      L = Σ_t κ_t E(o_t, y_t)
+
+    Backward, t = T..1, with δ_{T+1} = 0::
+
+        dz_t = κ_t dE_t/dz_t                      the output layer's error
+        ds_t = Vᵀ dz_t + Wᵀ δ_{t+1}               dL/ds_t: from o_t, and from s_{t+1}
+        δ_t  = ds_t ⊙ g'(a_t)                     dL/da_t
+        copy t's terms:  dV_t = dz_t s_tᵀ,   dc_t = dz_t,
+                         dU_t = δ_t x_tᵀ,    dW_t = δ_t s_{t-1}ᵀ,   db_t = δ_t
+
+    and dθ = Σ_t dθ_t.  ``stop_after=k`` carries the error back k steps
+    from the end only (steps before get no U, W, b terms), as truncation does.
+
+    >>> import numpy as np
+    >>> from rnn import manual
+    >>> rng = np.random.default_rng(0)
+    >>> params = {"U": rng.normal(size=(3, 2)), "W": rng.normal(size=(3, 3)) * 0.5,
+    ...           "V": rng.normal(size=(1, 3))}
+    >>> result = manual.rnn_bptt(params, rng.normal(size=(4, 2)), rng.normal(size=(4, 1)))
+    >>> sorted(result.grads), len(result.per_step["W"])
+    (['U', 'V', 'W'], 4)
+    """
+    U, W, V = params["U"], params["W"], params["V"]
+    b, c = params.get("b"), params.get("c")
+    xs, ys = _with_batch_axis(xs, ys, loss)
+    T, B, H = len(xs), xs.shape[1], W.shape[0]
+    g, g_prime = ACTIVATION[activation], DERIVATIVE_FROM_OUTPUT[activation]
+    kappa = _step_weights(T, reduction, mask)
+
+    # Forward: keep s_t and o_t.  s[0] is s_0.
+    s = [np.zeros((B, H)) if s0 is None else np.asarray(s0).reshape(B, H)]
+    o = [None]
+    L = 0.0
+    for t in range(1, T + 1):
+        a_t = xs[t - 1] @ U.T + s[t - 1] @ W.T + (0 if b is None else b)
+        s.append(g(a_t))
+        o.append(_output_layer(s[t], V, c, output_activation))
+
+    # Backward: carry δ from t+1 into t.
+    names = ["U", "W", "V"] + (["b"] if b is not None else []) + (["c"] if c is not None else [])
+    per_step = {name: [None] * T for name in names}
+    state_grads = [None] * T
+    first = _first_recurrent_step(T, stop_after)
+    delta_next = np.zeros((B, H))                        # δ_{T+1}
+    for t in range(T, 0, -1):
+        E_t, dE_dz = _cost_and_error(o[t], ys[t - 1], loss, output_activation)
+        L += kappa[t] * E_t
+        dz = kappa[t] * dE_dz                            # dz_t
+        ds = dz @ V + delta_next @ W                     # ds_t = Vᵀ dz_t + Wᵀ δ_{t+1}
+        delta = ds * g_prime(s[t]) if t >= first else np.zeros_like(ds)   # δ_t
+        per_step["V"][t - 1] = dz.T @ s[t]               # dz_t s_tᵀ
+        per_step["U"][t - 1] = delta.T @ xs[t - 1]       # δ_t x_tᵀ
+        per_step["W"][t - 1] = delta.T @ s[t - 1]        # δ_t s_{t-1}ᵀ
+        if b is not None:
+            per_step["b"][t - 1] = delta.sum(axis=0)
+        if c is not None:
+            per_step["c"][t - 1] = dz.sum(axis=0)
+        state_grads[t - 1] = ds
+        delta_next = delta
+    return ManualResult(L, _collect(per_step, names), per_step, state_grads)
+
+
+# ---------------------------------------------------------------------- LSTM
+
+def lstm_bptt(params, xs, ys, s0=None, loss="mse", reduction="sum", output_activation=None,
+              mask=None, stop_after=None):
+    """Hand-written BPTT for the LSTM (PyTorch's equations, gates i, f, g, o).
+
+    Forward::
+
+        [i, f, g, o] = [σ, σ, tanh, σ](U x_t + W h_{t-1} + b)
+        c_t = f ⊙ c_{t-1} + i ⊙ g,        h_t = o ⊙ tanh(c_t),     out_t = h(V h_t + c)
+
+    Backward, t = T..1, with dz_{T+1} = 0 and dc_{T+1} = 0::
+
+        dz_out = κ_t dE_t/dz_out
+        dh_t = Vᵀ dz_out + Wᵀ dz_{t+1}                 from out_t, and from step t+1
+        dc_t = dh_t ⊙ o ⊙ (1 - tanh²(c_t)) + f_{t+1} ⊙ dc_{t+1}
+        di = dc_t ⊙ g,  df = dc_t ⊙ c_{t-1},  dg = dc_t ⊙ i,  do = dh_t ⊙ tanh(c_t)
+        dz_t = [di ⊙ i(1-i), df ⊙ f(1-f), dg ⊙ (1-g²), do ⊙ o(1-o)]     dL/d(gates' input)
+        copy t's terms:  dU_t = dz_t x_tᵀ,  dW_t = dz_t h_{t-1}ᵀ,  db_t = dz_t,
+                         dV_t = dz_out h_tᵀ,  dc_t(bias) = dz_out
+    """
+    U, W, V = params["U"], params["W"], params["V"]
+    b, c = params.get("b"), params.get("c")
+    xs, ys = _with_batch_axis(xs, ys, loss)
+    T, B, H = len(xs), xs.shape[1], W.shape[1]
+    kappa = _step_weights(T, reduction, mask)
+    sig = ACTIVATION["sigmoid"]
+
+    h0, cell0 = (np.zeros((B, H)), np.zeros((B, H))) if s0 is None else (
+        np.asarray(s0[0]).reshape(B, H), np.asarray(s0[1]).reshape(B, H))
+    h, cell, gates, out = [h0], [cell0], [None], [None]
+    for t in range(1, T + 1):
+        z = xs[t - 1] @ U.T + h[t - 1] @ W.T + (0 if b is None else b)
+        i, f, g, o = sig(z[:, :H]), sig(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), \
+            sig(z[:, 3 * H:])
+        cell.append(f * cell[t - 1] + i * g)
+        h.append(o * np.tanh(cell[t]))
+        gates.append((i, f, g, o))
+        out.append(_output_layer(h[t], V, c, output_activation))
+
+    names = ["U", "W", "V"] + (["b"] if b is not None else []) + (["c"] if c is not None else [])
+    per_step = {name: [None] * T for name in names}
+    state_grads = [None] * T
+    first = _first_recurrent_step(T, stop_after)
+    dz_next, dcell_next, f_next = np.zeros((B, 4 * H)), np.zeros((B, H)), np.zeros((B, H))
+    L = 0.0
+    for t in range(T, 0, -1):
+        E_t, dE_dz = _cost_and_error(out[t], ys[t - 1], loss, output_activation)
+        L += kappa[t] * E_t
+        dz_out = kappa[t] * dE_dz
+        i, f, g, o = gates[t]
+        tanh_c = np.tanh(cell[t])
+        dh = dz_out @ V + dz_next @ W                     # dL/dh_t
+        if t >= first:
+            dcell = dh * o * (1 - tanh_c ** 2) + f_next * dcell_next     # dL/dc_t
+            di, df, dg, do = dcell * g, dcell * cell[t - 1], dcell * i, dh * tanh_c
+            dz = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g),
+                                 do * o * (1 - o)], axis=1)
+        else:
+            dcell, dz = np.zeros((B, H)), np.zeros((B, 4 * H))
+        per_step["U"][t - 1] = dz.T @ xs[t - 1]
+        per_step["W"][t - 1] = dz.T @ h[t - 1]
+        per_step["V"][t - 1] = dz_out.T @ h[t]
+        if b is not None:
+            per_step["b"][t - 1] = dz.sum(axis=0)
+        if c is not None:
+            per_step["c"][t - 1] = dz_out.sum(axis=0)
+        state_grads[t - 1] = dh
+        dz_next, dcell_next, f_next = dz, dcell, f
+    return ManualResult(L, _collect(per_step, names), per_step, state_grads)
+
+
+# ----------------------------------------------------------------------- GRU
+
+def gru_bptt(params, xs, ys, s0=None, loss="mse", reduction="sum", output_activation=None,
+             mask=None, stop_after=None):
+    """Hand-written BPTT for the GRU (PyTorch's equations, gates r, z, n).
+
+    Forward, with [u_r, u_z, u_n] = U x_t + b and [w_r, w_z, w_n] = W h_{t-1}::
+
+        r = σ(u_r + w_r),   z = σ(u_z + w_z),   n = tanh(u_n + r ⊙ (w_n + b_hn))
+        h_t = (1 - z) ⊙ n + z ⊙ h_{t-1},        o_t = h(V h_t + c)
+
+    Backward, t = T..1, with dh_t = Vᵀ dz_out + (error from step t+1)::
+
+        dn = dh_t ⊙ (1 - z),      dz = dh_t ⊙ (h_{t-1} - n)
+        da_n = dn ⊙ (1 - n²),     dr = da_n ⊙ (w_n + b_hn)
+        du = [dr ⊙ r(1-r), dz ⊙ z(1-z), da_n]               dL/d(U x_t + b)
+        dw = [du_r, du_z, da_n ⊙ r]                          dL/d(W h_{t-1}); db_hn = da_n ⊙ r
+        error to step t-1:  dh_t ⊙ z + Wᵀ dw
+        copy t's terms:  dU_t = du x_tᵀ,  dW_t = dw h_{t-1}ᵀ,  db_t = du,  db_hn_t = dw_n
+    """
+    U, W, V = params["U"], params["W"], params["V"]
+    b, b_hn, c = params.get("b"), params.get("b_hn"), params.get("c")
+    xs, ys = _with_batch_axis(xs, ys, loss)
+    T, B, H = len(xs), xs.shape[1], W.shape[1]
+    kappa = _step_weights(T, reduction, mask)
+    sig = ACTIVATION["sigmoid"]
+
+    h = [np.zeros((B, H)) if s0 is None else np.asarray(s0).reshape(B, H)]
+    saved, out = [None], [None]
+    for t in range(1, T + 1):
+        u = xs[t - 1] @ U.T + (0 if b is None else b)
+        w = h[t - 1] @ W.T
+        r = sig(u[:, :H] + w[:, :H])
+        z = sig(u[:, H:2 * H] + w[:, H:2 * H])
+        hn = w[:, 2 * H:] + (0 if b_hn is None else b_hn)
+        n = np.tanh(u[:, 2 * H:] + r * hn)
+        h.append((1 - z) * n + z * h[t - 1])
+        saved.append((r, z, n, hn))
+        out.append(_output_layer(h[t], V, c, output_activation))
+
+    names = ["U", "W", "V"] + (["b", "b_hn"] if b is not None else []) + (
+        ["c"] if c is not None else [])
+    per_step = {name: [None] * T for name in names}
+    state_grads = [None] * T
+    first = _first_recurrent_step(T, stop_after)
+    dh_from_next = np.zeros((B, H))
+    L = 0.0
+    for t in range(T, 0, -1):
+        E_t, dE_dz = _cost_and_error(out[t], ys[t - 1], loss, output_activation)
+        L += kappa[t] * E_t
+        dz_out = kappa[t] * dE_dz
+        r, z, n, hn = saved[t]
+        dh = dz_out @ V + dh_from_next                    # dL/dh_t
+        if t >= first:
+            dn = dh * (1 - z)
+            dzg = dh * (h[t - 1] - n)
+            da_n = dn * (1 - n * n)
+            dr = da_n * hn
+            du = np.concatenate([dr * r * (1 - r), dzg * z * (1 - z), da_n], axis=1)
+            dw = np.concatenate([du[:, :2 * H], da_n * r], axis=1)
+            dh_from_next = dh * z + dw @ W
+        else:
+            du, dw = np.zeros((B, 3 * H)), np.zeros((B, 3 * H))
+            dh_from_next = np.zeros((B, H))
+        per_step["U"][t - 1] = du.T @ xs[t - 1]
+        per_step["W"][t - 1] = dw.T @ h[t - 1]
+        per_step["V"][t - 1] = dz_out.T @ h[t]
+        if b is not None:
+            per_step["b"][t - 1] = du.sum(axis=0)
+            per_step["b_hn"][t - 1] = dw[:, 2 * H:].sum(axis=0)
+        if c is not None:
+            per_step["c"][t - 1] = dz_out.sum(axis=0)
+        state_grads[t - 1] = dh
+    return ManualResult(L, _collect(per_step, names), per_step, state_grads)
+
+
+# -------------------------------------------------------------- dispatcher
+
+def as_array(x):
+    """The ndarray inside a minigrad Tensor, or ``x`` as an ndarray."""
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def model_arrays(model):
+    """A model's parameters as float64 arrays, by name."""
+    return {name: p.data.astype(np.float64) for name, p in model.named_parameters()}
+
+
+def backward(model, xs, ys, s0=None, loss="mse", reduction="sum", mask=None, stop_after=None):
+    """Run the hand-written BPTT that matches ``model`` (RNN, LSTM or GRU), on its weights.
+
+    >>> import rnn
+    >>> model = rnn.GRU(2, 3, 1, rng=0)
+    >>> xs, ys = np.ones((5, 2)), np.zeros((5, 1))
+    >>> manual_grads = rnn.manual.backward(model, xs, ys).grads
+    >>> auto_grads = rnn.bptt(model, xs, ys).grads
+    >>> all(np.allclose(manual_grads[k], auto_grads[k], rtol=1e-12) for k in auto_grads)
+    True
+    """
+    from .models import GRU, LSTM, RNN
+
+    params = model_arrays(model)
+    xs, ys = as_array(xs), as_array(ys)
+    if s0 is not None:
+        s0 = tuple(as_array(p) for p in s0) if isinstance(s0, tuple) else as_array(s0)
+    common = dict(s0=s0, loss=loss, reduction=reduction, mask=mask, stop_after=stop_after,
+                  output_activation=model.output_activation)
+    if isinstance(model, RNN):
+        return rnn_bptt(params, xs, ys, activation=model.activation, **common)
+    if isinstance(model, LSTM):
+        return lstm_bptt(params, xs, ys, **common)
+    if isinstance(model, GRU):
+        return gru_bptt(params, xs, ys, **common)
+    raise TypeError(f"manual.backward: no hand-written BPTT for {type(model).__name__}")

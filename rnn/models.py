@@ -1,0 +1,364 @@
+"""Recurrent networks, unrolled in time on minigrad.
+
+The vanilla RNN is the one of the course notes::
+
+    s_t = g(U x_t + W s_{t-1} + b)        s_0 = 0
+    o_t = h(V s_t + c)
+
+for t = 1..T.  The notes write s_{t+1} = g(U x_t + W s_t): the same model,
+with the state's index shifted by one.  U, W and V are *shared*: every time
+step uses the same three matrices, so unrolling T steps makes T copies of
+the cell that all point at the same parameter tensors.
+
+In code, a batch is a stack of row vectors, so U x_t is ``x_t @ U.T``
+(``minigrad.linear``).  Inputs are time-major: ``xs[t - 1]`` is x_t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.nn import Module, Parameter
+from minigrad.tensor import as_generator
+
+__all__ = ["RNN", "LSTM", "GRU", "Unrolled", "from_torch", "ACTIVATIONS"]
+
+# The elementwise nonlinearities g (and h) a model can use.
+ACTIVATIONS = {
+    "tanh": mg.tanh,
+    "relu": mg.relu,
+    "sigmoid": mg.sigmoid,
+    "identity": lambda a: a,
+}
+
+
+def _activation(kind, value, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if value not in ACTIVATIONS:
+        choices = sorted(ACTIVATIONS) + (["None"] if allow_none else [])
+        raise ValueError(f"{kind} must be one of {choices}, got {value!r}")
+    return value
+
+
+def _size(name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+@dataclass
+class Unrolled:
+    """What ``model.unroll`` returns.
+
+    ``outputs[t - 1]`` is o_t and ``states[t - 1]`` is s_t for t = 1..T;
+    ``initial_state`` is s_0.  For an LSTM each state is a pair (h_t, c_t).
+    """
+    outputs: list
+    states: list
+    initial_state: object
+
+    @property
+    def final_state(self):
+        """s_T: pass it (detached) as ``s0`` to continue the sequence."""
+        return self.states[-1] if self.states else self.initial_state
+
+
+class Recurrent(Module):
+    """What every recurrent model shares: the output layer and the unrolling loop.
+
+    Subclasses define ``step(x_t, s_prev) -> s_t``, ``zero_state(batch)`` and
+    ``hidden(s_t)`` (the part of the state the output layer reads).
+    """
+
+    input_size: int
+    hidden_size: int
+    output_size: int
+
+    def _init_output_layer(self, rng, bias, dtype, output_activation):
+        self.output_activation = _activation("output_activation", output_activation,
+                                             allow_none=True)
+        bound = 1 / np.sqrt(self.hidden_size)
+        self.V = Parameter(rng.uniform(-bound, bound, (self.output_size, self.hidden_size)),
+                           dtype=dtype)
+        self.c = (Parameter(rng.uniform(-bound, bound, self.output_size), dtype=dtype)
+                  if bias else None)
+
+    def output(self, s):
+        """o_t = h(V s_t + c)."""
+        o = mg.linear(self.hidden(s), self.V, self.c)
+        h = self.output_activation
+        return o if h is None else ACTIVATIONS[h](o)
+
+    def hidden(self, s):
+        return s
+
+    def unroll(self, xs, s0=None, first_step=1):
+        """Run the network over a sequence, one recorded step per time step.
+
+        Parameters
+        ----------
+        xs : array_like or Tensor, shape (T, B, D) or (T, D)
+            Time-major inputs; ``xs[t - 1]`` is x_t.
+        s0 : optional
+            The initial state s_0 (default: zeros).  Pass a previous run's
+            ``final_state`` (detached) to carry the state across calls.
+        first_step : int
+            The t of the first step, for continuing a sequence (scope labels).
+
+        Returns
+        -------
+        Unrolled
+            Step t is recorded under ``minigrad.scope(f"t={t}")``.
+
+        >>> import rnn
+        >>> model = rnn.RNN(3, 5, 2, rng=0)
+        >>> run = model.unroll(np.zeros((4, 3)))
+        >>> len(run.outputs), run.outputs[0].shape, run.states[-1].shape
+        (4, (2,), (5,))
+        """
+        xs = self.check_inputs(xs)
+        batch = xs.shape[1:-1]
+        s = self.zero_state(batch) if s0 is None else self._check_state(s0, batch)
+        initial = s
+        inputs = _time_slices(xs, first_step)
+        outputs, states = [], []
+        for t, x_t in enumerate(inputs, start=first_step):
+            with mg.scope(f"t={t}"):
+                s = self.step(x_t, s)
+                outputs.append(self.output(s))
+            states.append(s)
+        return Unrolled(outputs, states, initial)
+
+    def check_inputs(self, xs):
+        """``xs`` as a Tensor of shape (T, B, D) or (T, D), or a clear error."""
+        xs = xs if isinstance(xs, mg.Tensor) else mg.tensor(xs, dtype=self.V.dtype)
+        if xs.ndim not in (2, 3):
+            raise ValueError(f"{type(self).__name__}.unroll: xs must have shape (T, B, D) or "
+                             f"(T, D) (time first), got shape {xs.shape}")
+        if xs.shape[-1] != self.input_size:
+            raise ValueError(f"{type(self).__name__}.unroll: xs has {xs.shape[-1]} features "
+                             f"(shape {xs.shape}) but the model's input_size is "
+                             f"{self.input_size}")
+        if xs.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}.unroll: the sequence is empty (T = 0)")
+        return xs
+
+    def _check_state(self, s, batch):
+        expected = batch + (self.hidden_size,)
+        parts = s if isinstance(s, tuple) else (s,)
+        parts = tuple(p if isinstance(p, mg.Tensor) else mg.tensor(p, dtype=self.V.dtype)
+                      for p in parts)
+        for p in parts:
+            if p.shape != expected:
+                raise ValueError(f"{type(self).__name__}: the initial state has shape "
+                                 f"{p.shape}, expected {expected} (batch + hidden_size)")
+        return parts if isinstance(s, tuple) else parts[0]
+
+    def zero_state(self, batch=()):
+        """s_0 = 0 (the encyclopedia article's zero vector)."""
+        return mg.Tensor(np.zeros(tuple(batch) + (self.hidden_size,), self.V.dtype),
+                         name="s0")
+
+
+def _time_slices(xs, first_step):
+    """x_t for every step, as tensors.  Data is sliced directly; inputs that
+    need a gradient are sliced by a recorded op, so the gradient reaches them."""
+    if xs.requires_grad:
+        return [xs[i] for i in range(xs.shape[0])]
+    out = []
+    for t, x_t in enumerate(xs.data, start=first_step):
+        x = mg.Tensor._wrap(x_t)
+        x.name = f"x{t}"
+        out.append(x)
+    return out
+
+
+class RNN(Recurrent):
+    """The vanilla (Elman) RNN of the course notes.
+
+        s_t = g(U x_t + W s_{t-1} + b),    o_t = h(V s_t + c)
+
+    Parameters: U (H, D), W (H, H), V (O, H), and with ``bias=True`` also
+    b (H,) and c (O,).  ``activation`` is g (tanh, relu, sigmoid or
+    identity); ``output_activation`` is h (None for none).  Weights start
+    uniform in ±1/sqrt(H), like PyTorch's.
+
+    >>> import rnn
+    >>> model = rnn.RNN(input_size=3, hidden_size=4, output_size=2, rng=0)
+    >>> [(name, p.shape) for name, p in model.named_parameters()]
+    [('U', (4, 3)), ('W', (4, 4)), ('b', (4,)), ('V', (2, 4)), ('c', (2,))]
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, bias=True, activation="tanh",
+                 output_activation=None, rng=None, dtype=np.float64):
+        self.input_size = _size("input_size", input_size)
+        self.hidden_size = H = _size("hidden_size", hidden_size)
+        self.output_size = _size("output_size", output_size)
+        self.activation = _activation("activation", activation)
+        rng = as_generator(rng)
+        bound = 1 / np.sqrt(H)
+        self.U = Parameter(rng.uniform(-bound, bound, (H, self.input_size)), dtype=dtype)
+        self.W = Parameter(rng.uniform(-bound, bound, (H, H)), dtype=dtype)
+        self.b = Parameter(rng.uniform(-bound, bound, H), dtype=dtype) if bias else None
+        self._init_output_layer(rng, bias, dtype, output_activation)
+
+    def step(self, x, s):
+        """s_t = g(U x_t + W s_{t-1} + b)."""
+        return ACTIVATIONS[self.activation](mg.linear(x, self.U, self.b) + mg.linear(s, self.W))
+
+
+class LSTM(Recurrent):
+    """Long short-term memory, with exactly PyTorch's equations and gate order (i, f, g, o).
+
+        [i, f, g, o] = [σ, σ, tanh, σ](U x_t + W h_{t-1} + b)
+        c_t = f ⊙ c_{t-1} + i ⊙ g          (c_t: the cell state)
+        h_t = o ⊙ tanh(c_t)
+        out_t = h(V h_t + c)               (c: the output bias)
+
+    Parameters: U (4H, D), W (4H, H), b (4H,), V (O, H), c (O,).  The rows
+    of U, W and b are the four gates in the order i, f, g, o, as in PyTorch's
+    ``weight_ih_l0``.  PyTorch has two biases, b_ih and b_hh; they only ever
+    appear as their sum, which is ``b`` here (so dL/db equals PyTorch's
+    b_ih.grad and b_hh.grad).  The state is the pair (h_t, c_t).
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, bias=True,
+                 output_activation=None, rng=None, dtype=np.float64):
+        self.input_size = _size("input_size", input_size)
+        self.hidden_size = H = _size("hidden_size", hidden_size)
+        self.output_size = _size("output_size", output_size)
+        rng = as_generator(rng)
+        bound = 1 / np.sqrt(H)
+        self.U = Parameter(rng.uniform(-bound, bound, (4 * H, self.input_size)), dtype=dtype)
+        self.W = Parameter(rng.uniform(-bound, bound, (4 * H, H)), dtype=dtype)
+        self.b = Parameter(rng.uniform(-bound, bound, 4 * H), dtype=dtype) if bias else None
+        self._init_output_layer(rng, bias, dtype, output_activation)
+
+    def zero_state(self, batch=()):
+        h = super().zero_state(batch)
+        cell = super().zero_state(batch)
+        h.name, cell.name = "h0", "c0"
+        return (h, cell)
+
+    def hidden(self, s):
+        return s[0]
+
+    def step(self, x, s):
+        h, cell = s
+        H = self.hidden_size
+        z = mg.linear(x, self.U, self.b) + mg.linear(h, self.W)
+        i = z[..., 0 * H:1 * H].sigmoid()
+        f = z[..., 1 * H:2 * H].sigmoid()
+        g = z[..., 2 * H:3 * H].tanh()
+        o = z[..., 3 * H:4 * H].sigmoid()
+        cell = f * cell + i * g
+        return (o * cell.tanh(), cell)
+
+
+class GRU(Recurrent):
+    """Gated recurrent unit, with exactly PyTorch's equations and gate order (r, z, n).
+
+        r = σ(U_r x_t + b_r + W_r h_{t-1})
+        z = σ(U_z x_t + b_z + W_z h_{t-1})
+        n = tanh(U_n x_t + b_n + r ⊙ (W_n h_{t-1} + b_hn))
+        h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+        o_t = h(V h_t + c)
+
+    Parameters: U (3H, D), W (3H, H), b (3H,), b_hn (H,), V (O, H), c (O,);
+    rows in the order r, z, n as in PyTorch's ``weight_ih_l0``.  PyTorch's
+    hidden bias b_hn sits *inside* the reset product, so it is its own
+    parameter; the other hidden biases (b_hr, b_hz) only appear summed with
+    the input biases, and ``b`` holds those sums: b = [b_ir + b_hr, b_iz + b_hz, b_in].
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, bias=True,
+                 output_activation=None, rng=None, dtype=np.float64):
+        self.input_size = _size("input_size", input_size)
+        self.hidden_size = H = _size("hidden_size", hidden_size)
+        self.output_size = _size("output_size", output_size)
+        rng = as_generator(rng)
+        bound = 1 / np.sqrt(H)
+        self.U = Parameter(rng.uniform(-bound, bound, (3 * H, self.input_size)), dtype=dtype)
+        self.W = Parameter(rng.uniform(-bound, bound, (3 * H, H)), dtype=dtype)
+        self.b = Parameter(rng.uniform(-bound, bound, 3 * H), dtype=dtype) if bias else None
+        self.b_hn = Parameter(rng.uniform(-bound, bound, H), dtype=dtype) if bias else None
+        self._init_output_layer(rng, bias, dtype, output_activation)
+
+    def step(self, x, h):
+        H = self.hidden_size
+        xu = mg.linear(x, self.U, self.b)
+        hw = mg.linear(h, self.W)
+        r = (xu[..., 0 * H:1 * H] + hw[..., 0 * H:1 * H]).sigmoid()
+        z = (xu[..., 1 * H:2 * H] + hw[..., 1 * H:2 * H]).sigmoid()
+        hn = hw[..., 2 * H:3 * H] if self.b_hn is None else hw[..., 2 * H:3 * H] + self.b_hn
+        n = (xu[..., 2 * H:3 * H] + r * hn).tanh()
+        return (1 - z) * n + z * h
+
+
+def from_torch(torch_cell, torch_linear=None):
+    """A model with the weights of a PyTorch ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``.
+
+    The cell must have one layer and one direction.  ``torch_linear`` (an
+    ``nn.Linear``) becomes the output layer V, c; without it, V is the
+    identity and c = 0, so the outputs o_t are PyTorch's hidden states.
+    The dtype is PyTorch's (call ``.double()`` first to compare in float64).
+    PyTorch is imported only here.
+
+    >>> import torch, rnn                                   # doctest: +SKIP
+    >>> cell = torch.nn.GRU(3, 5).double()                  # doctest: +SKIP
+    >>> model = rnn.from_torch(cell, torch.nn.Linear(5, 2).double())  # doctest: +SKIP
+    """
+    import torch
+
+    kinds = {torch.nn.RNN: RNN, torch.nn.LSTM: LSTM, torch.nn.GRU: GRU}
+    cls = kinds.get(type(torch_cell))
+    if cls is None:
+        raise TypeError(f"from_torch: expected torch.nn.RNN, LSTM or GRU, got "
+                        f"{type(torch_cell).__name__}")
+    if torch_cell.num_layers != 1 or torch_cell.bidirectional:
+        raise ValueError(f"from_torch: only one layer, one direction is supported; this "
+                         f"{type(torch_cell).__name__} has num_layers="
+                         f"{torch_cell.num_layers}, bidirectional={torch_cell.bidirectional}")
+    if getattr(torch_cell, "proj_size", 0):
+        raise ValueError("from_torch: LSTMs with proj_size > 0 are not supported")
+
+    def array(t):
+        return t.detach().cpu().numpy().copy()
+
+    D, H = torch_cell.input_size, torch_cell.hidden_size
+    bias = torch_cell.bias
+    dtype = array(torch_cell.weight_ih_l0).dtype
+    O = H if torch_linear is None else torch_linear.out_features
+    if torch_linear is not None and torch_linear.in_features != H:
+        raise ValueError(f"from_torch: the Linear layer takes {torch_linear.in_features} "
+                         f"inputs but the cell's hidden_size is {H}")
+    if torch_linear is not None and torch_linear.bias is not None and not bias:
+        raise ValueError("from_torch: the cell has no biases but the Linear layer has one; "
+                         "minigrad's models have biases on both or on neither")
+    if cls is RNN:
+        model = RNN(D, H, O, bias=bias, activation=torch_cell.nonlinearity, dtype=dtype)
+    else:
+        model = cls(D, H, O, bias=bias, dtype=dtype)
+
+    model.U.data[...] = array(torch_cell.weight_ih_l0)
+    model.W.data[...] = array(torch_cell.weight_hh_l0)
+    if bias:
+        b_ih, b_hh = array(torch_cell.bias_ih_l0), array(torch_cell.bias_hh_l0)
+        if cls is GRU:        # b_hn stays inside r ⊙ (W_n h + b_hn)
+            model.b.data[...] = b_ih + np.concatenate([b_hh[:2 * H], np.zeros(H, dtype)])
+            model.b_hn.data[...] = b_hh[2 * H:]
+        else:
+            model.b.data[...] = b_ih + b_hh
+    if torch_linear is None:
+        model.V.data[...] = np.eye(H, dtype=dtype)
+        if model.c is not None:
+            model.c.data[...] = 0
+    else:
+        model.V.data[...] = array(torch_linear.weight)
+        if model.c is not None:
+            model.c.data[...] = 0 if torch_linear.bias is None else array(torch_linear.bias)
+    return model

@@ -1,0 +1,228 @@
+"""Small sequence problems to train on, each made from a seed.
+
+=================  ======================================================  ===========
+task               what the network must do                                 loss
+=================  ======================================================  ===========
+``SineWave``       predict the next value of a sine wave                   mse
+``AddingProblem``  add the two numbers marked in a long sequence            mse (last step)
+                   (Hochreiter and Schmidhuber 1997)
+``CopyMemory``     repeat a few symbols after a long pause                  cross_entropy
+``CharText``       predict the next character of a text                     cross_entropy
+=================  ======================================================  ===========
+
+Every task has ``batch(rng) -> (xs, ys)`` with time-major arrays, plus
+``input_size``, ``output_size``, ``loss``, ``mask`` (the steps that are
+scored, or None for all) and ``stateful`` (whether consecutive batches
+continue one long sequence, so the state should be carried over).
+
+The text of ``CharText`` defaults to eight of Shakespeare's sonnets
+(I, XVIII, XXIX, XXX, LV, LXXIII, CXVI and CXXX; published 1609, in the
+public domain), about 5 KB, shipped as ``rnn/data/sonnets.txt``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+
+import minigrad as mg
+
+__all__ = ["Task", "SineWave", "AddingProblem", "CopyMemory", "CharText", "sample",
+           "load_sonnets", "TASKS"]
+
+
+class Task:
+    """Base class: a source of (xs, ys) batches."""
+    name = "task"
+    loss = "mse"
+    stateful = False
+    learning_rate = 0.01        # a good default for Adam on this task
+
+    def __init__(self, seq_len, batch_size):
+        if seq_len < 1 or batch_size < 1:
+            raise ValueError(f"{type(self).__name__}: seq_len and batch_size must be >= 1, "
+                             f"got {seq_len} and {batch_size}")
+        self.seq_len, self.batch_size = int(seq_len), int(batch_size)
+
+    @property
+    def mask(self):
+        return None
+
+    def reset(self):
+        """Start again from the beginning (only stateful tasks have a position)."""
+
+    def batch(self, rng):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(seq_len={self.seq_len}, batch_size={self.batch_size}, "
+                f"input_size={self.input_size}, output_size={self.output_size})")
+
+
+class SineWave(Task):
+    """x_t = sin(ω t Δ + φ); the target y_t is x_{t+1}.
+
+    Each sequence draws its own frequency ω from ``frequencies`` and phase φ,
+    so the network must infer them from what it has seen.
+    """
+    name = "sine"
+    input_size = output_size = 1
+
+    def __init__(self, seq_len=30, batch_size=16, frequencies=(1.0, 2.0), dt=0.25):
+        super().__init__(seq_len, batch_size)
+        self.frequencies, self.dt = frequencies, dt
+
+    def batch(self, rng):
+        omega = rng.uniform(*self.frequencies, (1, self.batch_size))
+        phase = rng.uniform(0, 2 * np.pi, (1, self.batch_size))
+        t = np.arange(self.seq_len + 1)[:, None]
+        wave = np.sin(omega * t * self.dt + phase)[..., None]          # (T + 1, B, 1)
+        return wave[:-1], wave[1:]
+
+
+class AddingProblem(Task):
+    """Two input channels: a random number in [0, 1], and a marker that is 1 at
+    exactly two steps (one in each half).  At the last step the output must be
+    the sum of the two marked numbers.  Only the last step is scored.
+
+    Predicting 1 (the expected sum) scores 1/6 per sequence: that is the
+    baseline a network must beat by remembering across the whole sequence.
+    """
+    name = "adding"
+    input_size, output_size = 2, 1
+    learning_rate = 0.005
+
+    def __init__(self, seq_len=20, batch_size=32):
+        if seq_len < 2:
+            raise ValueError(f"AddingProblem: seq_len must be >= 2, got {seq_len}")
+        super().__init__(seq_len, batch_size)
+
+    @property
+    def mask(self):
+        mask = np.zeros(self.seq_len, bool)
+        mask[-1] = True
+        return mask
+
+    def batch(self, rng):
+        T, B = self.seq_len, self.batch_size
+        values = rng.uniform(0, 1, (T, B))
+        markers = np.zeros((T, B))
+        first = rng.integers(0, T // 2, B)
+        second = rng.integers(T // 2, T, B)
+        markers[first, np.arange(B)] = 1
+        markers[second, np.arange(B)] = 1
+        xs = np.stack([values, markers], axis=-1)
+        ys = np.zeros((T, B, 1))
+        ys[-1, :, 0] = (values * markers).sum(axis=0)
+        return xs, ys
+
+
+class CopyMemory(Task):
+    """Copy-memory: read ``copy_len`` symbols, wait ``delay`` steps, then write them back.
+
+    Symbols 0..n_symbols-1 are data, n_symbols is the blank, n_symbols + 1
+    the "go" marker given on the last step of the wait.  Inputs are one-hot;
+    the target is blank until the copy phase.  Guessing blanks and then
+    uniformly scores copy_len log(n_symbols) per sequence.
+    """
+    name = "copy"
+    loss = "cross_entropy"
+
+    def __init__(self, n_symbols=4, copy_len=3, delay=5, batch_size=16):
+        super().__init__(copy_len * 2 + delay, batch_size)
+        self.n_symbols, self.copy_len, self.delay = n_symbols, copy_len, delay
+        self.input_size = n_symbols + 2
+        self.output_size = n_symbols + 1
+
+    def batch(self, rng):
+        K, n, B, T = self.n_symbols, self.copy_len, self.batch_size, self.seq_len
+        data = rng.integers(0, K, (n, B))
+        inputs = np.full((T, B), K)
+        inputs[:n] = data
+        inputs[n + self.delay - 1] = K + 1                      # "go"
+        targets = np.full((T, B), K)
+        targets[-n:] = data
+        return np.eye(self.input_size)[inputs], targets
+
+
+def load_sonnets():
+    """The shipped text: eight of Shakespeare's sonnets (public domain), ~5 KB."""
+    return resources.files("rnn").joinpath("data/sonnets.txt").read_text(encoding="utf-8")
+
+
+class CharText(Task):
+    """Character-level language model: read a text one character at a time and
+    predict the next.  Consecutive batches are consecutive chunks of the text
+    (``stateful``), as in min-char-rnn; after the end it starts over.
+
+    The uniform guess scores log(vocabulary size) per character.
+    """
+    name = "chars"
+    loss = "cross_entropy"
+    stateful = True
+    learning_rate = 0.01
+
+    def __init__(self, text=None, seq_len=25):
+        super().__init__(seq_len, 1)
+        self.text = load_sonnets() if text is None else text
+        if len(self.text) < seq_len + 1:
+            raise ValueError(f"CharText: the text has {len(self.text)} characters, fewer than "
+                             f"seq_len + 1 = {seq_len + 1}")
+        self.chars = sorted(set(self.text))
+        self.index = {ch: i for i, ch in enumerate(self.chars)}
+        self.codes = np.array([self.index[ch] for ch in self.text])
+        self.input_size = self.output_size = len(self.chars)
+        self.position = 0
+        self.restarted = True           # True when the batch just returned starts the text
+
+    def reset(self):
+        self.position = 0
+
+    def encode(self, text):
+        """Text -> one-hot rows, shape (len(text), vocabulary)."""
+        unknown = sorted(set(text) - set(self.index))
+        if unknown:
+            raise ValueError(f"CharText.encode: characters not in the vocabulary: {unknown}")
+        return np.eye(len(self.chars))[[self.index[ch] for ch in text]]
+
+    def batch(self, rng=None):
+        if self.position + self.seq_len + 1 > len(self.codes):
+            self.position = 0
+        self.restarted = self.position == 0
+        chunk = self.codes[self.position:self.position + self.seq_len + 1]
+        self.position += self.seq_len
+        xs = np.eye(len(self.chars))[chunk[:-1]][:, None, :]           # (T, 1, vocab)
+        return xs, chunk[1:][:, None]                                   # targets (T, 1)
+
+
+def sample(model, task, length=200, prime="S", temperature=1.0, rng=None):
+    """Generate text from a model trained on ``task`` (a CharText).
+
+    The model reads ``prime``, then repeatedly draws the next character from
+    softmax(o_t / temperature) and feeds it back in.
+
+    >>> import rnn
+    >>> task = rnn.tasks.CharText()
+    >>> model = rnn.RNN(task.input_size, 16, task.output_size, rng=0)
+    >>> len(rnn.tasks.sample(model, task, length=20, rng=0))
+    21
+    """
+    if temperature <= 0:
+        raise ValueError(f"sample: temperature must be > 0, got {temperature}")
+    rng = np.random.default_rng(rng)
+    text = list(prime)
+    with mg.no_grad():
+        run = model.unroll(task.encode(prime))
+        s, o = run.final_state, run.outputs[-1]
+        for _ in range(length):
+            logits = o.data / temperature
+            p = np.exp(logits - logits.max())
+            code = rng.choice(len(task.chars), p=p / p.sum())
+            text.append(task.chars[code])
+            s = model.step(mg.tensor(np.eye(len(task.chars))[code]), s)
+            o = model.output(s)
+    return "".join(text)
+
+
+TASKS = {"sine": SineWave, "adding": AddingProblem, "copy": CopyMemory, "chars": CharText}

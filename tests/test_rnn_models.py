@@ -1,0 +1,172 @@
+"""The models: shapes, scopes, carried state, and PyTorch's equations exactly."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import rnn
+from conftest import assert_close
+
+
+def test_rnn_parameters_follow_the_notes():
+    model = rnn.RNN(input_size=3, hidden_size=5, output_size=2, rng=0)
+    shapes = {name: p.shape for name, p in model.named_parameters()}
+    assert shapes == {"U": (5, 3), "W": (5, 5), "b": (5,), "V": (2, 5), "c": (2,)}
+    assert [n for n, _ in rnn.RNN(3, 5, 2, bias=False).named_parameters()] == ["U", "W", "V"]
+    assert model.W.name == "W"
+
+
+def test_unroll_records_each_step_in_its_scope_with_shared_parameters():
+    model = rnn.RNN(3, 4, 2, rng=0)
+    run = model.unroll(np.ones((5, 2, 3)))
+    assert len(run.outputs) == len(run.states) == 5
+    assert run.outputs[0].shape == (2, 2) and run.states[0].shape == (2, 4)
+    assert [o.node.scope for o in run.outputs] == [f"t={t}" for t in range(1, 6)]
+    # every step's W·s_{t-1} op reads the very same W tensor
+    users_of_W = {id(s.node.inputs[0].inputs[1].inputs[1]) for s in run.states}
+    assert users_of_W == {id(model.W)}
+
+
+def test_unbatched_input_and_initial_state():
+    model = rnn.RNN(3, 4, 2, rng=0)
+    run = model.unroll(np.ones((5, 3)))
+    assert run.outputs[0].shape == (2,) and run.initial_state.shape == (4,)
+    assert not run.initial_state.data.any()           # s_0 = 0
+
+
+def test_carrying_the_state_equals_one_long_run():
+    model = rnn.GRU(2, 3, 1, rng=0)
+    xs = np.random.default_rng(0).normal(size=(8, 2))
+    whole = model.unroll(xs)
+    first = model.unroll(xs[:5])
+    second = model.unroll(xs[5:], s0=first.final_state.detach(), first_step=6)
+    assert np.array_equal(whole.outputs[-1].data, second.outputs[-1].data)
+    assert second.outputs[0].node.scope == "t=6"
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "identity"])
+def test_activations(activation):
+    model = rnn.RNN(2, 3, 1, activation=activation, output_activation="sigmoid", rng=0)
+    run = model.unroll(np.ones((3, 2)))
+    assert 0 < run.outputs[-1].item() < 1
+
+
+@pytest.mark.parametrize("kind, cell_name", [("RNN", "RNN"), ("RNN-relu", "RNN"),
+                                             ("LSTM", "LSTM"), ("GRU", "GRU")])
+def test_from_torch_matches_pytorch_outputs_and_gradients(torch, kind, cell_name):
+    """Same weights, same data: PyTorch's cell + Linear and our model agree to 1e-12."""
+    torch.manual_seed(0)
+    D, H, O, T, B = 3, 5, 2, 7, 4
+    extra = {"nonlinearity": "relu"} if kind == "RNN-relu" else {}
+    cell = getattr(torch.nn, cell_name)(D, H, **extra).double()
+    head = torch.nn.Linear(H, O).double()
+    model = rnn.from_torch(cell, head)
+    assert type(model).__name__ == cell_name
+
+    rng = np.random.default_rng(1)
+    xs, ys = rng.normal(size=(T, B, D)), rng.normal(size=(T, B, O))
+
+    hidden, _ = cell(torch.tensor(xs))
+    out = head(hidden)
+    ref = ((out - torch.tensor(ys)) ** 2).sum()
+    ref.backward()
+
+    result = rnn.bptt(model, xs, ys, loss="mse", reduction="sum")
+    assert_close(result.loss, ref.item(), what="loss")
+    assert_close(np.stack([o.data for o in result.run.outputs]), out.detach().numpy(),
+                 what="outputs")
+    H_ = H
+    assert_close(result.grads["U"], cell.weight_ih_l0.grad.numpy(), what="dU")
+    assert_close(result.grads["W"], cell.weight_hh_l0.grad.numpy(), what="dW")
+    assert_close(result.grads["V"], head.weight.grad.numpy(), what="dV")
+    assert_close(result.grads["c"], head.bias.grad.numpy(), what="dc")
+    b_ih, b_hh = cell.bias_ih_l0.grad.numpy(), cell.bias_hh_l0.grad.numpy()
+    if cell_name == "GRU":    # b holds b_ih (+ b_hr, b_hz); b_hn sits inside the reset product
+        assert_close(result.grads["b"], b_ih, what="db")
+        assert_close(result.grads["b"][:2 * H_], b_hh[:2 * H_], what="db (hidden r, z)")
+        assert_close(result.grads["b_hn"], b_hh[2 * H_:], what="db_hn")
+    else:                     # b = b_ih + b_hh: both get the same gradient
+        assert_close(result.grads["b"], b_ih, what="db")
+        assert_close(result.grads["b"], b_hh, what="db")
+
+
+def test_from_torch_without_a_linear_layer_outputs_the_hidden_state(torch):
+    cell = torch.nn.LSTM(2, 3).double()
+    model = rnn.from_torch(cell)
+    xs = np.random.default_rng(0).normal(size=(4, 2))
+    hidden, _ = cell(torch.tensor(xs))
+    ours = np.stack([o.data for o in model.unroll(xs).outputs])
+    assert_close(ours, hidden.detach().numpy(), what="hidden states")
+
+
+def test_from_torch_rejects_what_it_cannot_copy(torch):
+    with pytest.raises(ValueError, match="only one layer, one direction"):
+        rnn.from_torch(torch.nn.GRU(2, 3, num_layers=2))
+    with pytest.raises(ValueError, match="bidirectional=True"):
+        rnn.from_torch(torch.nn.RNN(2, 3, bidirectional=True))
+    with pytest.raises(TypeError, match="expected torch.nn.RNN, LSTM or GRU, got Linear"):
+        rnn.from_torch(torch.nn.Linear(2, 3))
+    with pytest.raises(ValueError, match="Linear layer takes 4 inputs but the cell's "
+                       "hidden_size is 3"):
+        rnn.from_torch(torch.nn.RNN(2, 3), torch.nn.Linear(4, 1))
+
+
+def test_float32_models_work():
+    model = rnn.LSTM(2, 3, 1, rng=0, dtype=np.float32)
+    result = rnn.bptt(model, np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32))
+    assert model.U.dtype == np.float32 and result.grads["W"].dtype == np.float32
+    assert np.isfinite(result.loss)
+
+
+def test_bad_model_arguments():
+    with pytest.raises(ValueError, match="activation must be one of .* got 'softsign'"):
+        rnn.RNN(2, 3, 1, activation="softsign")
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 0"):
+        rnn.RNN(2, 0, 1)
+    with pytest.raises(ValueError, match="input_size must be a positive integer, got -2"):
+        rnn.GRU(-2, 3, 1)
+
+
+def test_bad_inputs_name_the_parameter_and_value():
+    model = rnn.RNN(3, 4, 2, rng=0)
+    with pytest.raises(ValueError, match=r"xs must have shape \(T, B, D\) or \(T, D\) \(time "
+                       r"first\), got shape \(3,\)"):
+        model.unroll(np.ones(3))
+    with pytest.raises(ValueError, match=r"xs has 5 features \(shape \(4, 5\)\) but the "
+                       r"model's input_size is 3"):
+        model.unroll(np.ones((4, 5)))
+    with pytest.raises(ValueError, match=r"initial state has shape \(3,\), expected \(4,\)"):
+        model.unroll(np.ones((4, 3)), s0=np.zeros(3))
+    with pytest.raises(ValueError, match="the sequence is empty"):
+        model.unroll(np.ones((0, 3)))
+
+
+def test_bad_targets_and_loss_names():
+    model = rnn.RNN(3, 4, 2, rng=0)
+    xs = np.ones((5, 3))
+    with pytest.raises(ValueError, match=r"targets ys have shape \(5, 3\), but mse needs one "
+                       r"target per output: shape \(5, 2\)"):
+        rnn.bptt(model, xs, np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"cross_entropy needs one class index per output row: "
+                       r"shape \(5,\)"):
+        rnn.bptt(model, xs, np.zeros((5, 2), int), loss="cross_entropy")
+    with pytest.raises(TypeError, match="cross_entropy targets must be integer class indices"):
+        rnn.bptt(model, xs, np.zeros(5), loss="cross_entropy")
+    with pytest.raises(ValueError, match="loss must be one of .* got 'hinge'"):
+        rnn.bptt(model, xs, np.zeros((5, 2)), loss="hinge")
+    with pytest.raises(ValueError, match="reduction must be one of .* got 'avg'"):
+        rnn.bptt(model, xs, np.zeros((5, 2)), reduction="avg")
+    with pytest.raises(ValueError, match=r"mask must be a boolean array of shape \(5,\)"):
+        rnn.bptt(model, xs, np.zeros((5, 2)), mask=[1, 0, 1])
+
+
+def test_sequence_loss_sum_and_mean():
+    model = rnn.RNN(2, 3, 1, rng=0)
+    run = model.unroll(np.ones((4, 2)))
+    ys = np.zeros((4, 1))
+    total = rnn.sequence_loss(run.outputs, ys, reduction="sum").item()
+    mean = rnn.sequence_loss(run.outputs, ys, reduction="mean").item()
+    by_hand = sum(float((o.data ** 2).sum()) for o in run.outputs)   # E_t = ||o_t - 0||²
+    assert total == pytest.approx(by_hand, rel=1e-14) and mean == pytest.approx(by_hand / 4)
+    masked = rnn.sequence_loss(run.outputs, ys, mask=np.array([0, 0, 0, 1], bool)).item()
+    assert masked == pytest.approx(float((run.outputs[-1].data ** 2).sum()))
