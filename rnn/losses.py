@@ -94,8 +94,9 @@ def sequence_loss(outputs, ys, loss="mse", reduction="sum", mask=None, first_ste
     terms = []
     for i, (o_t, y_t) in enumerate(zip(outputs, ys)):
         if mask is None or mask[i]:
-            with mg.scope(f"t={first_step + i}"):
-                terms.append(step_loss(o_t, y_t, loss))
+            t = first_step + i
+            with mg.scope(f"t={t}"):
+                terms.append(step_loss(o_t, mg.Tensor(y_t, name=f"y{t}"), loss))
     if len(terms) == 1:
         return terms[0]
     stacked = mg.stack(terms)

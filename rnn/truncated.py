@@ -80,11 +80,18 @@ def _positive_int(name, value):
     return int(value)
 
 
-def _detach(state):
-    """A state with the graph behind it cut off (works for LSTM (h, c) pairs too)."""
+def _detach(state, t=None):
+    """The state s_t with the graph behind it cut off (LSTM (h, c) pairs too), named for drawings."""
     if isinstance(state, tuple):
-        return tuple(part.detach() for part in state)
-    return state.detach()
+        parts = tuple(part.detach() for part in state)
+        if t is not None:
+            for part, name in zip(parts, ("h", "c")):
+                part.name = f"{name}{t}"
+        return parts
+    state = state.detach()
+    if t is not None:
+        state.name = f"s{t}"
+    return state
 
 
 def _run_without_graph(model, xs, states, first, last):
@@ -174,7 +181,7 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
             # Steps before the window (only if k2 < block length) are constants.
             _run_without_graph(model, xs, states, done, w)
             # The window, run again from the cut state s_w with the current weights.
-            run = model.unroll(xs[w:end], s0=_detach(states[w]), first_step=w + 1)
+            run = model.unroll(xs[w:end], s0=_detach(states[w], w), first_step=w + 1)
             for t, s_t in enumerate(run.states, start=w + 1):
                 states[t] = _detach(s_t)
             outputs = []
@@ -236,7 +243,7 @@ def sliding_window_bptt(model, xs, ys, k, optimizer, loss="mse", clip=None, s0=N
     result = TBPTTResult()
     context = _detach(model.zero_state(batch) if s0 is None else s0)
     for t in range(T - k + 1):
-        run = model.unroll(xs[t:t + k], s0=context, first_step=t + 1)
+        run = model.unroll(xs[t:t + k], s0=_detach(context, t), first_step=t + 1)
         with mg.scope(f"t={t + k}"):
             L = step_loss(run.outputs[-1], ys[t + k - 1], loss)
         grads = _apply_update(model, L, optimizer, clip, keep_grads)

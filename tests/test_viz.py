@@ -1,0 +1,227 @@
+"""viz: the structure of the drawings (read back from their DOT text), files, and errors."""
+
+import os
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import rnn
+import viz
+from dotparse import parse
+from viz.style import norm_text
+
+
+def unrolled_loss(T=6, cell=rnn.RNN, retain=True, seed=0):
+    model = cell(3, 5, 2, rng=seed)
+    rng = np.random.default_rng(seed)
+    result = rnn.bptt(model, rng.normal(size=(T, 2, 3)), rng.normal(size=(T, 2, 2)),
+                      contributions=True, retain_grads=retain)
+    return model, result
+
+
+def positions(graph, g):
+    """{node id: (x, y)} from the pinned positions in the DOT text."""
+    out = {}
+    for node, attrs in g.node_attrs.items():
+        if "pos" in attrs:
+            x, y = attrs["pos"].rstrip("!").split(",")
+            out[node] = (float(x), float(y))
+    return out
+
+
+def cluster_order(graph, direction="LR"):
+    """The step clusters as they are laid out: left to right, or top to bottom."""
+    g = parse(graph.source)
+    pos = positions(graph, g)
+    boxes = []
+    for c in g.clusters():
+        xs = [pos[n] for n in c.all_nodes() if n in pos]
+        centre = (np.mean([p[0] for p in xs]), np.mean([p[1] for p in xs]))
+        boxes.append((centre[0] if direction == "LR" else -centre[1], c.name))
+    return [name for _, name in sorted(boxes)]
+
+
+@pytest.mark.parametrize("detail", ["ops", "cells"])
+@pytest.mark.parametrize("direction", ["LR", "TB"])
+@pytest.mark.parametrize("cell", [rnn.RNN, rnn.LSTM, rnn.GRU])
+def test_one_cluster_per_step_in_time_order(detail, direction, cell):
+    _, result = unrolled_loss(T=7, cell=cell)
+    graph = viz.draw_unrolled(result.loss_tensor, detail=detail, direction=direction)
+    g = parse(graph.source)
+    expected = [f"cluster_t{t}" for t in range(1, 8)]
+    assert [c.name for c in g.clusters()] == expected                # in the text
+    assert cluster_order(graph, direction) == expected                 # and on the page
+    labels = [c.attrs.get("label") for c in g.clusters()]
+    assert labels == [f"t = {t}" for t in range(1, 8)]
+
+
+@pytest.mark.parametrize("detail", ["ops", "cells"])
+def test_shared_parameters_appear_once_with_one_edge_into_each_copy(detail):
+    model, result = unrolled_loss(T=5)
+    graph = viz.draw_unrolled(result.loss_tensor, detail=detail)
+    g = parse(graph.source)
+    cluster_of = {n: c.name for c in g.clusters() for n in c.all_nodes()}
+    for name, p in model.named_parameters():
+        ids = [n for n, a in g.node_attrs.items() if a.get("label", "").split("\n")[0] == name]
+        assert len(ids) == 1, f"{name} drawn {len(ids)} times"
+        assert cluster_of.get(ids[0]) is None                 # outside the step clusters
+        into = [cluster_of[h] for t, h, a in g.edges if t == ids[0]]
+        assert sorted(into) == [f"cluster_t{t}" for t in range(1, 6)], name
+        # the node shows the total, each edge the copy's term of dL/dp
+        assert f"‖total grad‖ {norm_text(p.grad)}" in g.node_attrs[ids[0]]["label"]
+        terms = result.contributions[name]
+        shown = [a.get("headlabel") for t, h, a in g.edges if t == ids[0]]
+        assert shown == [norm_text(terms[f"t={t}"]) for t in range(1, 6)]
+
+
+def test_elision_keeps_the_counts_it_promises():
+    model, result = unrolled_loss(T=20)
+    graph = viz.draw_unrolled(result.loss_tensor, max_steps=12, keep=3)
+    g = parse(graph.source)
+    names = [c.name for c in g.clusters()]
+    assert names == ["cluster_t1", "cluster_t2", "cluster_t3", "cluster_elided",
+                     "cluster_t18", "cluster_t19", "cluster_t20"]
+    assert cluster_order(graph) == names
+    elided = g.clusters()[3]
+    assert "14 steps" in elided.attrs["label"] and "t = 4 … 17" in elided.attrs["label"]
+    W = next(n for n, a in g.node_attrs.items() if a.get("label", "").startswith("W\n"))
+    labels = [a.get("headlabel", "") for t, h, a in g.edges if t == W]
+    assert len(labels) == 7 and sum(label.startswith("×14") for label in labels) == 1
+    hidden = sum(result.contributions["W"][f"t={t}"] for t in range(4, 18))
+    assert f"×14 {norm_text(hidden)}" in labels
+    assert len(parse(viz.draw_unrolled(result.loss_tensor, elide=False).source)
+               .clusters()) == 20
+
+
+def test_truncation_cuts_are_drawn_as_cuts():
+    model = rnn.RNN(1, 4, 1, rng=0)
+    xs = np.sin(np.linspace(0, 6, 13))[:, None]
+    result = rnn.tbptt(model, xs[:-1], xs[1:], k1=4, k2=6, optimizer=None)
+    graph = viz.draw_unrolled(result.last_loss_tensor)
+    g = parse(graph.source)
+    cut = [n for n, a in g.node_attrs.items() if "(cut)" in a.get("label", "")]
+    assert len(cut) == 1 and g.node_attrs[cut[0]]["label"].startswith("s6 (cut)")
+    (edge,) = [a for t, h, a in g.edges if t == cut[0]]
+    assert edge["style"] == "dashed" and edge["label"] == "cut"
+    assert [c.name for c in g.clusters()] == [f"cluster_t{t}" for t in range(7, 13)]
+    assert cluster_order(graph) == [f"cluster_t{t}" for t in range(7, 13)]
+
+    schedule = parse(viz.draw_truncation(result, update=1).source)
+    window = [n for n, a in schedule.node_attrs.items() if a.get("fillcolor") == "#d5f5e3"]
+    assert sorted(window) == [f"s{t}" for t in range(3, 9)]
+    assert sorted(n for n in schedule.node_attrs if n.startswith("E")) == \
+        [f"E{t}" for t in range(5, 9)]
+    assert any(a.get("label") == "cut" and (t, h) == ("s2", "s3")
+               for t, h, a in schedule.edges)
+
+
+def test_heat_colours_by_gradient_with_a_legend():
+    _, result = unrolled_loss(T=6)
+    g = parse(viz.draw_unrolled(result.loss_tensor, heat=True, detail="cells").source)
+    assert "legend" in g.node_attrs and "gradient norm" in g.node_attrs["legend"]["label"]
+    fills = {g.node_attrs[f"f{t}"]["fillcolor"] for t in range(1, 7)}
+    assert len(fills) > 1 and "white" not in fills
+    _, plain = unrolled_loss(T=3, retain=False)
+    with pytest.raises(mg.BackwardError, match="retain_grads=True"):
+        viz.draw_unrolled(plain.loss_tensor, heat=True)
+
+
+def test_draw_any_graph_with_scopes_names_and_gradients():
+    w = mg.tensor([1.0, -2.0], requires_grad=True, name="w")
+    with mg.scope("outer"), mg.scope("inner"):
+        h = (w * 3.0).tanh()
+    loss = (h * h).sum()
+    loss.backward(retain_grads=True)
+    g = parse(viz.draw(loss).source)
+    (outer,) = g.subgraphs
+    assert outer.name == "cluster outer" and outer.subgraphs[0].name == "cluster outer/inner"
+    params = [n for n, a in g.node_attrs.items() if a.get("fillcolor") == "#cfe2f3"]
+    assert len(params) == 1
+    assert g.node_attrs[params[0]]["label"] == f"w\n(2,)\n‖grad‖ {norm_text(w.grad)}"
+    constants = {n for n, a in g.node_attrs.items() if a.get("fillcolor") == "#eeeeee"}
+    # a small graph labels every edge with the gradient flowing back along it; the
+    # edge from the constant 3.0 carries none (nothing needs it)
+    assert all(("label" in a) != (h in constants) for t, h, a in g.edges)
+
+
+def test_folded_diagrams():
+    for model, loop in [(rnn.RNN(3, 8, 2), "W (8×8)"), (rnn.LSTM(3, 8, 2), "W (32×8)"),
+                        (rnn.GRU(3, 8, 2), "W (24×8)")]:
+        g = parse(viz.draw_folded(model).source)
+        (edge,) = [a for t, h, a in g.edges if t == h == "s"]       # the self-loop
+        assert edge["label"].startswith(loop)
+    with pytest.raises(TypeError, match="expected an rnn.RNN, rnn.LSTM or rnn.GRU"):
+        viz.draw_folded(mg.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("png", b"\x89PNG"),
+                                        ("pdf", b"%PDF")])
+def test_files_are_written_and_valid(tmp_path, fmt, magic):
+    _, result = unrolled_loss(T=4)
+    path = viz.save(viz.draw_unrolled(result.loss_tensor), tmp_path / "sub" / f"u.{fmt}")
+    data = path.read_bytes()
+    assert data.startswith(magic) and len(data) > 5000
+    if fmt == "svg":
+        root = ET.fromstring(data)
+        assert root.tag.endswith("svg") and data.count(b"<g id=\"node") > 20
+
+
+def test_graphs_show_themselves_in_jupyter():
+    _, result = unrolled_loss(T=3)
+    bundle = viz.draw_unrolled(result.loss_tensor)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_backward_frames_step_through_the_walk(tmp_path):
+    w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = ((w * w).tanh()).sum()
+    w.grad = np.array([5.0, 5.0])
+    files = viz.backward_frames(loss, tmp_path / "frames", format="svg")
+    assert [f.name for f in files] == [f"step_{k:03d}.svg" for k in range(4)]
+    assert "seed: dL/dL = 1" in files[0].read_text()
+    assert "step 3 of 3: mul" in files[3].read_text()
+    assert w.grad.tolist() == [5.0, 5.0]                  # left as it was
+    with pytest.raises(ValueError, match="max_frames=2"):
+        viz.backward_frames(loss, tmp_path / "more", max_frames=2)
+
+
+def test_missing_graphviz_program(monkeypatch, tmp_path):
+    _, result = unrolled_loss(T=3)
+    monkeypatch.setenv("PATH", str(tmp_path))            # nothing to run here
+    graph = viz.draw_unrolled(result.loss_tensor)        # drawing still works...
+    assert graph.source.startswith("digraph")
+    with pytest.raises(viz.GraphvizNotFoundError) as err:   # ...rendering says how to fix it
+        viz.save(graph, tmp_path / "u.svg")
+    for command in ["sudo apt-get install graphviz", "brew install graphviz",
+                    "winget install graphviz", "conda install -c conda-forge graphviz"]:
+        assert command in str(err.value)
+
+
+def test_bad_input_errors(tmp_path):
+    _, result = unrolled_loss(T=3)
+    graph = viz.draw_unrolled(result.loss_tensor)
+    with pytest.raises(ValueError, match="unknown format 'jpg'.*svg, png, pdf"):
+        viz.save(graph, tmp_path / "u.jpg")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(PermissionError, match="cannot create the folder"):
+        viz.save(graph, blocker / "u.svg")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        viz.save(graph, tmp_path)
+    with pytest.raises(TypeError, match="expected a minigrad Tensor, got list"):
+        viz.draw([1, 2])
+    with pytest.raises(ValueError, match="has no graph: no op made it"):
+        viz.draw(mg.tensor([1.0], requires_grad=True, name="w"))
+    with pytest.raises(ValueError, match="no time-step scopes"):
+        viz.draw_unrolled((mg.tensor([1.0], requires_grad=True) * 2).sum())
+    with pytest.raises(ValueError, match="detail must be 'ops'.*got 'boxes'"):
+        viz.draw_unrolled(result.loss_tensor, detail="boxes")
+    with pytest.raises(ValueError, match="direction must be 'LR'"):
+        viz.draw_unrolled(result.loss_tensor, direction="RL")
+    with pytest.raises(ValueError, match="max_steps must be an integer >= 2\\*keep\\+1"):
+        viz.draw_unrolled(result.loss_tensor, max_steps=4, keep=3)
+    with pytest.raises(TypeError, match="expected the graphviz.Digraph"):
+        viz.save("digraph {}", tmp_path / "x.svg")
+    assert not os.path.exists(tmp_path / "u.jpg")

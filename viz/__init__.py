@@ -1,0 +1,24 @@
+"""viz: draw minigrad graphs with Graphviz, unrolled by time step.
+
+* ``draw(t)``               any graph: ops, shapes, names, gradients
+* ``draw_unrolled(loss)``   one cluster per time step, shared parameters drawn once
+* ``draw_folded(model)``    the compact recurrent diagram with W as a loop
+* ``draw_truncation(res)``  which steps a truncated-BPTT update reaches
+* ``backward_frames(loss)`` the reverse walk, one image per step
+* ``save(graph, path)``     write .svg, .png or .pdf (Jupyter shows graphs inline)
+
+>>> import minigrad as mg, viz
+>>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+>>> loss = (w * w).sum()
+>>> loss.backward(retain_grads=True)
+>>> graph = viz.draw(loss)          # a graphviz.Digraph; graph.source is its DOT text
+"""
+
+from .diagrams import draw_folded, draw_truncation
+from .draw import draw
+from .frames import backward_frames
+from .render import FORMATS, GraphvizNotFoundError, save
+from .unrolled import draw_unrolled
+
+__all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "backward_frames",
+           "save", "FORMATS", "GraphvizNotFoundError"]

@@ -1,0 +1,122 @@
+"""Diagrams drawn from a model or a training schedule rather than from a graph:
+the folded network (``draw_folded``) and one truncated-BPTT update (``draw_truncation``)."""
+
+from __future__ import annotations
+
+from .draw import _new_digraph
+from .style import COLORS
+
+__all__ = ["draw_folded", "draw_truncation"]
+
+_CELL = {
+    "RNN": "s_t = {g}(U x_t + W s_t-1 + b)",
+    "LSTM": "(h_t, c_t) = LSTM(x_t, h_t-1, c_t-1)\n[i, f, g, o] = σσtanhσ(U x_t + W h_t-1 + b)",
+    "GRU": "h_t = GRU(x_t, h_t-1)\n[r, z, n]: U x_t + b,  W h_t-1 + b_hn",
+}
+
+
+def draw_folded(model, title=None):
+    """The compact recurrent diagram: x_t → cell → o_t, with W as a loop on the state.
+
+    It is the picture before unrolling; put it beside ``draw_unrolled``'s.
+
+    >>> import rnn, viz
+    >>> graph = viz.draw_folded(rnn.RNN(3, 8, 2))
+    >>> "W" in graph.source and "s_t = tanh" in graph.source
+    True
+    """
+    kind = type(model).__name__
+    if kind not in _CELL or not hasattr(model, "hidden_size"):
+        raise TypeError(f"viz.draw_folded: expected an rnn.RNN, rnn.LSTM or rnn.GRU model, got "
+                        f"{kind}")
+    D, H, O = model.input_size, model.hidden_size, model.output_size
+    state = "s" if kind == "RNN" else "h"
+    cell = _CELL[kind].format(g=getattr(model, "activation", ""))
+    h = model.output_activation
+    out = f"o_t = {h + '(' if h else ''}V {state}_t + c{')' if h else ''}"
+    gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind]
+
+    dot = _new_digraph(title or f"{kind}, folded: one cell, reused at every step",
+                       rankdir="LR")
+    dot.node("x", f"x_t\n{D} inputs", shape="ellipse", fillcolor=COLORS["const"])
+    dot.node("s", f"{cell}\n{H} hidden units", fillcolor="white", penwidth="2")
+    dot.node("o", f"{out}\n{O} outputs", fillcolor=COLORS["loss"])
+    dot.edge("x", "s", label=f"U ({gates * H}×{D})", color=COLORS["param_edge"],
+             fontcolor=COLORS["param_edge"])
+    dot.edge("s", "s", label=f"W ({gates * H}×{H})\none-step delay: {state}_t-1",
+             color=COLORS["recurrent"], fontcolor=COLORS["recurrent"], tailport="n",
+             headport="n", penwidth="1.6")
+    dot.edge("s", "o", label=f"V ({O}×{H})", color=COLORS["param_edge"],
+             fontcolor=COLORS["param_edge"])
+    return dot
+
+
+def draw_truncation(result, update=-1, T=None, title=None):
+    """Which steps one truncated-BPTT update reaches.
+
+    Steps 1..T in a row: the update's losses (its block) are marked E_t, the
+    steps its gradient flows back through (its window) are green, and the
+    state entering the window is a dashed cut.
+
+    ``result`` is what ``rnn.tbptt`` or ``rnn.sliding_window_bptt`` returned
+    (or one of its ``updates``); ``update`` picks one (default: the last).
+
+    >>> import numpy as np, rnn, viz
+    >>> model = rnn.RNN(1, 4, 1, rng=0)
+    >>> xs = np.zeros((12, 1))
+    >>> result = rnn.tbptt(model, xs, xs, k1=4, k2=6, optimizer=None)
+    >>> graph = viz.draw_truncation(result, update=1)
+    >>> "cut" in graph.source
+    True
+    """
+    updates = getattr(result, "updates", None)
+    if updates is None:
+        if not hasattr(result, "window"):
+            raise TypeError(f"viz.draw_truncation: expected the result of rnn.tbptt or one of "
+                            f"its updates, got {type(result).__name__}")
+        updates, update = [result], 0
+    if not updates:
+        raise ValueError("viz.draw_truncation: the result has no updates")
+    try:
+        chosen = updates[update]
+    except (IndexError, TypeError):
+        raise IndexError(f"viz.draw_truncation: update {update!r} does not exist; there are "
+                         f"{len(updates)} (0 .. {len(updates) - 1})") from None
+    T = T or max(u.block[1] for u in updates)
+    (b1, b2), (w1, w2) = chosen.block, chosen.window
+    first, last = max(1, min(b1, w1) - 6), min(T, b2 + 6)   # a little context either side
+    k = updates.index(chosen) if chosen in updates else update
+
+    dot = _new_digraph(title or (f"update {k}: losses of steps {b1}–{b2}, gradient through "
+                                 f"steps {w1}–{w2}"), rankdir="LR")
+    dot.attr(nodesep="0.1", ranksep="0.25")
+    if first > 1:
+        dot.node("before", f"… steps 1–{first - 1}", shape="plaintext", fillcolor="white")
+        dot.edge("before", f"s{first}", style="dotted")
+    for t in range(first, last + 1):
+        in_window = w1 <= t <= w2
+        fill = COLORS["window"] if in_window else ("white" if t <= b2 else COLORS["elided"])
+        dot.node(f"s{t}", f"t = {t}", fillcolor=fill, width="0.6",
+                 penwidth="2" if b1 <= t <= b2 else "1",
+                 fontcolor="black" if t <= b2 else "#999999")
+        if b1 <= t <= b2:
+            with dot.subgraph() as pair:
+                pair.attr(rank="same")
+                pair.node(f"E{t}", f"E{t}", shape="ellipse", fillcolor=COLORS["loss"],
+                          fontsize="9", height="0.2")
+            dot.edge(f"s{t}", f"E{t}", color=COLORS["block"], arrowsize="0.5")
+        if t > first:
+            if t == w1:
+                dot.edge(f"s{t - 1}", f"s{t}", style="dashed", color=COLORS["cut"], label="cut",
+                         fontcolor=COLORS["cut"], penwidth="1.5")
+            else:
+                dot.edge(f"s{t - 1}", f"s{t}", color=COLORS["recurrent"] if in_window else
+                         "#bbbbbb")
+    if last < T:
+        dot.node("after", f"steps {last + 1}–{T} …", shape="plaintext", fillcolor="white")
+        dot.edge(f"s{last}", "after", style="dotted")
+    dot.node("key", "green: the gradient flows back through these steps\n"
+             "bold with E_t: their losses count in this update", shape="plaintext",
+             fillcolor="white", fontsize="9")
+    return dot
+

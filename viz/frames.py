@@ -1,0 +1,102 @@
+"""The reverse walk of ``backward()``, one image per step, for stepping through in class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.graph import Node
+
+from .draw import _draw_graph, _Look
+from .graphs import as_root, collect
+from .render import FORMATS, check_dot, save
+from .style import norm_text
+
+__all__ = ["backward_frames"]
+
+
+def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
+    """Write one numbered image per step of the reverse walk over ``loss``'s graph.
+
+    Frame 0 seeds dL/dL = 1 at the root.  Frame k shows the graph after the
+    walk has processed its k-th node, newest first, exactly in the engine's
+    order: that node is outlined in red, every node that has received some
+    gradient shows it ("so far" while more may still come), and the edges
+    the gradient has already crossed are coloured.
+
+    ``backward()`` is run here (with every intermediate gradient kept); the
+    leaves' ``.grad`` are left as they were.  Returns the list of files.
+
+    >>> import minigrad as mg, viz
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> files = viz.backward_frames((w * w).sum(), "out/frames")      # doctest: +SKIP
+    """
+    root = as_root(loss, "viz.backward_frames")
+    if format not in FORMATS:
+        raise ValueError(f"viz.backward_frames: unknown format {format!r}; use one of "
+                         f"{', '.join(FORMATS)}")
+    graph = collect(root)
+    order = sorted(graph.nodes, key=lambda n: -n.seq)          # the engine's visiting order
+    if len(order) + 1 > max_frames:
+        raise ValueError(f"viz.backward_frames: the walk has {len(order)} steps, more than "
+                         f"max_frames={max_frames}; draw a smaller graph (fewer time steps) or "
+                         f"raise max_frames")
+    check_dot("viz.backward_frames")
+    out = Path(out_dir)
+
+    # One real backward pass, keeping every node's gradient; leaves keep their .grad.
+    leaves = [p for p in graph.leaves if p.requires_grad]
+    saved = [(p._grad, p._contributions) for p in leaves]
+    kept = [(n.grad, n.keep_grad) for n in graph.nodes]
+    try:
+        root.backward(retain_grads=True)
+        final = {id(n): n.grad for n in graph.nodes}
+    finally:
+        for p, (g, c) in zip(leaves, saved):
+            p._grad, p._contributions = g, c
+    sent = {}                                                  # id(edge) -> gradient sent
+    for e in graph.edges:
+        g = e.gradient()
+        if g is not None:
+            sent[id(e)] = g
+    for n, (g, keep) in zip(graph.nodes, kept):
+        n.grad, n.keep_grad = g, keep
+
+    paths = []
+    for k in range(len(order) + 1):
+        done = {id(n) for n in order[:k]}
+        current = order[k - 1] if k else None
+        received = {id(graph.root): np.ones(graph.root.shape)}  # gradient so far, per target
+        for e in graph.edges:
+            if id(e.dst) in done and id(e) in sent:
+                received[id(e.src)] = received.get(id(e.src), 0) + sent[id(e)]
+
+        def node_extra(x):
+            g = received.get(id(x))
+            complete = (type(x) is Node and (id(x) in done or x is graph.root)) or \
+                (type(x) is not Node and all(id(e.dst) in done for e in graph.edges
+                                            if e.src is x))
+            base = _Look().leaf(x) if type(x) is not Node else _Look().node(
+                x, is_root=x is graph.root)
+            label = base["label"].split("\n")[:2]
+            if g is not None:
+                label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
+            attrs = {"label": "\n".join(label)}
+            if x is current:
+                attrs.update(color="#d62728", penwidth="3.5")
+            return attrs
+
+        def edge_extra(e):
+            if id(e.dst) in done and id(e) in sent:
+                return {"color": "#d62728" if e.dst is current else "#e67e22",
+                        "penwidth": "2", "label": norm_text(sent[id(e)])}
+            return {"color": "#bbbbbb"}
+
+        what = ("seed: dL/dL = 1 at the root" if current is None else
+                f"step {k} of {len(order)}: {current.op}"
+                + (f" in {current.scope}" if current.scope else "")
+                + " sends its gradient to its inputs")
+        dot = _draw_graph(graph, _Look(grads=False), scopes, False, what, node_extra, edge_extra)
+        paths.append(save(dot, out / f"step_{k:03d}.{format}"))
+    return paths

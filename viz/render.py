@@ -1,0 +1,78 @@
+"""Writing drawings to files with Graphviz's ``dot`` program."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import graphviz
+
+__all__ = ["save", "FORMATS", "GraphvizNotFoundError", "check_dot"]
+
+FORMATS = ("svg", "png", "pdf")
+
+INSTALL_HELP = """\
+Install Graphviz's programs (the Python package alone is not enough):
+    Debian/Ubuntu:  sudo apt-get install graphviz
+    macOS:          brew install graphviz
+    Windows:        winget install graphviz   (then add its bin folder to PATH)
+    conda:          conda install -c conda-forge graphviz
+The drawing itself still works without it: graph.source is the DOT text."""
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is not installed (or not on the PATH)."""
+
+
+def check_dot(who="viz.save"):
+    """Raise a helpful error if the ``dot`` program is missing."""
+    if shutil.which("dot") is None:
+        raise GraphvizNotFoundError(
+            f"{who}: Graphviz's 'dot' program was not found on the PATH, so the drawing "
+            f"cannot be rendered.\n{INSTALL_HELP}")
+
+
+def save(graph, path, format=None):
+    """Render ``graph`` (from any ``viz.draw*``) into a file: ``.svg``, ``.png`` or ``.pdf``.
+
+    The format comes from the file name unless given.  Missing folders are
+    created.  Returns the path written.
+
+    >>> import minigrad as mg, viz
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> viz.save(viz.draw((w * w).sum()), "out/doctest.svg")      # doctest: +SKIP
+    PosixPath('out/doctest.svg')
+    """
+    if not isinstance(graph, graphviz.Digraph):
+        raise TypeError(f"viz.save: expected the graphviz.Digraph returned by viz.draw*, got "
+                        f"{type(graph).__name__}")
+    path = Path(path)
+    fmt = (format or path.suffix.lstrip(".")).lower()
+    if path.is_dir():
+        raise IsADirectoryError(f"viz.save: {str(path)!r} is a folder; give a file name, "
+                                f"e.g. {str(path / 'graph.svg')!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"viz.save: unknown format {fmt or '(none)'!r} for {str(path)!r}; "
+                         f"use one of {', '.join(FORMATS)} (from the file name or format=)")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PermissionError(f"viz.save: cannot create the folder {str(folder)!r} for "
+                              f"{str(path)!r} ({err.strerror}); choose a folder you can write "
+                              f"to") from None
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"viz.save: the folder {str(folder)!r} is not writable; choose "
+                              f"another place for {path.name!r}")
+    check_dot()
+    try:
+        data = graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError(f"viz.save: Graphviz's 'dot' program could not be run.\n"
+                                    f"{INSTALL_HELP}") from None
+    try:
+        path.write_bytes(data)
+    except OSError as err:
+        raise PermissionError(f"viz.save: cannot write {str(path)!r} ({err.strerror})") from None
+    return path

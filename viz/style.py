@@ -1,0 +1,98 @@
+"""How things look: colours, labels, and the gradient-heat scale."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["COLORS", "shape_text", "value_text", "number_text", "norm", "norm_text",
+           "HeatScale"]
+
+COLORS = {
+    "op": "white",
+    "loss": "#fdebd0",          # per-step costs E_t
+    "root": "#f9e79f",          # the tensor being drawn
+    "param": "#cfe2f3",         # shared parameters
+    "param_edge": "#2e75b6",
+    "const": "#eeeeee",         # data: inputs, targets, initial states
+    "recurrent": "#c0392b",     # the state passed from step t to t+1
+    "state": "#fadbd8",
+    "cut": "#7f7f7f",           # a truncation boundary
+    "elided": "#f2f2f2",
+    "window": "#d5f5e3",        # steps a truncated update's gradient reaches
+    "block": "#1e8449",
+}
+
+# Light yellow (small gradients) to dark red (large): ColorBrewer's YlOrRd.
+_HEAT = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
+
+
+def shape_text(shape):
+    """(8,) for a vector, (2, 8) for a matrix, "scalar" for ()."""
+    return "scalar" if shape == () else str(tuple(shape))
+
+
+def value_text(array, digits=3):
+    """A short summary of an array: its values if few, else its range."""
+    a = np.asarray(array)
+    if a.size == 0:
+        return "empty"
+    if a.size <= 3:
+        return ", ".join(f"{x:.{digits}g}" for x in a.ravel())
+    return f"{a.min():.{digits}g} … {a.max():.{digits}g}"
+
+
+def norm(array):
+    """The Frobenius norm, ||g|| = sqrt(Σ g²)."""
+    return float(np.linalg.norm(np.asarray(array, dtype=np.float64).ravel()))
+
+
+def number_text(x):
+    """Three significant digits, in scientific notation only when needed."""
+    return f"{x:.3g}" if x == 0 or 1e-3 <= abs(x) < 1e4 else f"{x:.2e}"
+
+
+def norm_text(array):
+    """‖g‖ = 1.23, the Frobenius norm, for labels."""
+    return number_text(norm(array))
+
+
+class HeatScale:
+    """Maps gradient norms to colours on a log scale, with a legend."""
+
+    def __init__(self, norms):
+        positive = [n for n in norms if n > 0 and math.isfinite(n)]
+        if positive:
+            self.low = math.floor(math.log10(min(positive)))
+            self.high = math.ceil(math.log10(max(positive)))
+        else:
+            self.low, self.high = 0, 1
+        if self.high <= self.low:
+            self.high = self.low + 1
+
+    def color(self, value):
+        if not value > 0 or not math.isfinite(value):
+            return "white"
+        x = (math.log10(value) - self.low) / (self.high - self.low)
+        return _interpolate(min(max(x, 0.0), 1.0))
+
+    def legend(self):
+        """An HTML-like Graphviz label: a strip of colours with powers of ten."""
+        decades = range(self.low, self.high + 1)
+        step = max(1, (self.high - self.low) // 8)
+        cells = "".join(
+            f'<TD BGCOLOR="{self.color(10.0 ** d)}" WIDTH="34">1e{d}</TD>'
+            for d in decades if (d - self.low) % step == 0 or d == self.high)
+        return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
+                '<TR><TD COLSPAN="40" BORDER="0"><B>gradient norm (log scale)</B></TD></TR>'
+                f'<TR>{cells}</TR></TABLE>>')
+
+
+def _interpolate(x):
+    pos = x * (len(_HEAT) - 1)
+    i = min(int(pos), len(_HEAT) - 2)
+    f = pos - i
+    a = [int(_HEAT[i][k:k + 2], 16) for k in (1, 3, 5)]
+    b = [int(_HEAT[i + 1][k:k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(a, b))
