@@ -8,6 +8,8 @@ takes the log of a rounded-off zero).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .errors import ShapeError
@@ -27,36 +29,71 @@ def linear(x, weight, bias=None):
     With g = dL/dy:  dL/dx = g W,  dL/dW = gᵀ x (summed over the batch),
     dL/db = g summed over the batch.
 
+    ``x`` and ``weight`` may also be sequences of the same length, for a
+    sum of several products in one op:  y = Σ_i x_i W_iᵀ + b.  An RNN's
+    pre-activation U x_t + W s_{t-1} + b is ``linear((x_t, s), (U, W), b)``.
+
     >>> import minigrad as mg
     >>> W = mg.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], requires_grad=True)
     >>> mg.linear(mg.tensor([3.0, 4.0]), W).tolist()
     [3.0, 8.0, 7.0]
+    >>> mg.linear((mg.tensor([3.0, 4.0]), mg.tensor([1.0])), (W, mg.ones(3, 1))).tolist()
+    [4.0, 9.0, 8.0]
     """
-    x, weight = as_tensor(x), as_tensor(weight)
-    xd, w = x.data, weight.data
-    if w.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != w.shape[1]:
-        raise ShapeError(
-            f"linear: input of shape {xd.shape} and weight of shape {w.shape} don't fit: "
-            f"the weight must be (out_features, in_features) with in_features = the "
-            f"input's last size ({xd.shape[-1] if xd.ndim else '?'}).")
-    out = xd @ w.T
+    if isinstance(x, (list, tuple)):
+        xs, ws = [as_tensor(v) for v in x], [as_tensor(w) for w in weight]
+    else:
+        xs, ws = [as_tensor(x)], [as_tensor(weight)]
+    if len(xs) != len(ws):
+        raise ShapeError(f"linear: {len(xs)} inputs but {len(ws)} weights; give one weight "
+                         f"per input")
+    x_data, w_data = [v.data for v in xs], [w.data for w in ws]
+    out = None
+    for xd, wd in zip(x_data, w_data):
+        if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or (
+                out is not None and wd.shape[0] != out.shape[-1]):
+            raise _linear_shape_error(xd, wd, out)
+        if out is None:
+            out = xd @ wd.T
+        else:
+            out += xd @ wd.T                   # our own array: add in place
+    inputs = xs + ws
+    if bias is not None:
+        bias = as_tensor(bias)
+        if bias.data.shape != (out.shape[-1],):
+            raise ShapeError(f"linear: bias has shape {bias.shape}, expected "
+                             f"({out.shape[-1]},) to match weight {ws[0].shape}")
+        out += bias.data
+        inputs.append(bias)
+    return record("linear", out, tuple(inputs), _linear_vjps(len(xs), bias is not None),
+                  (x_data, w_data))
 
-    def d_weight(g):                       # Σ over every batch row of g_row x_rowᵀ
-        return g.reshape(-1, w.shape[0]).T @ xd.reshape(-1, w.shape[1])
 
-    if bias is None:
-        return record("linear", out, (x, weight),
-                      (lambda g: g @ w,
-                       d_weight))
-    bias = as_tensor(bias)
-    if bias.shape != (w.shape[0],):
-        raise ShapeError(f"linear: bias has shape {bias.shape}, expected ({w.shape[0]},) "
-                         f"to match weight {w.shape}")
-    out += bias.data
-    return record("linear", out, (x, weight, bias),
-                  (lambda g: g @ w,
-                   d_weight,
-                   lambda g: g))           # summed over the batch by unbroadcast
+def _linear_shape_error(xd, wd, out):
+    return ShapeError(
+        f"linear: input of shape {xd.shape} and weight of shape {wd.shape} don't fit: the "
+        f"weight must be (out_features, in_features) with in_features = the input's last "
+        f"size ({xd.shape[-1] if xd.ndim else '?'})"
+        + (f" and out_features = {out.shape[-1]}" if out is not None else "") + ".")
+
+
+@lru_cache(maxsize=None)
+def _linear_vjps(n, with_bias):
+    """The table for n (input, weight) pairs, inputs first, then weights, then the bias."""
+    d_inputs = tuple(lambda g, xs, ws, i=i: g @ ws[i]                      # dL/dx_i = g W_i
+                     for i in range(n))
+    d_weights = tuple(lambda g, xs, ws, i=i: _outer_over_rows(g, xs[i])     # dL/dW_i = gᵀ x_i
+                      for i in range(n))
+    d_bias = (lambda g, xs, ws: g.sum(axis=0) if g.ndim == 2 else            # Σ over rows
+              g.reshape(-1, g.shape[-1]).sum(axis=0),)
+    return d_inputs + d_weights + (d_bias if with_bias else ())
+
+
+def _outer_over_rows(g, x):
+    """Σ over all batch rows of g_row x_rowᵀ (any number of batch axes, or none)."""
+    if g.ndim == 2:
+        return g.T @ x
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
 def softmax(x, axis=-1):
@@ -71,8 +108,10 @@ def softmax(x, axis=-1):
     x = as_tensor(x)
     e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
     p = e / e.sum(axis=axis, keepdims=True)
-    return record("softmax", p, (x,),
-                  (lambda g: p * (g - (g * p).sum(axis=axis, keepdims=True)),))
+    return record("softmax", p, (x,), SOFTMAX, (p, axis))
+
+
+SOFTMAX = (lambda g, p, axis: p * (g - (g * p).sum(axis=axis, keepdims=True)),)
 
 
 def log_softmax(x, axis=-1):
@@ -86,8 +125,10 @@ def log_softmax(x, axis=-1):
     """
     x = as_tensor(x)
     out = _log_softmax(x.data, axis)
-    return record("log_softmax", out, (x,),
-                  (lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
+    return record("log_softmax", out, (x,), LOG_SOFTMAX, (out, axis))
+
+
+LOG_SOFTMAX = (lambda g, out, axis: g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
 def _log_softmax(z, axis):
@@ -140,15 +181,19 @@ def cross_entropy(logits, targets, reduction="mean"):
     count = max(y.size, 1)
     loss = {"mean": lambda: -picked.sum() / count, "sum": lambda: -picked.sum(),
             "none": lambda: -picked}[reduction]()
+    return record("cross_entropy", loss, (logits,), CROSS_ENTROPY,
+                  (logp, y, reduction, count))
 
-    def vjp(g):
-        d = np.exp(logp)                               # softmax
-        np.put_along_axis(d, y[..., None], np.take_along_axis(d, y[..., None], -1) - 1, -1)
-        if reduction == "none":
-            return d * g[..., None]
-        return d * (g / count if reduction == "mean" else g)
 
-    return record("cross_entropy", loss, (logits,), (vjp,))
+def _cross_entropy_vjp(g, logp, y, reduction, count):
+    d = np.exp(logp)                                   # softmax ...
+    np.put_along_axis(d, y[..., None], np.take_along_axis(d, y[..., None], -1) - 1, -1)
+    if reduction == "none":                            # ... minus onehot(y)
+        return d * g[..., None]
+    return d * (g / count if reduction == "mean" else g)
+
+
+CROSS_ENTROPY = (_cross_entropy_vjp,)
 
 
 def mse_loss(pred, target, reduction="mean"):
@@ -161,23 +206,24 @@ def mse_loss(pred, target, reduction="mean"):
     >>> mg.mse_loss(mg.tensor([1.0, 2.0]), mg.tensor([0.0, 0.0]), reduction="sum").item()
     5.0
     """
-    _check_reduction("mse_loss", reduction)
+    if reduction not in _REDUCTIONS:
+        _check_reduction("mse_loss", reduction)
     pred, target = as_tensor(pred), as_tensor(target)
-    if pred.shape != target.shape:
+    if pred.data.shape != target.data.shape:
         raise ShapeError(
             f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}. "
             f"They must match exactly: broadcasting here would compare every prediction "
             f"with every target. Fix: reshape one of them.")
     diff = pred.data - target.data
     if reduction == "none":
-        return record("mse_loss", diff * diff, (pred, target),
-                      (lambda g: 2 * diff * g,
-                       lambda g: -2 * diff * g))
+        return record("mse_loss", diff * diff, (pred, target), MSE, (diff, 2.0))
     scale = 2.0 / max(diff.size, 1) if reduction == "mean" else 2.0
-    loss = np.vdot(diff, diff) * (scale / 2)
-    return record("mse_loss", loss, (pred, target),
-                  (lambda g: diff * (scale * g),
-                   lambda g: diff * (-scale * g)))
+    return record("mse_loss", np.vdot(diff, diff) * (scale / 2), (pred, target), MSE,
+                  (diff, scale))
+
+
+MSE = (lambda g, diff, scale: diff * (scale * g),       # d(Σ d²) = 2 d, times 1/n for the mean
+       lambda g, diff, scale: diff * (-scale * g))
 
 
 for _fn in (softmax, log_softmax):

@@ -1,13 +1,13 @@
 """The record of operations, and the reverse walk over it.
 
 Every op on tensors that need a gradient leaves behind one :class:`Node`:
-which op it was, where its inputs came from, and one small function per
-input (a vector-Jacobian product, *vjp*) that turns the gradient of the op's
-output into the gradient of that input.  ``Tensor.backward()`` calls
-:func:`backward`, which visits the nodes newest first and applies the chain
-rule::
+which op it was, where its inputs came from, the op's table of small
+functions, one per input (vector-Jacobian products, *vjps*), that turn the
+gradient of the op's output into the gradient of that input, and the few
+arrays those functions need.  ``Tensor.backward()`` calls :func:`backward`,
+which visits the nodes newest first and applies the chain rule::
 
-    dL/d(input) += vjp(dL/d(output))
+    dL/d(input) += vjp(dL/d(output), *saved)
 
 A node keeps only what its vjps need (for ``tanh`` that is its output, for
 ``+`` nothing at all), so a long unrolled graph costs about as much memory
@@ -20,8 +20,8 @@ that :func:`contributions` groups gradients by) and :func:`detect_anomaly`.
 
 from __future__ import annotations
 
-import heapq
 import itertools
+import operator
 
 import numpy as np
 
@@ -53,14 +53,18 @@ class Node:
         One entry per input of the op: the input's own ``Node`` if an op made
         it, else the input ``Tensor`` itself (a leaf: a parameter or a constant).
     vjps : tuple of callables
-        ``vjps[i](g)`` is the gradient for ``inputs[i]`` given ``g``, the gradient
-        of this op's output.  Only called for inputs that need a gradient.
+        The op's table of vector-Jacobian products, one per input:
+        ``vjps[i](g, *saved)`` is the gradient for ``inputs[i]`` given ``g``,
+        the gradient of this op's output.  Only called for inputs that need a
+        gradient.  The table belongs to the op and is shared by all its nodes.
+    saved : tuple
+        What the vjps need from the forward pass (for ``tanh``: its output).
     seq : int
         Creation order.  Every input was made before the ops that use it, so
         visiting nodes by decreasing ``seq`` is a valid reverse topological order.
     scope : str
         The :func:`scope` path active when the op ran ("" at the top level).
-    shape, dtype :
+    shape : tuple
         Of the op's output.
     grad : ndarray or None
         dL/d(output), kept after ``backward()`` only when asked for
@@ -69,17 +73,18 @@ class Node:
         The output itself, kept only inside :func:`keep_values` (for drawings).
     """
 
-    __slots__ = ("op", "inputs", "vjps", "seq", "scope", "shape", "dtype",
-                 "grad", "keep_grad", "value")
+    __slots__ = ("op", "inputs", "vjps", "saved", "seq", "scope", "shape", "grad",
+                 "keep_grad", "value")
 
-    def __init__(self, op, inputs, vjps, data):
+    def __init__(self, op, inputs, vjps, saved, data):
         self.op = op
         self.inputs = inputs
         self.vjps = vjps
+        self.saved = saved
         self.seq = _next_seq()
         self.scope = _scope
-        self.shape = data.shape
-        self.dtype = data.dtype
+        shape = data.shape
+        self.shape = _SHAPES.setdefault(shape, shape)       # one tuple per distinct shape
         self.grad = None
         self.keep_grad = False
         self.value = data if _keep_values else None
@@ -89,25 +94,27 @@ class Node:
         return f"<Node {self.op} #{self.seq} -> {self.shape}{where}>"
 
 
-def record(op, data, inputs, vjps):
+_SHAPES = {}
+
+
+def record(op, data, inputs, vjps, saved=()):
     """Wrap ``data`` (an op's result) in a Tensor and record how it was made.
 
-    ``inputs`` are the op's input Tensors and ``vjps`` one function per input.
-    Nothing is recorded when no input needs a gradient or inside ``no_grad()``.
-    This is the one function every op calls.
+    ``inputs`` are the op's input Tensors, ``vjps`` the op's table of
+    vector-Jacobian products (one per input) and ``saved`` what they need.
+    Nothing is recorded when no input needs a gradient or inside
+    ``no_grad()``.  This is the one function every op calls.
     """
     out = Tensor._wrap(data)
     if _detect_anomaly:
-        _check_finite(op, "forward", data, inputs)
-    if not _grad_enabled:
-        return out
-    for t in inputs:
-        if t._requires_grad:
-            break
-    else:
-        return out                        # a constant: no input needs a gradient
-    out._requires_grad = True
-    out.node = Node(op, tuple([t.node or t for t in inputs]), vjps, data)
+        _check_finite(op, "forward", out.data, inputs)
+    if _grad_enabled:
+        for t in inputs:
+            if t._requires_grad:          # someone needs a gradient: record the op
+                out._requires_grad = True
+                out.node = Node(op, tuple([t.node or t for t in inputs]), vjps, saved,
+                                out.data)
+                break
     return out
 
 
@@ -117,39 +124,34 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
     """Reverse-mode differentiation: add dL/dp into ``p.grad`` for every leaf p.
 
     Implements ``Tensor.backward``; see its docstring for the rules.  The walk
-    is iterative (a heap ordered by creation), so a graph of any depth works.
+    is iterative (nodes in reverse creation order), so a graph of any depth works.
     """
     grad = _seed_gradient(tensor, grad)
     if tensor.node is None:               # backward() on a leaf itself: dL/dL = grad
         _store_leaf_grads({tensor: grad}, {tensor: {"": (0, grad)}}, contributions)
         return
 
-    root = tensor.node
-    pending = {root: grad}                # node -> dL/d(its output), summed over its uses
-    heap = [(-root.seq, root)]            # newest node first
+    pending = {tensor.node: grad}         # node -> dL/d(its output), summed over its uses
     leaf_grads = {}                       # leaf tensor -> dL/d(leaf), summed over its uses
     per_scope = {} if contributions else None
     check = _detect_anomaly
 
-    while heap:
-        node = heapq.heappop(heap)[1]
-        g = pending.pop(node)
+    for node in _newest_first(tensor.node):
+        g = pending.pop(node)             # complete: every op that used this node came later
         if retain_grads or node.keep_grad:
             node.grad = g
+        saved = node.saved
         for inp, vjp in zip(node.inputs, node.vjps):
             if type(inp) is Node:
-                g_in = vjp(g)
+                g_in = vjp(g, *saved)
                 if g_in.shape != inp.shape:
                     g_in = unbroadcast(g_in, inp.shape)
                 if check:
                     _check_finite(node.op, "backward", g_in, node.inputs, node.scope)
-                if inp in pending:
-                    pending[inp] = pending[inp] + g_in
-                else:
-                    pending[inp] = g_in
-                    heapq.heappush(heap, (-inp.seq, inp))
+                earlier = pending.get(inp)
+                pending[inp] = g_in if earlier is None else earlier + g_in
             elif inp._requires_grad:      # a leaf that wants its gradient
-                g_in = vjp(g)
+                g_in = vjp(g, *saved)
                 if g_in.shape != inp.data.shape:
                     g_in = unbroadcast(g_in, inp.data.shape)
                 if check:
@@ -163,6 +165,26 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
             # else: a constant input; nobody needs its gradient
 
     _store_leaf_grads(leaf_grads, per_scope, contributions)
+
+
+def _newest_first(root):
+    """Every node behind ``root``, newest first: a reverse topological order.
+
+    Each input exists before the op that uses it, so creation order is a
+    topological order, and by the time the walk reaches a node every op that
+    used it has sent its gradient.  Collected with an explicit stack, not
+    recursion, so any depth works.
+    """
+    seen, stack = {root}, [root]
+    while stack:
+        for inp in stack.pop().inputs:
+            if type(inp) is Node and inp not in seen:
+                seen.add(inp)
+                stack.append(inp)
+    return sorted(seen, key=_by_seq, reverse=True)
+
+
+_by_seq = operator.attrgetter("seq")
 
 
 def _seed_gradient(tensor, grad):
@@ -327,6 +349,8 @@ class scope:
     'lstm/t=3'
     """
 
+    __slots__ = ("name", "_outer")
+
     def __init__(self, name):
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(
@@ -337,7 +361,7 @@ class scope:
     def __enter__(self):
         global _scope
         self._outer = _scope
-        _scope = f"{_scope}/{self.name}" if _scope else self.name
+        _scope = _scope + "/" + self.name if _scope else self.name
         return self
 
     def __exit__(self, *exc):

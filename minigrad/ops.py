@@ -1,14 +1,18 @@
-"""The primitive ops.  Each one computes its result and, right beside it,
+"""The primitive ops.  Each one computes its result and, right under it,
 says how the gradient of the result flows back into each input.
 
-Every op ends with ``record(name, result, inputs, vjps)``: ``vjps[i]`` is a
-small function that takes ``g = dL/d(result)`` and returns ``dL/d(inputs[i])``
-(a vector-Jacobian product).  Two rules keep them short:
+Every op ends with ``record(name, result, inputs, VJPS, saved)``.  ``VJPS``
+is the op's table, written once under the op: ``VJPS[i](g, *saved)`` takes
+``g = dL/d(result)`` and returns ``dL/d(inputs[i])`` (a vector-Jacobian
+product); ``saved`` holds the arrays it needs from the forward pass.  Three
+rules keep the tables short:
 
 * A vjp may return a gradient with the *broadcast* shape; ``backward``
   sums it down to the input's shape in one place (``graph.unbroadcast``).
 * A vjp is only called if its input needs a gradient, so a vjp that would
   be costly (the ``x`` side of ``W @ x`` for data ``x``) costs nothing.
+* A node stores the shared table and the few saved arrays, nothing else:
+  no closure per op, so a graph of a million ops stays small.
 
 Python numbers and ndarrays mix with tensors on either side of an
 operator.  A Python number takes the float dtype of the tensor it meets,
@@ -18,6 +22,7 @@ so float32 stays float32.
 from __future__ import annotations
 
 import builtins
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,12 +45,23 @@ def _lift(x, like):
         return x
     if isinstance(x, (int, float)) and like.data.dtype.kind == "f":
         return Tensor._wrap(np.asarray(x, dtype=like.data.dtype))
-    return Tensor(x)
+    return as_tensor(x)
 
 
 def as_tensor(x):
-    """``x`` as a Tensor (Tensors pass through unchanged, without a copy)."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+    """``x`` as a Tensor.  Tensors pass through; an ndarray of numbers is
+    wrapped without a copy (like ``np.asarray``); anything else is converted.
+
+    >>> import minigrad as mg
+    >>> a = np.ones(3)
+    >>> mg.as_tensor(a).data is a
+    True
+    """
+    if isinstance(x, Tensor):
+        return x
+    if type(x) is np.ndarray and x.dtype.kind in "fiub":
+        return Tensor._wrap(x)
+    return Tensor(x)
 
 
 def _pair(a, b):
@@ -103,36 +119,43 @@ def _expand_back(g, shape, axes, keepdims):
 def add(a, b):
     """a + b.    d(a + b) = da + db"""
     a, b = _pair(a, b)
-    return record("add", _broadcast("add", np.add, a, b), (a, b),
-                  (lambda g: g,
-                   lambda g: g))
+    return record("add", _broadcast("add", np.add, a, b), (a, b), ADD)
+
+
+ADD = (lambda g: g,                       # dL/da = g
+       lambda g: g)                       # dL/db = g
 
 
 def sub(a, b):
     """a - b.    d(a - b) = da - db"""
     a, b = _pair(a, b)
-    return record("sub", _broadcast("sub", np.subtract, a, b), (a, b),
-                  (lambda g: g,
-                   lambda g: -g))
+    return record("sub", _broadcast("sub", np.subtract, a, b), (a, b), SUB)
+
+
+SUB = (lambda g: g,
+       lambda g: -g)
 
 
 def mul(a, b):
     """a * b (elementwise).    d(a b) = b da + a db"""
     a, b = _pair(a, b)
     x, y = a.data, b.data
-    return record("mul", _broadcast("mul", np.multiply, a, b), (a, b),
-                  (lambda g: g * y,
-                   lambda g: g * x))
+    return record("mul", _broadcast("mul", np.multiply, a, b), (a, b), MUL, (x, y))
+
+
+MUL = (lambda g, x, y: g * y,
+       lambda g, x, y: g * x)
 
 
 def div(a, b):
     """a / b.    d(a / b) = da / b - (a / b^2) db"""
     a, b = _pair(a, b)
-    y = b.data
     out = _broadcast("div", np.true_divide, a, b)
-    return record("div", out, (a, b),
-                  (lambda g: g / y,
-                   lambda g: -g * out / y))
+    return record("div", out, (a, b), DIV, (b.data, out))
+
+
+DIV = (lambda g, y, out: g / y,
+       lambda g, y, out: -g * out / y)    # -g a / b^2 = -g (a / b) / b
 
 
 def pow(a, b):
@@ -142,22 +165,26 @@ def pow(a, b):
     NaN where a < 0 (a^b has no real derivative in b).
     """
     a, b = _pair(a, b)
-    x, y = a.data, b.data
     out = _broadcast("pow", np.power, a, b)
+    return record("pow", out, (a, b), POW, (a.data, b.data, out))
 
-    def d_exponent(g):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return g * np.where(x == 0, 0.0, out * np.log(x))
 
-    return record("pow", out, (a, b),
-                  (lambda g: g * y * x ** (y - 1),
-                   d_exponent))
+def _pow_d_exponent(g, x, y, out):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where(x == 0, 0.0, out * np.log(x))
+
+
+POW = (lambda g, x, y, out: g * y * x ** (y - 1),
+       _pow_d_exponent)
 
 
 def neg(a):
     """-a.    d(-a) = -da"""
     a = as_tensor(a)
-    return record("neg", -a.data, (a,), (lambda g: -g,))
+    return record("neg", -a.data, (a,), NEG)
+
+
+NEG = (lambda g: -g,)
 
 
 # ----------------------------------------------------------------- matmul
@@ -186,27 +213,31 @@ def matmul(a, b):
             + ("" if k_left != k_right else ", and the batch axes must broadcast")
             + ". Fix: transpose one side (x.T) or reshape it.") from None
     if x.ndim > 1 and y.ndim > 1:           # the common case: (stacks of) matrices
-        return record("matmul", out, (a, b),
-                      (lambda g: g @ _mT(y),
-                       lambda g: _mT(x) @ g))
+        return record("matmul", out, (a, b), MATMUL, (x, y))
+    return record("matmul", out, (a, b), MATMUL_VECTORS, (x, y))
 
-    x2 = x[None, :] if x.ndim == 1 else x    # row vector
-    y2 = y[:, None] if y.ndim == 1 else y    # column vector
 
-    def as_matrix(g):                        # put back the axes the vectors dropped
-        if y.ndim == 1:
-            g = g[..., None]
-        if x.ndim == 1:
-            g = g[..., None, :]
-        return g
+MATMUL = (lambda g, x, y: g @ _mT(y),     # dL/da = g bᵀ
+          lambda g, x, y: _mT(x) @ g)     # dL/db = aᵀ g
 
-    def d_right(g):
-        gy = _mT(x2) @ as_matrix(g)
-        return gy[..., 0] if y.ndim == 1 else gy
 
-    return record("matmul", out, (a, b),
-                  (lambda g: as_matrix(g) @ _mT(y2),   # (..., 1, k) sums down to (k,)
-                   d_right))
+def _as_matrix(g, x, y):
+    """The gradient with the axes the vector operands dropped put back."""
+    if y.ndim == 1:
+        g = g[..., None]
+    if x.ndim == 1:
+        g = g[..., None, :]
+    return g
+
+
+def _vector_d_right(g, x, y):
+    gy = _mT(x[None, :] if x.ndim == 1 else x) @ _as_matrix(g, x, y)
+    return gy[..., 0] if y.ndim == 1 else gy
+
+
+MATMUL_VECTORS = (   # x as a row (1, k), y as a column (k, 1); (..., 1, k) sums down to (k,)
+    lambda g, x, y: _as_matrix(g, x, y) @ _mT(y[:, None] if y.ndim == 1 else y),
+    _vector_d_right)
 
 
 # -------------------------------------------------------- elementwise unary
@@ -215,35 +246,48 @@ def exp(a):
     """e^a.    d(e^a) = e^a da"""
     a = as_tensor(a)
     out = np.exp(a.data)
-    return record("exp", out, (a,), (lambda g: g * out,))
+    return record("exp", out, (a,), EXP, (out,))
+
+
+EXP = (lambda g, out: g * out,)
 
 
 def log(a):
     """Natural log.    d(log a) = da / a"""
     a = as_tensor(a)
-    x = a.data
-    return record("log", np.log(x), (a,), (lambda g: g / x,))
+    return record("log", np.log(a.data), (a,), LOG, (a.data,))
+
+
+LOG = (lambda g, x: g / x,)
 
 
 def sqrt(a):
     """Square root.    d(sqrt a) = da / (2 sqrt a)"""
     a = as_tensor(a)
     out = np.sqrt(a.data)
-    return record("sqrt", out, (a,), (lambda g: g / (2 * out),))
+    return record("sqrt", out, (a,), SQRT, (out,))
+
+
+SQRT = (lambda g, out: g / (2 * out),)
 
 
 def abs(a):
     """|a|.    d|a| = sign(a) da   (0 at a = 0)"""
     a = as_tensor(a)
-    x = a.data
-    return record("abs", np.abs(x), (a,), (lambda g: g * np.sign(x),))
+    return record("abs", np.abs(a.data), (a,), ABS, (a.data,))
+
+
+ABS = (lambda g, x: g * np.sign(x),)
 
 
 def tanh(a):
     """tanh(a).    d tanh(a) = (1 - tanh(a)^2) da"""
     a = as_tensor(a)
     out = np.tanh(a.data)
-    return record("tanh", out, (a,), (lambda g: g * (1 - out * out),))
+    return record("tanh", out, (a,), TANH, (out,))
+
+
+TANH = (lambda g, out: g * (1 - out * out),)
 
 
 def sigmoid(a):
@@ -256,14 +300,20 @@ def sigmoid(a):
     e = np.exp(-np.abs(x))
     r = 1 / (1 + e)
     out = np.where(x >= 0, r, e * r)
-    return record("sigmoid", out, (a,), (lambda g: g * out * (1 - out),))
+    return record("sigmoid", out, (a,), SIGMOID, (out,))
+
+
+SIGMOID = (lambda g, out: g * out * (1 - out),)
 
 
 def relu(a):
     """max(a, 0).    d relu(a) = [a > 0] da"""
     a = as_tensor(a)
-    x = a.data
-    return record("relu", np.maximum(x, 0), (a,), (lambda g: g * (x > 0),))
+    out = np.maximum(a.data, 0)
+    return record("relu", out, (a,), RELU, (out,))
+
+
+RELU = (lambda g, out: g * (out > 0),)
 
 
 # ------------------------------------------------------------- reductions
@@ -272,25 +322,29 @@ def sum(a, axis=None, keepdims=False):
     """Sum over ``axis`` (all axes by default).    d(Σ a) = Σ da, so every element gets g."""
     a = as_tensor(a)
     x = a.data
-    shape = x.shape                        # the vjp keeps the shape, not the array
     axes = _axes("sum", axis, x.ndim)
-    return record("sum", x.sum(axis=axes, keepdims=keepdims), (a,),
-                  (lambda g: _expand_back(g, shape, axes, keepdims),))
+    return record("sum", x.sum(axis=axes, keepdims=keepdims), (a,), SUM,
+                  (x.shape, axes, keepdims))   # the shape, not the array
+
+
+SUM = (lambda g, shape, axes, keepdims: _expand_back(g, shape, axes, keepdims),)
 
 
 def mean(a, axis=None, keepdims=False):
     """Mean over ``axis``.    Every element gets g / n, n = number of elements averaged."""
     a = as_tensor(a)
     x = a.data
-    shape = x.shape
     axes = _axes("mean", axis, x.ndim)
     n = 1
     for ax in axes:
-        n *= shape[ax]
+        n *= x.shape[ax]
     if n == 0:
-        raise ShapeError(f"mean: nothing to average over axis {axis!r} of shape {shape}")
-    return record("mean", x.mean(axis=axes, keepdims=keepdims), (a,),
-                  (lambda g: _expand_back(g / n, shape, axes, keepdims),))
+        raise ShapeError(f"mean: nothing to average over axis {axis!r} of shape {x.shape}")
+    return record("mean", x.mean(axis=axes, keepdims=keepdims), (a,), MEAN,
+                  (x.shape, axes, keepdims, n))
+
+
+MEAN = (lambda g, shape, axes, keepdims, n: _expand_back(g / n, shape, axes, keepdims),)
 
 
 def max(a, axis=None, keepdims=False):
@@ -301,14 +355,17 @@ def max(a, axis=None, keepdims=False):
     if x.size == 0:
         raise ShapeError(f"max: the tensor is empty (shape {x.shape}); there is no maximum")
     top = x.max(axis=axes, keepdims=True)
+    out = top if keepdims else top.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    return record("max", out, (a,), MAX, (x, top, axes, keepdims))
 
-    def vjp(g):
-        winners = x == top
-        share = winners / winners.sum(axis=axes, keepdims=True)
-        return share * (g if keepdims else np.expand_dims(g, axes))
 
-    return record("max", top if keepdims else top.reshape(
-        [n for i, n in enumerate(x.shape) if i not in axes]), (a,), (vjp,))
+def _max_vjp(g, x, top, axes, keepdims):
+    winners = x == top
+    share = winners / winners.sum(axis=axes, keepdims=True)
+    return share * (g if keepdims else np.expand_dims(g, axes))
+
+
+MAX = (_max_vjp,)
 
 
 # ------------------------------------------------------------------ shapes
@@ -324,8 +381,10 @@ def reshape(a, *shape):
         raise ShapeError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) "
                          f"into {tuple(shape)}; the number of elements must stay "
                          f"{x.size} (use -1 for one size to have it computed).") from None
-    shape_in = x.shape
-    return record("reshape", out, (a,), (lambda g: g.reshape(shape_in),))
+    return record("reshape", out, (a,), RESHAPE, (x.shape,))
+
+
+RESHAPE = (lambda g, shape: g.reshape(shape),)
 
 
 def transpose(a, *axes):
@@ -339,7 +398,10 @@ def transpose(a, *axes):
         raise ShapeError(f"transpose: axes {tuple(axes)} are not a permutation of the "
                          f"{x.ndim} axes of a tensor of shape {x.shape}")
     inverse = tuple(np.argsort([ax % x.ndim for ax in axes]))
-    return record("transpose", x.transpose(axes), (a,), (lambda g: g.transpose(inverse),))
+    return record("transpose", x.transpose(axes), (a,), TRANSPOSE, (inverse,))
+
+
+TRANSPOSE = (lambda g, inverse: g.transpose(inverse),)
 
 
 def _picks_by_integer_arrays(index):
@@ -368,18 +430,20 @@ def getitem(a, index):
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
                          f"{x.shape} ({err}). Fix: indices along an axis of size n "
                          f"run from -n to n-1.") from None
-    repeats_possible = _picks_by_integer_arrays(index)
-    shape = x.shape
+    return record("getitem", out, (a,), GETITEM,
+                  (x.shape, index, _picks_by_integer_arrays(index)))
 
-    def vjp(g):
-        full = np.zeros(shape, dtype=g.dtype)
-        if repeats_possible:
-            np.add.at(full, index, g)       # repeated indices accumulate
-        else:
-            full[index] = g
-        return full
 
-    return record("getitem", out, (a,), (vjp,))
+def _getitem_vjp(g, shape, index, repeats_possible):
+    full = np.zeros(shape, dtype=g.dtype)
+    if repeats_possible:
+        np.add.at(full, index, g)           # repeated indices accumulate
+    else:
+        full[index] = g
+    return full
+
+
+GETITEM = (_getitem_vjp,)
 
 
 def concat(tensors, axis=0):
@@ -389,23 +453,25 @@ def concat(tensors, axis=0):
     >>> mg.concat([mg.ones(2, 3), mg.zeros(1, 3)]).shape
     (3, 3)
     """
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
-    ndim = tensors[0].ndim
-    axis = _axes("concat", axis, ndim)[0]
+    axis = _axes("concat", axis, tensors[0].ndim)[0]
     try:
         out = np.concatenate([t.data for t in tensors], axis=axis)
     except ValueError:
         raise ShapeError(f"concat: along axis {axis} every other axis must match, got shapes "
                          f"{', '.join(str(t.shape) for t in tensors)}") from None
-    vjps, start = [], 0
-    for t in tensors:
-        stop = start + t.shape[axis]
-        where = (slice(None),) * axis + (slice(start, stop),)
-        vjps.append(lambda g, where=where: g[where])
-        start = stop
-    return record("concat", out, tuple(tensors), tuple(vjps))
+    bounds = np.cumsum([0] + [t.shape[axis] for t in tensors]).tolist()
+    return record("concat", out, tuple(tensors), _concat_vjps(len(tensors)), (axis, bounds))
+
+
+@lru_cache(maxsize=None)
+def _concat_vjps(n):
+    """The table for n inputs: input i gets g[bounds[i]:bounds[i+1]] along the axis."""
+    return tuple(lambda g, axis, bounds, i=i:
+                 g[(slice(None),) * axis + (slice(bounds[i], bounds[i + 1]),)]
+                 for i in range(n))
 
 
 def stack(tensors, axis=0):
@@ -415,16 +481,21 @@ def stack(tensors, axis=0):
     >>> mg.stack([mg.ones(3), mg.zeros(3)]).shape
     (2, 3)
     """
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
     axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
-    if len({t.shape for t in tensors}) > 1:
+    if len({t.data.shape for t in tensors}) > 1:
         raise ShapeError(f"stack: all tensors must have the same shape, got "
                          f"{', '.join(str(t.shape) for t in tensors)}")
     out = np.stack([t.data for t in tensors], axis=axis)
-    vjps = [lambda g, i=i: g[(slice(None),) * axis + (i,)] for i in range(len(tensors))]
-    return record("stack", out, tuple(tensors), tuple(vjps))
+    return record("stack", out, tuple(tensors), _stack_vjps(len(tensors)), (axis,))
+
+
+@lru_cache(maxsize=None)
+def _stack_vjps(n):
+    """The table for n inputs: input i gets slice i of g along the new axis."""
+    return tuple(lambda g, axis, i=i: g[(slice(None),) * axis + (i,)] for i in range(n))
 
 
 def astype(a, dtype):
@@ -435,8 +506,10 @@ def astype(a, dtype):
     if a.requires_grad and dtype.kind != "f":
         raise TypeError(f"astype: cannot cast a tensor that requires grad to {dtype}; "
                         f"gradients need floats. Fix: .detach() first.")
-    dtype_in = x.dtype
-    return record("astype", x.astype(dtype), (a,), (lambda g: g.astype(dtype_in),))
+    return record("astype", x.astype(dtype), (a,), ASTYPE, (x.dtype,))
+
+
+ASTYPE = (lambda g, dtype: g.astype(dtype),)
 
 
 # ------------------------------------------- operators and methods on Tensor

@@ -95,8 +95,10 @@ def sequence_loss(outputs, ys, loss="mse", reduction="sum", mask=None, first_ste
     for i, (o_t, y_t) in enumerate(zip(outputs, ys)):
         if mask is None or mask[i]:
             t = first_step + i
+            y_t = mg.as_tensor(y_t)              # a view of ys, named for drawings
+            y_t.name = f"y{t}"
             with mg.scope(f"t={t}"):
-                terms.append(step_loss(o_t, mg.Tensor(y_t, name=f"y{t}"), loss))
+                terms.append(step_loss(o_t, y_t, loss))
     if len(terms) == 1:
         return terms[0]
     stacked = mg.stack(terms)

@@ -207,8 +207,9 @@ class RNN(Recurrent):
         self._init_output_layer(rng, bias, dtype, output_activation)
 
     def step(self, x, s):
-        """s_t = g(U x_t + W s_{t-1} + b)."""
-        return ACTIVATIONS[self.activation](mg.linear(x, self.U, self.b) + mg.linear(s, self.W))
+        """s_t = g(a_t) with a_t = U x_t + W s_{t-1} + b: two recorded ops."""
+        a = mg.linear((x, s), (self.U, self.W), self.b)
+        return ACTIVATIONS[self.activation](a)
 
 
 class LSTM(Recurrent):
@@ -250,7 +251,7 @@ class LSTM(Recurrent):
     def step(self, x, s):
         h, cell = s
         H = self.hidden_size
-        z = mg.linear(x, self.U, self.b) + mg.linear(h, self.W)
+        z = mg.linear((x, h), (self.U, self.W), self.b)      # all four gates' inputs
         i = z[..., 0 * H:1 * H].sigmoid()
         f = z[..., 1 * H:2 * H].sigmoid()
         g = z[..., 2 * H:3 * H].tanh()

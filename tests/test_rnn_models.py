@@ -22,9 +22,12 @@ def test_unroll_records_each_step_in_its_scope_with_shared_parameters():
     assert len(run.outputs) == len(run.states) == 5
     assert run.outputs[0].shape == (2, 2) and run.states[0].shape == (2, 4)
     assert [o.node.scope for o in run.outputs] == [f"t={t}" for t in range(1, 6)]
-    # every step's W·s_{t-1} op reads the very same W tensor
-    users_of_W = {id(s.node.inputs[0].inputs[1].inputs[1]) for s in run.states}
-    assert users_of_W == {id(model.W)}
+    # every step's a_t = U x_t + W s_{t-1} + b reads the very same U, W and b tensors
+    for s in run.states:
+        pre_activation = s.node.inputs[0]
+        assert pre_activation.op == "linear"
+        assert [id(p) for p in pre_activation.inputs[2:]] == [id(model.U), id(model.W),
+                                                               id(model.b)]
 
 
 def test_unbatched_input_and_initial_state():

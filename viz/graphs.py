@@ -38,7 +38,7 @@ class Edge:
         """The gradient that flows back along this edge, if ``dst`` kept its own gradient."""
         if self.dst.grad is None or (type(self.src) is not Node and not self.src.requires_grad):
             return None
-        g = self.dst.vjps[self.index](self.dst.grad)
+        g = self.dst.vjps[self.index](self.dst.grad, *self.dst.saved)
         return unbroadcast(np.asarray(g), tuple(self.src.shape))
 
 
