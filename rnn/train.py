@@ -73,5 +73,5 @@ def train(model, task, optimizer=None, k1=None, k2=None, clip=5.0, steps=200, se
         if task.stateful:
             state = run.final_state
         result.losses.extend(loss / task.batch_size for loss in run.losses)
-        bar.set_postfix(loss=f"{np.mean(result.losses[-20:]):.4f}")
+        bar.set_postfix(loss=f"{np.mean(result.losses[-20:]):.4f}", refresh=False)
     return result

@@ -9,7 +9,8 @@ import numpy as np
 from minigrad.graph import Node
 
 from .draw import _draw_graph, _Look
-from .graphs import as_root, collect
+from .graphs import as_root, collect, step_of
+from .unrolled import _plan, _unrolled
 from .render import FORMATS, check_dot, save
 from .style import norm_text
 
@@ -51,17 +52,16 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
     kept = [(n.grad, n.keep_grad) for n in graph.nodes]
     try:
         root.backward(retain_grads=True)
-        final = {id(n): n.grad for n in graph.nodes}
+        sent = {id(e): g for e in graph.edges if (g := e.gradient()) is not None}
     finally:
         for p, (g, c) in zip(leaves, saved):
             p._grad, p._contributions = g, c
-    sent = {}                                                  # id(edge) -> gradient sent
+        for n, (g, keep) in zip(graph.nodes, kept):
+            n.grad, n.keep_grad = g, keep
+    consumers = {}
     for e in graph.edges:
-        g = e.gradient()
-        if g is not None:
-            sent[id(e)] = g
-    for n, (g, keep) in zip(graph.nodes, kept):
-        n.grad, n.keep_grad = g, keep
+        consumers.setdefault(id(e.src), []).append(e.dst)
+    unrolled = any(step_of(n.scope) is not None for n in graph.nodes)
 
     paths = []
     for k in range(len(order) + 1):
@@ -74,11 +74,9 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
 
         def node_extra(x):
             g = received.get(id(x))
-            complete = (type(x) is Node and (id(x) in done or x is graph.root)) or \
-                (type(x) is not Node and all(id(e.dst) in done for e in graph.edges
-                                            if e.src is x))
-            base = _Look().leaf(x) if type(x) is not Node else _Look().node(
-                x, is_root=x is graph.root)
+            complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
+            base = _Look().node(x, is_root=x is graph.root) if type(x) is Node else \
+                _Look().leaf(x)
             label = base["label"].split("\n")[:2]
             if g is not None:
                 label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
@@ -97,6 +95,27 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
                 f"step {k} of {len(order)}: {current.op}"
                 + (f" in {current.scope}" if current.scope else "")
                 + " sends its gradient to its inputs")
-        dot = _draw_graph(graph, _Look(grads=False), scopes, False, what, node_extra, edge_extra)
+        if unrolled:       # pinned positions: every frame has exactly the same layout
+            dot = _unrolled(graph, _plan(graph, False, 12, 3), _Look(grads=False), False,
+                            "ops", "LR", what, _decorator(graph, node_extra, edge_extra))
+        else:
+            dot = _draw_graph(graph, _Look(grads=False), scopes, False, what, node_extra,
+                              edge_extra)
         paths.append(save(dot, out / f"step_{k:03d}.{format}"))
     return paths
+
+
+def _decorator(graph, node_extra, edge_extra):
+    """Apply the frame's node and edge attributes to an unrolled scene."""
+    def decorate(builder, scene):
+        def uid(x):
+            return builder.unit(x) if type(x) is Node else builder.ids(x)
+
+        for x in graph.nodes + graph.leaves:
+            scene.units[uid(x)].attrs.update(node_extra(x))
+        links = {(link.src, link.dst): link for link in scene.links}
+        for e in graph.edges:
+            link = links.get((uid(e.src), uid(e.dst)))
+            if link is not None:
+                link.attrs.update(edge_extra(e))
+    return decorate

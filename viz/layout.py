@@ -125,15 +125,15 @@ def place(scene, direction="LR"):
     step_heights = sorted({height[u.id] for u in in_steps}, reverse=True)
     top_heights = sorted({height[u.id] for u in units if u.step is None
                           and height[u.id] > step_heights[0]}, reverse=True)
-    keys = [("top", h) for h in top_heights]
-    if any(u.step == "top" for u in units):
-        keys.append(("params", "top"))
+    keys = [("top", h) for h in top_heights] or [("params", "top")]
     keys += [("step", h) for h in step_heights] + [("params", "bottom")]
     index = {k: i for i, k in enumerate(keys)}
     row = {}
     for u in units:
-        if u.step in ("top", "bottom"):
-            row[u.id] = index["params", u.step]
+        if u.step == "top":                      # beside the loss, out of the way of its edges
+            row[u.id] = 0
+        elif u.step == "bottom":
+            row[u.id] = index["params", "bottom"]
         elif u.step is None:                     # the loss side, or data shared by many steps
             h = height[u.id]
             row[u.id] = index["top", h] if ("top", h) in index else index["params", "bottom"]
@@ -184,10 +184,12 @@ def place(scene, direction="LR"):
         cursor += width + 2 * BOX_PAD + BOX_GAP
     middle = (cursor - BOX_GAP) / 2
 
-    # The top level and the parameter rows, centred.
+    # The top level centred; the parameters spread along their row, so that their edges
+    # fan out to the copies without crossing the nodes in the middle.
+    width = cursor - BOX_GAP
     others = {}
     for u in units:
-        if u.step is None or u.step in ("top", "bottom"):
+        if u.step is None:
             others.setdefault(row[u.id], []).append(u)
     for line in others.values():
         line.sort(key=lambda u: u.order)
@@ -196,6 +198,13 @@ def place(scene, direction="LR"):
         for u in line:
             pos_along[u.id] = x + sizes[u.id][along] / 2
             x += sizes[u.id][along] + UNIT_GAP * 2
+    top = sorted((u for u in units if u.step == "top"), key=lambda u: u.order)
+    for i, u in enumerate(top):                   # left and right of the loss, alternately
+        side = -1 if i % 2 == 0 else 1
+        pos_along[u.id] = middle + side * width * (0.25 + 0.12 * (i // 2))
+    bottom = sorted((u for u in units if u.step == "bottom"), key=lambda u: u.order)
+    for i, u in enumerate(bottom):                # evenly across the drawing
+        pos_along[u.id] = width * (i + 1) / (len(bottom) + 1)
 
     pos = {}
     for u in units:

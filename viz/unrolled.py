@@ -154,7 +154,15 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
     if title is None:
         title = (f"unrolled over {len(steps)} steps (t = {steps[0]} … {steps[-1]})"
                  + (f", {len(plan.hidden)} not drawn" if plan.hidden else ""))
-    scene = _Scene(graph, plan, look, contributions, detail).build()
+    return _unrolled(graph, plan, look, contributions, detail, direction, title)
+
+
+def _unrolled(graph, plan, look, contributions, detail, direction, title, decorate=None):
+    """Build, optionally decorate (``decorate(scene_builder, scene)``), lay out and emit."""
+    builder = _Scene(graph, plan, look, contributions, detail)
+    scene = builder.build()
+    if decorate is not None:
+        decorate(builder, scene)
     return _emit(scene, plan, look, direction, title)
 
 
