@@ -1,0 +1,153 @@
+"""The main job (``bptt demo``, ``make demo``) and the README's images (``make docs``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+import rnn
+import viz
+
+
+def _section(title):
+    print(f"\n== {title} " + "=" * max(0, 72 - len(title)))
+
+
+def gallery(out, formats=("svg", "png")):
+    """Write the teaching drawings into ``out``; returns the paths written."""
+    out = Path(out)
+    written = []
+
+    def save(graph, stem):
+        for fmt in formats:
+            written.append(viz.save(graph, out / f"{stem}.{fmt}"))
+
+    # A small RNN on a sine wave, after one backward pass: per-copy terms on the edges.
+    task = rnn.tasks.SineWave(seq_len=5, batch_size=1)
+    xs, ys = task.batch(np.random.default_rng(0))
+    model = rnn.RNN(1, 4, 1, rng=0)
+    result = rnn.bptt(model, xs, ys, contributions=True, retain_grads=True)
+    save(viz.draw_unrolled(result.loss_tensor, title="s_t = tanh(U x_t + W s_t-1 + b), "
+                           "o_t = V s_t + c: unrolled over 5 steps, after backward()"),
+         "unrolled")
+    save(viz.draw_unrolled(result.loss_tensor, detail="cells",
+                           title="the same network, one box per copy of the cell"),
+         "unrolled_cells")
+    save(viz.draw_folded(model), "folded")
+
+    # Vanishing gradients: W with spectral radius 0.5, a cost at the last step only.
+    model = rnn.RNN(1, 8, 1, rng=1)
+    model.W.data *= 0.5 / rnn.spectral_radius(model.W)
+    T = 16
+    xs = np.random.default_rng(2).normal(size=(T, 1))
+    mask = np.zeros(T, bool)
+    mask[-1] = True
+    result = rnn.bptt(model, xs, np.zeros((T, 1)), mask=mask, contributions=True,
+                      retain_grads=True)
+    save(viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True, elide=False,
+                           title="vanishing gradients: spectral radius of W = 0.5, "
+                                 "cost at t = 16 only"), "gradient_heat")
+
+    # One update of truncated BPTT(4, 8) over 16 steps.
+    model = rnn.RNN(1, 4, 1, rng=0)
+    wave = np.sin(np.linspace(0, 8, 17))[:, None]
+    run = rnn.tbptt(model, wave[:-1], wave[1:], k1=4, k2=8,
+                    optimizer=mg.optim.SGD(model.parameters(), lr=0.05))
+    save(viz.draw_truncation(run, update=2, title="TBPTT(k1=4, k2=8), update 3 of 4: "
+                             "costs of steps 9-12, gradient through steps 5-12"),
+         "truncation")
+    save(viz.draw_unrolled(run.updates and run.last_loss_tensor,
+                           title="the last update's graph: it starts at the cut state s8"),
+         "truncation_graph")
+    return written
+
+
+def plot_losses(losses, path, title):
+    """Save a loss curve with matplotlib, if it is installed; returns the path or None."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    losses = np.asarray(losses)
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=110)
+    ax.plot(losses, lw=0.8, alpha=0.4, label="per update")
+    if len(losses) >= 20:
+        smooth = np.convolve(losses, np.ones(20) / 20, mode="valid")
+        ax.plot(np.arange(19, len(losses)), smooth, lw=1.8, label="mean of 20")
+    ax.set_yscale("log")
+    ax.set_xlabel("update")
+    ax.set_ylabel("loss per step")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def run_demo(out, fast=False):
+    """Unroll a small RNN, compare its gradients four ways, train it, draw it."""
+    out = Path(out)
+    print("minigrad-bptt demo: backpropagation through time, by hand and by autograd")
+
+    _section("1. a small RNN, unrolled over 6 steps of a sine wave")
+    model = rnn.RNN(input_size=1, hidden_size=8, output_size=1, rng=0)
+    print("s_t = tanh(U x_t + W s_{t-1} + b),  o_t = V s_t + c,  L = (1/T) sum_t ||o_t - y_t||^2")
+    print("parameters: " + ", ".join(f"{n} {p.shape}" for n, p in model.named_parameters()))
+    xs, ys = rnn.tasks.SineWave(seq_len=6, batch_size=2).batch(np.random.default_rng(0))
+
+    _section("2. the same gradient four ways: autograd, by hand, forward in time (RTRL), "
+             "finite differences")
+    report = rnn.compare_gradients(model, xs, ys, reduction="mean")
+    print(report)
+    result = rnn.bptt(model, xs, ys, reduction="mean", contributions=True)
+    print("\ndL/dW is the sum of what each copy of the cell sends back:")
+    for scope, term in result.contributions["W"].items():
+        print(f"  copy {scope:4s}  ||term|| = {np.linalg.norm(term):.3e}")
+    total = sum(result.contributions["W"].values())
+    print(f"  (copy t=1 sends nothing to W: its term is δ_1 s_0ᵀ and s_0 = 0)")
+    print(f"  sum of the terms equals dL/dW: max |difference| = "
+          f"{np.max(np.abs(total - result.grads['W'])):.1e}")
+
+    _section("3. training on the sine task with truncated BPTT(k1=10, k2=20)")
+    task = rnn.tasks.SineWave()
+    trained = rnn.train(model, task, k1=10, k2=20, steps=20 if fast else 300, seed=0)
+    losses = trained.losses
+    print(f"loss per step: {np.mean(losses[:5]):.4f} at the start -> "
+          f"{np.mean(losses[-5:]):.4f} at the end ({len(losses)} updates)")
+
+    _section("4. drawings")
+    written = gallery(out)
+    curve = plot_losses(losses, out / "loss.png", "sine task, TBPTT(10, 20)")
+    if curve is None:
+        print("(matplotlib is not installed, so no loss curve: pip install "
+              "'minigrad-bptt[plot]')")
+    else:
+        written.append(curve)
+    frames = viz.backward_frames(_tiny_graph(), out / "backward_frames", format="png")
+    print("files written:")
+    for path in written:
+        print(f"  {path}")
+    print(f"  {out / 'backward_frames'}/ ({len(frames)} frames of the reverse walk, "
+          f"{frames[0].name} ... {frames[-1].name})")
+    return 0 if report.ok() else 1
+
+
+def _tiny_graph():
+    """Two steps of a 2-unit RNN: small enough to step through frame by frame."""
+    model = rnn.RNN(1, 2, 1, rng=0)
+    return rnn.bptt(model, [[0.5], [-1.0]], [[0.2], [0.1]]).loss_tensor
+
+
+def make_docs(out):
+    """The README's images, as SVG (small and sharp at any zoom)."""
+    written = gallery(out, formats=("svg",))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
