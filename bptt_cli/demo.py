@@ -58,7 +58,7 @@ def gallery(out, formats=("svg", "png")):
     save(viz.draw_truncation(run, update=2, title="TBPTT(k1=4, k2=8), update 3 of 4: "
                              "costs of steps 9-12, gradient through steps 5-12"),
          "truncation")
-    save(viz.draw_unrolled(run.updates and run.last_loss_tensor,
+    save(viz.draw_unrolled(run.last_loss_tensor,
                            title="the last update's graph: it starts at the cut state s8"),
          "truncation_graph")
     return written
