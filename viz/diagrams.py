@@ -87,23 +87,26 @@ def draw_truncation(result, update=-1, T=None, title=None):
     first, last = max(1, min(b1, w1) - 6), min(T, b2 + 6)   # a little context either side
     k = updates.index(chosen) if chosen in updates else update
 
-    dot = _new_digraph(title or (f"update {k}: losses of steps {b1}–{b2}, gradient through "
-                                 f"steps {w1}–{w2}"), rankdir="LR")
-    dot.attr(nodesep="0.1", ranksep="0.25")
+    key = ("green: the gradient flows back through these steps;  "
+           "bold, with E_t: their losses count in this update")
+    dot = _new_digraph((title or f"update {k}: losses of steps {b1}–{b2}, gradient through "
+                                 f"steps {w1}–{w2}") + "\n" + key, rankdir="LR")
+    dot.attr(nodesep="0.15", ranksep="0.25")
     if first > 1:
         dot.node("before", f"… steps 1–{first - 1}", shape="plaintext", fillcolor="white")
         dot.edge("before", f"s{first}", style="dotted")
     for t in range(first, last + 1):
         in_window = w1 <= t <= w2
         fill = COLORS["window"] if in_window else ("white" if t <= b2 else COLORS["elided"])
-        dot.node(f"s{t}", f"t = {t}", fillcolor=fill, width="0.6",
-                 penwidth="2" if b1 <= t <= b2 else "1",
-                 fontcolor="black" if t <= b2 else "#999999")
+        with dot.subgraph() as column:            # rank=same under LR: E_t sits beside step t
+            column.attr(rank="same")
+            column.node(f"s{t}", f"t = {t}", fillcolor=fill, width="0.6",
+                        penwidth="2" if b1 <= t <= b2 else "1",
+                        fontcolor="black" if t <= b2 else "#999999")
+            if b1 <= t <= b2:
+                column.node(f"E{t}", f"E{t}", shape="ellipse", fillcolor=COLORS["loss"],
+                            fontsize="9", height="0.2")
         if b1 <= t <= b2:
-            with dot.subgraph() as pair:
-                pair.attr(rank="same")
-                pair.node(f"E{t}", f"E{t}", shape="ellipse", fillcolor=COLORS["loss"],
-                          fontsize="9", height="0.2")
             dot.edge(f"s{t}", f"E{t}", color=COLORS["block"], arrowsize="0.5")
         if t > first:
             if t == w1:
@@ -115,8 +118,5 @@ def draw_truncation(result, update=-1, T=None, title=None):
     if last < T:
         dot.node("after", f"steps {last + 1}–{T} …", shape="plaintext", fillcolor="white")
         dot.edge(f"s{last}", "after", style="dotted")
-    dot.node("key", "green: the gradient flows back through these steps\n"
-             "bold with E_t: their losses count in this update", shape="plaintext",
-             fillcolor="white", fontsize="9")
     return dot
 
