@@ -117,6 +117,40 @@ def test_truncation_cuts_are_drawn_as_cuts():
                for t, h, a in schedule.edges)
 
 
+def test_gradient_flow_draws_one_row_per_network_in_time_order():
+    xs, ys = np.random.default_rng(0).normal(size=(7, 1)) * 0.1, np.zeros((7, 1))
+    flows = {}
+    for radius in (0.5, 1.5):
+        model = rnn.RNN(1, 6, 1, bias=False, rng=0)
+        model.W.data *= radius / rnn.spectral_radius(model.W)
+        flows[f"rho {radius}"] = rnn.gradient_flow(model, xs, ys)
+    g = parse(viz.draw_gradient_flow(flows).source)
+
+    def lines(node):
+        return g.node_attrs[node]["label"].replace("\\n", "\n").split("\n")
+
+    assert [lines(f"row{r}")[0] for r in (0, 1)] == ["rho 0.5", "rho 1.5"]
+    for r, flow in enumerate(flows.values()):
+        boxes = [f"r{r}t{t}" for t in range(1, 8)]
+        # each box names its step and shows ||dE_T/ds_t||
+        for t, (box, size) in enumerate(zip(boxes, flow.state_grad_norms), start=1):
+            assert lines(box) == [f"t = {t}", viz.style.number_text(size)]
+        # consecutive steps are joined, arrowheads pointing back in time
+        links = [(t, h) for t, h, a in g.edges if a.get("dir") == "back"]
+        assert all(pair in links for pair in zip(boxes, boxes[1:]))
+    # vanishing (rho 0.5): step 1 gets less than step 7, so it is lighter; exploding: darker
+    def lightness(node):
+        colour = g.node_attrs[node]["fillcolor"]
+        return sum(int(colour[k:k + 2], 16) for k in (1, 3, 5))
+
+    for r, flow in enumerate(flows.values()):
+        first, last = flow.state_grad_norms[[0, -1]]
+        assert (first < last) == (r == 0)
+        assert (lightness(f"r{r}t1") > lightness(f"r{r}t7")) == (first < last)
+    with pytest.raises(TypeError, match="rnn.gradient_flow"):
+        viz.draw_gradient_flow({"row": [1.0, 2.0]})
+
+
 def test_heat_colours_by_gradient_with_a_legend():
     _, result = unrolled_loss(T=6)
     g = parse(viz.draw_unrolled(result.loss_tensor, heat=True, detail="cells").source)

@@ -4,6 +4,7 @@
 * ``draw_unrolled(loss)``   one cluster per time step, shared parameters drawn once
 * ``draw_folded(model)``    the compact recurrent diagram with W as a loop
 * ``draw_truncation(res)``  which steps a truncated-BPTT update reaches
+* ``draw_gradient_flow(f)`` vanishing or exploding: ||dE_T/ds_t|| for every step t
 * ``backward_frames(loss)`` the reverse walk, one image per step
 * ``save(graph, path)``     write .svg, .png or .pdf (Jupyter shows graphs inline)
 
@@ -14,11 +15,12 @@
 >>> graph = viz.draw(loss)          # a graphviz.Digraph; graph.source is its DOT text
 """
 
-from .diagrams import draw_folded, draw_truncation
+from .diagrams import draw_folded, draw_gradient_flow, draw_truncation
 from .draw import draw
 from .frames import backward_frames
 from .render import FORMATS, GraphvizNotFoundError, save
 from .unrolled import draw_unrolled
 
-__all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "backward_frames",
+__all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "draw_gradient_flow",
+           "backward_frames",
            "save", "FORMATS", "GraphvizNotFoundError"]

@@ -1,12 +1,13 @@
-"""Diagrams drawn from a model or a training schedule rather than from a graph:
-the folded network (``draw_folded``) and one truncated-BPTT update (``draw_truncation``)."""
+"""Diagrams drawn from a model, a training schedule or measured norms rather than
+from a graph: the folded network (``draw_folded``), one truncated-BPTT update
+(``draw_truncation``) and how far back the gradient reaches (``draw_gradient_flow``)."""
 
 from __future__ import annotations
 
 from .draw import _new_digraph
-from .style import COLORS
+from .style import COLORS, HeatScale, number_text
 
-__all__ = ["draw_folded", "draw_truncation"]
+__all__ = ["draw_folded", "draw_truncation", "draw_gradient_flow"]
 
 _CELL = {
     "RNN": "s_t = {g}(U x_t + W s_t-1 + b)",
@@ -120,3 +121,60 @@ def draw_truncation(result, update=-1, T=None, title=None):
         dot.edge(f"s{last}", "after", style="dotted")
     return dot
 
+
+
+def draw_gradient_flow(flows, title=None):
+    """Vanishing and exploding gradients at a glance: one row of steps per network.
+
+    Box t shows ||dE_T/ds_t||, the gradient of the last step's cost with
+    respect to the state s_t, and is coloured by it on one log scale shared by
+    all rows (light yellow: small, dark red: large).  Arrows run from t + 1 back to t, the way the gradient travels.
+
+    ``flows`` is what ``rnn.gradient_flow`` returns, or a dict mapping a row
+    label to one of those (rows are drawn in the dict's order).  Without a
+    label a row is named by the spectral radius of W.
+
+    >>> import numpy as np, rnn, viz
+    >>> model = rnn.RNN(1, 4, 1, rng=0)
+    >>> flow = rnn.gradient_flow(model, np.ones((6, 1)), np.zeros((6, 1)))
+    >>> graph = viz.draw_gradient_flow({"rho = 0.9": flow})
+    >>> graph.source.count("dir=back")   # 5 arrows between 6 steps
+    5
+    """
+    rows = dict(flows) if isinstance(flows, dict) else {None: flows}
+    for label, flow in rows.items():
+        if not hasattr(flow, "state_grad_norms") or not hasattr(flow, "steps"):
+            raise TypeError(f"viz.draw_gradient_flow: expected the result of "
+                            f"rnn.gradient_flow (or a dict of them), got {type(flow).__name__}"
+                            + (f" for row {label!r}" if label is not None else ""))
+    if not rows:
+        raise ValueError("viz.draw_gradient_flow: there are no rows to draw")
+    heat = HeatScale([float(n) for flow in rows.values() for n in flow.state_grad_norms])
+
+    dot = _new_digraph(title or "‖dE_T/ds_t‖: how much of the last step's error reaches "
+                                "step t", rankdir="LR")
+    dot.attr(nodesep="0.08", ranksep="0.12")
+    heads = []
+    for r, (label, flow) in enumerate(rows.items()):
+        if label is None:
+            label = f"spectral radius of W = {flow.spectral_radius:.2g}"
+        decay = flow.decay_per_step() if hasattr(flow, "decay_per_step") else None
+        if decay is not None and decay == decay:           # not NaN
+            label += f"\n×{decay:.2g} per step back"
+        heads.append(f"row{r}")
+        dot.node(f"row{r}", label, shape="plaintext", fillcolor="white")
+        previous = f"row{r}"
+        for t, size in zip(flow.steps, flow.state_grad_norms):
+            box = f"r{r}t{t}"
+            dot.node(box, f"t = {t}\n{number_text(float(size))}", fillcolor=heat.color(size),
+                     fontsize="9", width="0.55")
+            if previous == f"row{r}":                      # the label starts the row
+                dot.edge(previous, box, style="invis")
+            else:           # drawn t -> t+1 to keep the columns in time order, arrowhead at t
+                dot.edge(previous, box, dir="back", color=COLORS["recurrent"], arrowsize="0.6")
+            previous = box
+    with dot.subgraph() as labels:                          # rows top to bottom in order
+        labels.attr(rank="same")
+        for a, b in zip(heads, heads[1:]):
+            labels.edge(a, b, style="invis")
+    return dot
