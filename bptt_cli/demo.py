@@ -40,15 +40,26 @@ def gallery(out, formats=("svg", "png")):
     # Vanishing gradients: W with spectral radius 0.5, a cost at the last step only.
     model = rnn.RNN(1, 8, 1, rng=1)
     model.W.data *= 0.5 / rnn.spectral_radius(model.W)
-    T = 16
+    T = 8
     xs = np.random.default_rng(2).normal(size=(T, 1))
     mask = np.zeros(T, bool)
     mask[-1] = True
     result = rnn.bptt(model, xs, np.zeros((T, 1)), mask=mask, contributions=True,
                       retain_grads=True)
-    save(viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True, elide=False,
-                           title="vanishing gradients: spectral radius of W = 0.5, "
-                                 "cost at t = 16 only"), "gradient_heat")
+    save(viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True,
+                           title=f"vanishing gradients: spectral radius of W = 0.5, "
+                                 f"cost at t = {T} only"), "gradient_heat")
+
+    # The same measurement for three sizes of W: vanishing, steady, exploding.
+    T = 16
+    xs = np.random.default_rng(2).normal(size=(T, 1)) * 0.1
+    flows = {}
+    for radius in (0.5, 1.0, 1.5):
+        model = rnn.RNN(1, 8, 1, bias=False, rng=1)
+        model.W.data *= radius / rnn.spectral_radius(model.W)
+        flows[f"spectral radius of W = {radius}"] = rnn.gradient_flow(model, xs,
+                                                                      np.zeros((T, 1)))
+    save(viz.draw_gradient_flow(flows), "gradient_flow")
 
     # One update of truncated BPTT(4, 8) over 16 steps.
     model = rnn.RNN(1, 4, 1, rng=0)

@@ -140,8 +140,8 @@ def test_docs_writes_the_readme_images(capsys, tmp_path):
     assert status == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(f"{stem}.svg" for stem in (
-        "unrolled", "unrolled_cells", "folded", "gradient_heat", "truncation",
-        "truncation_graph"))
+        "unrolled", "unrolled_cells", "folded", "gradient_heat", "gradient_flow",
+        "truncation", "truncation_graph"))
 
 
 def test_demo_runs_end_to_end(capsys, tmp_path):
