@@ -309,9 +309,11 @@ def from_torch(torch_cell, torch_linear=None):
     The dtype is PyTorch's (call ``.double()`` first to compare in float64).
     PyTorch is imported only here.
 
-    >>> import torch, rnn                                   # doctest: +SKIP
-    >>> cell = torch.nn.GRU(3, 5).double()                  # doctest: +SKIP
-    >>> model = rnn.from_torch(cell, torch.nn.Linear(5, 2).double())  # doctest: +SKIP
+    Example (needs PyTorch; tests/test_rnn_models.py does this for every cell)::
+
+        import torch, rnn
+        cell = torch.nn.GRU(3, 5).double()
+        model = rnn.from_torch(cell, torch.nn.Linear(5, 2).double())
     """
     import torch
 
