@@ -23,7 +23,7 @@ docs: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli docs --out docs
 
 # Timings against hand-written NumPy and the peers (not part of the tests).
-bench: $(VENV)/.installed-dev graphviz
+bench: $(VENV)/.installed-bench graphviz
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/bench_bptt.py
 	$(PY) benchmarks/bench_viz.py
 
@@ -42,6 +42,11 @@ $(VENV)/.installed-base: $(PY) setup.cfg pyproject.toml
 # Adds pytest, hypothesis and the PyTorch reference (torch==2.13.0, CPU) for the tests.
 $(VENV)/.installed-dev: $(VENV)/.installed-base
 	$(PY) -m pip install --quiet -e ".[dev,plot]"
+	touch $@
+
+# Adds the peer engines the benchmark compares against (HIPS autograd, MyGrad).
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(PY) -m pip install --quiet -e ".[dev,plot,bench]"
 	touch $@
 
 graphviz:
