@@ -122,7 +122,7 @@ def run_demo(out, fast=False):
     for scope, term in result.contributions["W"].items():
         print(f"  copy {scope:4s}  ||term|| = {np.linalg.norm(term):.3e}")
     total = sum(result.contributions["W"].values())
-    print(f"  (copy t=1 sends nothing to W: its term is δ_1 s_0ᵀ and s_0 = 0)")
+    print("  (copy t=1 sends nothing to W: its term is δ_1 s_0ᵀ and s_0 = 0)")
     print(f"  sum of the terms equals dL/dW: max |difference| = "
           f"{np.max(np.abs(total - result.grads['W'])):.1e}")
 

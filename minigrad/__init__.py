@@ -17,7 +17,7 @@ record in reverse and applies the chain rule.  Read it in this order:
 array([2., 4., 6.])
 """
 
-from . import graph  # noqa: I001  (graph before tensor: tensor.py builds on it)
+from . import graph  # noqa: F401, I001  (graph before tensor: tensor.py builds on it)
 from .tensor import Detached, Tensor, arange, eye, ones, randn, tensor, zeros
 from .errors import AnomalyError, BackwardError, GradcheckError, ShapeError
 from .graph import (Node, contributions, current_scope, detect_anomaly, enable_grad,

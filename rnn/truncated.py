@@ -81,7 +81,7 @@ def _positive_int(name, value):
 
 
 def _detach(state, t=None):
-    """The state s_t with the graph behind it cut off (LSTM (h, c) pairs too), named for drawings."""
+    """s_t with the graph behind it cut off (LSTM (h, c) pairs too), named for drawings."""
     if isinstance(state, tuple):
         parts = tuple(part.detach() for part in state)
         if t is not None:

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import minigrad as mg
 import rnn
 from conftest import assert_close
 

@@ -4,6 +4,8 @@ from a graph: the folded network (``draw_folded``), one truncated-BPTT update
 
 from __future__ import annotations
 
+import math
+
 from .draw import _new_digraph
 from .style import COLORS, HeatScale, number_text
 
@@ -122,13 +124,13 @@ def draw_truncation(result, update=-1, T=None, title=None):
     return dot
 
 
-
 def draw_gradient_flow(flows, title=None):
     """Vanishing and exploding gradients at a glance: one row of steps per network.
 
     Box t shows ||dE_T/ds_t||, the gradient of the last step's cost with
     respect to the state s_t, and is coloured by it on one log scale shared by
-    all rows (light yellow: small, dark red: large).  Arrows run from t + 1 back to t, the way the gradient travels.
+    all rows (light yellow: small, dark red: large).  Arrows run from t + 1
+    back to t, the way the gradient travels.
 
     ``flows`` is what ``rnn.gradient_flow`` returns, or a dict mapping a row
     label to one of those (rows are drawn in the dict's order).  Without a
@@ -159,7 +161,7 @@ def draw_gradient_flow(flows, title=None):
         if label is None:
             label = f"spectral radius of W = {flow.spectral_radius:.2g}"
         decay = flow.decay_per_step() if hasattr(flow, "decay_per_step") else None
-        if decay is not None and decay == decay:           # not NaN
+        if decay is not None and not math.isnan(decay):
             label += f"\n×{decay:.2g} per step back"
         heads.append(f"row{r}")
         dot.node(f"row{r}", label, shape="plaintext", fillcolor="white")

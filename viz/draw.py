@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import graphviz
 
-from minigrad import BackwardError, Detached, contributions
+from minigrad import BackwardError, Detached
 from minigrad.graph import Node
 
 from .graphs import LOSS_OPS, as_root, collect, step_of
 from .style import COLORS, HeatScale, norm, norm_text, shape_text, value_text
 
-__all__ = ["draw", "draw_unrolled"]
+__all__ = ["draw"]
 
 # Layout settings for dot: compact, with a bounded crossing minimisation so
 # that graphs of thousands of ops still lay out in seconds.

@@ -17,7 +17,7 @@ _STEP = re.compile(r"(?:^|/)t=(-?\d+)(?:/|$)")
 
 
 def step_of(scope):
-    """The time step t of a scope path such as ``"t=3"`` or ``"lstm/t=3"`` (None if there is none)."""
+    """The time step t of a scope path such as ``"t=3"`` or ``"lstm/t=3"`` (None if none)."""
     found = _STEP.findall(scope or "")
     return int(found[-1]) if found else None
 
