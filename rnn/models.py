@@ -78,6 +78,20 @@ class Recurrent(Module):
     hidden_size: int
     output_size: int
 
+    def _init_recurrent_weights(self, input_size, hidden_size, output_size, gates, bias, rng,
+                                dtype):
+        """Sizes, then U (gates·H, D), W (gates·H, H) and b (gates·H,), drawn in that order
+        uniform in ±1/sqrt(H) like PyTorch's; returns the random generator for what follows."""
+        self.input_size = _size("input_size", input_size)
+        self.hidden_size = H = _size("hidden_size", hidden_size)
+        self.output_size = _size("output_size", output_size)
+        rng = as_generator(rng)
+        bound = 1 / np.sqrt(H)
+        self.U = Parameter(rng.uniform(-bound, bound, (gates * H, self.input_size)), dtype=dtype)
+        self.W = Parameter(rng.uniform(-bound, bound, (gates * H, H)), dtype=dtype)
+        self.b = Parameter(rng.uniform(-bound, bound, gates * H), dtype=dtype) if bias else None
+        return rng
+
     def _init_output_layer(self, rng, bias, dtype, output_activation):
         self.output_activation = _activation("output_activation", output_activation,
                                              allow_none=True)
@@ -195,15 +209,9 @@ class RNN(Recurrent):
 
     def __init__(self, input_size, hidden_size, output_size, bias=True, activation="tanh",
                  output_activation=None, rng=None, dtype=np.float64):
-        self.input_size = _size("input_size", input_size)
-        self.hidden_size = H = _size("hidden_size", hidden_size)
-        self.output_size = _size("output_size", output_size)
+        rng = self._init_recurrent_weights(input_size, hidden_size, output_size, 1, bias, rng,
+                                           dtype)
         self.activation = _activation("activation", activation)
-        rng = as_generator(rng)
-        bound = 1 / np.sqrt(H)
-        self.U = Parameter(rng.uniform(-bound, bound, (H, self.input_size)), dtype=dtype)
-        self.W = Parameter(rng.uniform(-bound, bound, (H, H)), dtype=dtype)
-        self.b = Parameter(rng.uniform(-bound, bound, H), dtype=dtype) if bias else None
         self._init_output_layer(rng, bias, dtype, output_activation)
 
     def step(self, x, s):
@@ -229,14 +237,8 @@ class LSTM(Recurrent):
 
     def __init__(self, input_size, hidden_size, output_size, bias=True,
                  output_activation=None, rng=None, dtype=np.float64):
-        self.input_size = _size("input_size", input_size)
-        self.hidden_size = H = _size("hidden_size", hidden_size)
-        self.output_size = _size("output_size", output_size)
-        rng = as_generator(rng)
-        bound = 1 / np.sqrt(H)
-        self.U = Parameter(rng.uniform(-bound, bound, (4 * H, self.input_size)), dtype=dtype)
-        self.W = Parameter(rng.uniform(-bound, bound, (4 * H, H)), dtype=dtype)
-        self.b = Parameter(rng.uniform(-bound, bound, 4 * H), dtype=dtype) if bias else None
+        rng = self._init_recurrent_weights(input_size, hidden_size, output_size, 4, bias, rng,
+                                           dtype)                 # gates i, f, g, o
         self._init_output_layer(rng, bias, dtype, output_activation)
 
     def zero_state(self, batch=()):
@@ -278,14 +280,9 @@ class GRU(Recurrent):
 
     def __init__(self, input_size, hidden_size, output_size, bias=True,
                  output_activation=None, rng=None, dtype=np.float64):
-        self.input_size = _size("input_size", input_size)
-        self.hidden_size = H = _size("hidden_size", hidden_size)
-        self.output_size = _size("output_size", output_size)
-        rng = as_generator(rng)
-        bound = 1 / np.sqrt(H)
-        self.U = Parameter(rng.uniform(-bound, bound, (3 * H, self.input_size)), dtype=dtype)
-        self.W = Parameter(rng.uniform(-bound, bound, (3 * H, H)), dtype=dtype)
-        self.b = Parameter(rng.uniform(-bound, bound, 3 * H), dtype=dtype) if bias else None
+        rng = self._init_recurrent_weights(input_size, hidden_size, output_size, 3, bias, rng,
+                                           dtype)                 # gates r, z, n
+        H, bound = self.hidden_size, 1 / np.sqrt(self.hidden_size)
         self.b_hn = Parameter(rng.uniform(-bound, bound, H), dtype=dtype) if bias else None
         self._init_output_layer(rng, bias, dtype, output_activation)
 
