@@ -55,6 +55,15 @@ def _model_options(parser, steps=6, hidden=4):
     parser.add_argument("--seed", type=int, default=0, help="random seed for weights and data")
 
 
+def _subcommand(commands, name, help, description, examples):
+    """One subcommand whose --help ends with its examples, one per line."""
+    heading = "example" if len(examples) == 1 else "examples"
+    return commands.add_parser(
+        name, help=help, description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"{heading}:\n" + "\n".join(f"  {line}" for line in examples))
+
+
 def build_parser():
     parser = _Parser(
         prog="bptt",
@@ -63,15 +72,13 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
                                      metavar="{render,compare,train,demo,docs}")
 
-    render = commands.add_parser(
-        "render", help="draw an unrolled (or folded) network to a file",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    render = _subcommand(
+        commands, "render", help="draw an unrolled (or folded) network to a file",
         description="Draw a network unrolled in time, after one backward pass.",
-        epilog="examples:\n"
-               "  bptt render -o out/rnn.svg\n"
-               "  bptt render --cell lstm --steps 4 --detail cells -o out/lstm.png\n"
-               "  bptt render --steps 40 --heat --detail cells -o out/heat.svg\n"
-               "  bptt render --view folded --cell gru -o out/gru_folded.pdf")
+        examples=["bptt render -o out/rnn.svg",
+                  "bptt render --cell lstm --steps 4 --detail cells -o out/lstm.png",
+                  "bptt render --steps 40 --heat --detail cells -o out/heat.svg",
+                  "bptt render --view folded --cell gru -o out/gru_folded.pdf"])
     _model_options(render)
     render.add_argument("--view", choices=("unrolled", "folded"), default="unrolled")
     render.add_argument("--detail", choices=("ops", "cells"), default="ops",
@@ -84,16 +91,14 @@ def build_parser():
     render.add_argument("-o", "--output", default="out/unrolled.svg",
                         help="the file to write: .svg, .png or .pdf")
 
-    compare = commands.add_parser(
-        "compare", help="the same gradients four ways, as a table",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    compare = _subcommand(
+        commands, "compare", help="the same gradients four ways, as a table",
         description="Compute dL/dp for every parameter by autograd, the hand-written "
                     "backward recursion, RTRL (vanilla RNN) and finite differences, and "
                     "compare. Exits with status 1 if they disagree beyond the tolerance.",
-        epilog="examples:\n"
-               "  bptt compare\n"
-               "  bptt compare --cell gru --steps 10 --loss cross_entropy --reduction mean\n"
-               "  bptt compare --steps 50 --methods manual,rtrl --tol 1e-12")
+        examples=["bptt compare",
+                  "bptt compare --cell gru --steps 10 --loss cross_entropy --reduction mean",
+                  "bptt compare --steps 50 --methods manual,rtrl --tol 1e-12"])
     _model_options(compare)
     compare.add_argument("--loss", choices=("mse", "cross_entropy"), default="mse")
     compare.add_argument("--reduction", choices=("sum", "mean"), default="sum")
@@ -102,15 +107,13 @@ def build_parser():
     compare.add_argument("--tol", type=_positive_float, default=1e-10,
                          help="largest relative error allowed for the exact methods")
 
-    train = commands.add_parser(
-        "train", help="train on a small task with truncated BPTT",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    train = _subcommand(
+        commands, "train", help="train on a small task with truncated BPTT",
         description="Train a network with TBPTT(k1, k2), showing a progress bar.",
-        epilog="examples:\n"
-               "  bptt train --task sine\n"
-               "  bptt train --task chars --cell lstm --hidden 64 --k1 25 --k2 25 --sample 200\n"
-               "  bptt train --task adding --cell gru --optimizer adam --lr 0.01 --clip 1\n"
-               "  bptt train --task sine --k1 5 --k2 10 --plot out/loss.png")
+        examples=["bptt train --task sine",
+                  "bptt train --task chars --cell lstm --hidden 64 --k1 25 --k2 25 --sample 200",
+                  "bptt train --task adding --cell gru --optimizer adam --lr 0.01 --clip 1",
+                  "bptt train --task sine --k1 5 --k2 10 --plot out/loss.png"])
     train.add_argument("--task", choices=("sine", "adding", "copy", "chars"), default="sine")
     train.add_argument("--cell", choices=CELLS, default="rnn")
     train.add_argument("--hidden", type=_positive_int, default=16)
@@ -132,20 +135,18 @@ def build_parser():
                        help="save the loss curve (needs matplotlib: pip install "
                             "'minigrad-bptt[plot]')")
 
-    demo = commands.add_parser(
-        "demo", help="the main job: compare, train, draw, list the files",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    demo = _subcommand(
+        commands, "demo", help="the main job: compare, train, draw, list the files",
         description="Unroll a small RNN, print the gradient comparison, train it briefly "
                     "with truncated BPTT, and write the drawings.",
-        epilog="examples:\n  bptt demo\n  bptt demo --out /tmp/bptt --fast")
+        examples=["bptt demo", "bptt demo --out /tmp/bptt --fast"])
     demo.add_argument("--out", default="out", help="folder for the files")
     demo.add_argument("--fast", action="store_true", help="train for a few updates only")
 
-    docs = commands.add_parser(
-        "docs", help="regenerate the README's images",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    docs = _subcommand(
+        commands, "docs", help="regenerate the README's images",
         description="Write the images the README shows.",
-        epilog="example:\n  bptt docs --out docs")
+        examples=["bptt docs --out docs"])
     docs.add_argument("--out", default="docs", help="folder for the images")
     return parser
 
