@@ -156,25 +156,22 @@ def draw_gradient_flow(flows, title=None):
     dot = _new_digraph(title or "‖dE_T/ds_t‖: how much of the last step's error reaches "
                                 "step t", rankdir="LR")
     dot.attr(nodesep="0.08", ranksep="0.12")
-    heads = []
-    for r, (label, flow) in enumerate(rows.items()):
+    heads = [f"row{r}" for r in range(len(rows))]
+    for head, (r, (label, flow)) in zip(heads, enumerate(rows.items())):
         if label is None:
             label = f"spectral radius of W = {flow.spectral_radius:.2g}"
         decay = flow.decay_per_step() if hasattr(flow, "decay_per_step") else None
         if decay is not None and not math.isnan(decay):
             label += f"\n×{decay:.2g} per step back"
-        heads.append(f"row{r}")
-        dot.node(f"row{r}", label, shape="plaintext", fillcolor="white")
-        previous = f"row{r}"
-        for t, size in zip(flow.steps, flow.state_grad_norms):
-            box = f"r{r}t{t}"
+        dot.node(head, label, shape="plaintext", fillcolor="white")
+        boxes = [f"r{r}t{t}" for t in flow.steps]
+        for box, t, size in zip(boxes, flow.steps, flow.state_grad_norms):
             dot.node(box, f"t = {t}\n{number_text(float(size))}", fillcolor=heat.color(size),
                      fontsize="9", width="0.55")
-            if previous == f"row{r}":                      # the label starts the row
-                dot.edge(previous, box, style="invis")
-            else:           # drawn t -> t+1 to keep the columns in time order, arrowhead at t
-                dot.edge(previous, box, dir="back", color=COLORS["recurrent"], arrowsize="0.6")
-            previous = box
+        dot.edge(head, boxes[0], style="invis")                # the label starts the row
+        for earlier, later in zip(boxes, boxes[1:]):  # drawn t -> t+1 to keep the columns in
+            dot.edge(earlier, later, dir="back",      # time order, with the arrowhead at t
+                     color=COLORS["recurrent"], arrowsize="0.6")
     with dot.subgraph() as labels:                          # rows top to bottom in order
         labels.attr(rank="same")
         for a, b in zip(heads, heads[1:]):
