@@ -32,6 +32,7 @@ def linear(x, weight, bias=None):
     ``x`` and ``weight`` may also be sequences of the same length, for a
     sum of several products in one op:  y = Σ_i x_i W_iᵀ + b.  An RNN's
     pre-activation U x_t + W s_{t-1} + b is ``linear((x_t, s), (U, W), b)``.
+    The inputs' batch shapes broadcast against each other, as in NumPy.
 
     >>> import minigrad as mg
     >>> W = mg.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], requires_grad=True)
@@ -41,22 +42,25 @@ def linear(x, weight, bias=None):
     [4.0, 9.0, 8.0]
     """
     if isinstance(x, (list, tuple)):
+        if len(x) != len(weight):
+            raise ShapeError(f"linear: {len(x)} inputs but {len(weight)} weights; give one "
+                             f"weight per input")
         xs, ws = [as_tensor(v) for v in x], [as_tensor(w) for w in weight]
     else:
         xs, ws = [as_tensor(x)], [as_tensor(weight)]
-    if len(xs) != len(ws):
-        raise ShapeError(f"linear: {len(xs)} inputs but {len(ws)} weights; give one weight "
-                         f"per input")
     x_data, w_data = [v.data for v in xs], [w.data for w in ws]
     out = None
     for xd, wd in zip(x_data, w_data):
         if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or (
                 out is not None and wd.shape[0] != out.shape[-1]):
             raise _linear_shape_error(xd, wd, out)
+        product = xd @ wd.T
         if out is None:
-            out = xd @ wd.T
+            out = product
+        elif product.shape == out.shape:
+            out += product                     # our own array: add in place
         else:
-            out += xd @ wd.T                   # our own array: add in place
+            out = _add_batches(out, product, x_data)
     inputs = xs + ws
     if bias is not None:
         bias = as_tensor(bias)
@@ -77,6 +81,17 @@ def _linear_shape_error(xd, wd, out):
         + (f" and out_features = {out.shape[-1]}" if out is not None else "") + ".")
 
 
+def _add_batches(out, product, x_data):
+    """out + product for inputs with different batch shapes (they must broadcast)."""
+    try:
+        return out + product
+    except ValueError:
+        raise ShapeError(
+            f"linear: the inputs' batch shapes don't broadcast together (input shapes "
+            f"{', '.join(str(xd.shape) for xd in x_data)}); every input needs the same "
+            f"leading shape, or 1s where one is shared.") from None
+
+
 @lru_cache(maxsize=None)
 def _linear_vjps(n, with_bias):
     """The table for n (input, weight) pairs, inputs first, then weights, then the bias."""
@@ -90,7 +105,13 @@ def _linear_vjps(n, with_bias):
 
 
 def _outer_over_rows(g, x):
-    """Σ over all batch rows of g_row x_rowᵀ (any number of batch axes, or none)."""
+    """Σ over all batch rows of g_row x_rowᵀ, which is gᵀ x for a batch of rows.
+
+    Works for any number of batch axes (or none).  An input shared by the
+    whole batch (its batch shape broadcasts to g's) counts once per row.
+    """
+    if x.shape[:-1] != g.shape[:-1]:
+        x = np.broadcast_to(x, g.shape[:-1] + x.shape[-1:])
     if g.ndim == 2:
         return g.T @ x
     return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])

@@ -35,6 +35,12 @@ def test_linear_shape_mismatch_explains_the_weight_layout():
         mg.linear(leaf(5, 3), leaf(3, 4))
 
 
+def test_linear_inputs_whose_batch_shapes_do_not_broadcast():
+    with pytest.raises(mg.ShapeError, match=r"linear: the inputs' batch shapes don't broadcast "
+                       r"together \(input shapes \(3, 2\), \(4, 5\)\)"):
+        mg.linear((leaf(3, 2), leaf(4, 5)), (leaf(6, 2), leaf(6, 5)))
+
+
 def test_other_shape_errors():
     with pytest.raises(mg.ShapeError, match=r"reshape: cannot reshape shape \(2, 3\) \(6 "
                        r"elements\) into \(4,\)"):

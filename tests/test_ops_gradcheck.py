@@ -194,6 +194,16 @@ def test_linear(batch, d, o, bias, seed):
     check(mg.linear, inputs)
 
 
+@given(batches=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3),
+       d=st.integers(1, 3), h=st.integers(1, 3), o=st.integers(1, 3), seed=seeds)
+def test_linear_of_two_inputs_whose_batch_shapes_broadcast(batches, d, h, o, seed):
+    # U x + W s with, say, a batch of inputs x and one state s shared by the whole batch
+    rng = np.random.default_rng(seed)
+    x, s = (make(rng, shape + (n,)) for shape, n in zip(batches.input_shapes, (d, h)))
+    U, W, b = make(rng, (o, d)), make(rng, (o, h)), make(rng, (o,))
+    check(lambda x, s, U, W, b: mg.linear((x, s), (U, W), b), [x, s, U, W, b])
+
+
 @pytest.mark.parametrize("fn", [mg.softmax, mg.log_softmax])
 @given(case=shape_and_axis(min_dims=1), seed=seeds)
 def test_softmax_family(fn, case, seed):
