@@ -148,8 +148,15 @@ class Recurrent(Module):
         return Unrolled(outputs, states, initial)
 
     def check_inputs(self, xs):
-        """``xs`` as a Tensor of shape (T, B, D) or (T, D), or a clear error."""
-        xs = xs if isinstance(xs, mg.Tensor) else mg.tensor(xs, dtype=self.V.dtype)
+        """``xs`` as a Tensor of shape (T, B, D) or (T, D), or a clear error.
+
+        An ndarray already in the model's dtype is used as it is, not copied
+        (like every op's ndarray inputs), so don't change it before ``backward()``.
+        """
+        if isinstance(xs, np.ndarray) and xs.dtype == self.V.dtype:
+            xs = mg.as_tensor(xs)
+        elif not isinstance(xs, mg.Tensor):
+            xs = mg.tensor(xs, dtype=self.V.dtype)
         if xs.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}.unroll: xs must have shape (T, B, D) or "
                              f"(T, D) (time first), got shape {xs.shape}")

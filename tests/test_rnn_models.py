@@ -172,3 +172,12 @@ def test_sequence_loss_sum_and_mean():
     assert total == pytest.approx(by_hand, rel=1e-14) and mean == pytest.approx(by_hand / 4)
     masked = rnn.sequence_loss(run.outputs, ys, mask=np.array([0, 0, 0, 1], bool)).item()
     assert masked == pytest.approx(float((run.outputs[-1].data ** 2).sum()))
+
+
+def test_unroll_uses_an_ndarray_of_the_models_dtype_without_copying_it():
+    model = rnn.RNN(2, 3, 1, rng=0)
+    xs = np.ones((4, 2))
+    assert model.check_inputs(xs).data is xs
+    assert model.check_inputs(xs.astype(np.float32)).dtype == np.float64   # converted
+    with pytest.raises(TypeError, match="cannot turn list into an array of numbers"):
+        model.check_inputs([["a", "b"]])
