@@ -48,7 +48,8 @@ def linear(x, weight, bias=None):
         xs, ws = [as_tensor(v) for v in x], [as_tensor(w) for w in weight]
     else:
         xs, ws = [as_tensor(x)], [as_tensor(weight)]
-    x_data, w_data = [v.data for v in xs], [w.data for w in ws]
+    # tuples, not lists: the garbage collector stops tracking a tuple of arrays
+    x_data, w_data = tuple([v.data for v in xs]), tuple([w.data for w in ws])
     out = None
     for xd, wd in zip(x_data, w_data):
         if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or (
