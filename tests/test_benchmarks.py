@@ -38,3 +38,29 @@ def test_bench_viz_tiny_draws_and_times_every_column():
     # T=5: minigrad draws its nodes; both baselines were laid out (not timed out)
     assert int(row.split()[1]) > 5 * 5
     assert row.count("nodes") == 2 or "skipped" in row
+
+
+def test_bench_bptt_flags_an_engine_whose_gradients_disagree(capsys):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import bench_bptt as bench
+    finally:
+        sys.path.pop(0)
+
+    def off_by_a_bit(P, xs, ys):
+        loss, grads = bench.numpy_bptt(P, xs, ys)
+        return loss, dict(grads, W=grads["W"] * (1 + 1e-6))
+
+    def doubled(P, xs, ys):                 # right, once its scale is taken into account
+        loss, grads = bench.numpy_bptt(P, xs, ys)
+        return 2 * loss, {n: 2 * g for n, g in grads.items()}
+
+    doubled.scale = 2.0
+    engines = {"baseline": (bench.numpy_bptt, None), "off": (off_by_a_bit, None),
+               "doubled": (doubled, None)}
+    ok, ratios = bench.run_workload("tiny", (2, 3, 4, 2, 5), engines, repeats=1, budget=0.0,
+                                    report_memory=False)
+    out = capsys.readouterr().out
+    assert not ok
+    assert "off: GRADIENTS DISAGREE" in out
+    assert set(ratios) == {"baseline", "doubled"}          # only agreeing engines are timed
