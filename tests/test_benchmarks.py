@@ -41,11 +41,12 @@ def test_bench_viz_tiny_draws_and_times_every_column():
 
 
 def test_bench_bptt_flags_an_engine_whose_gradients_disagree(capsys):
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    bench_dir = os.path.join(ROOT, "benchmarks")
+    sys.path.insert(0, bench_dir)
     try:
         import bench_bptt as bench
     finally:
-        sys.path.pop(0)
+        sys.path.remove(bench_dir)
 
     def off_by_a_bit(P, xs, ys):
         loss, grads = bench.numpy_bptt(P, xs, ys)
