@@ -49,7 +49,7 @@ def linear(x, weight, bias=None):
     else:
         xs, ws = [as_tensor(x)], [as_tensor(weight)]
     # tuples, not lists: the garbage collector stops tracking a tuple of arrays
-    x_data, w_data = tuple([v.data for v in xs]), tuple([w.data for w in ws])
+    x_data, w_data = tuple([v._data for v in xs]), tuple([w._data for w in ws])
     out = None
     for xd, wd in zip(x_data, w_data):
         if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or (
@@ -65,10 +65,10 @@ def linear(x, weight, bias=None):
     inputs = xs + ws
     if bias is not None:
         bias = as_tensor(bias)
-        if bias.data.shape != (out.shape[-1],):
+        if bias._data.shape != (out.shape[-1],):
             raise ShapeError(f"linear: bias has shape {bias.shape}, expected "
                              f"({out.shape[-1]},) to match weight {ws[0].shape}")
-        out += bias.data
+        out += bias._data
         inputs.append(bias)
     return record("linear", out, tuple(inputs), _linear_vjps(len(xs), bias is not None),
                   (x_data, w_data))
@@ -128,7 +128,7 @@ def softmax(x, axis=-1):
     [0.5, 0.5]
     """
     x = as_tensor(x)
-    e = np.exp(x.data - x.data.max(axis=axis, keepdims=True))
+    e = np.exp(x._data - x._data.max(axis=axis, keepdims=True))
     p = e / e.sum(axis=axis, keepdims=True)
     return record("softmax", p, (x,), SOFTMAX, (p, axis))
 
@@ -146,7 +146,7 @@ def log_softmax(x, axis=-1):
     -0.693147
     """
     x = as_tensor(x)
-    out = _log_softmax(x.data, axis)
+    out = _log_softmax(x._data, axis)
     return record("log_softmax", out, (x,), LOG_SOFTMAX, (out, axis))
 
 
@@ -181,8 +181,8 @@ def cross_entropy(logits, targets, reduction="mean"):
     """
     _check_reduction("cross_entropy", reduction)
     logits = as_tensor(logits)
-    z = logits.data
-    y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    z = logits._data
+    y = np.array(targets._data if isinstance(targets, Tensor) else targets)  # our own copy
     if z.ndim == 0:
         raise ShapeError("cross_entropy: logits need a class axis (shape (..., C))")
     if y.dtype.kind not in "iu":
@@ -231,12 +231,12 @@ def mse_loss(pred, target, reduction="mean"):
     if reduction not in _REDUCTIONS:
         _check_reduction("mse_loss", reduction)
     pred, target = as_tensor(pred), as_tensor(target)
-    if pred.data.shape != target.data.shape:
+    if pred._data.shape != target._data.shape:
         raise ShapeError(
             f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}. "
             f"They must match exactly: broadcasting here would compare every prediction "
             f"with every target. Fix: reshape one of them.")
-    diff = pred.data - target.data
+    diff = pred._data - target._data
     if reduction == "none":
         return record("mse_loss", diff * diff, (pred, target), MSE, (diff, 2.0))
     scale = 2.0 / max(diff.size, 1) if reduction == "mean" else 2.0

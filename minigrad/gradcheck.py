@@ -130,7 +130,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, max_elements=256,
 
     def objective():                       # L = Σ fn(x) ⊙ r, evaluated without a graph
         with no_grad():
-            return float(np.vdot(fn(*inputs).data, weights))
+            return float(np.vdot(fn(*inputs)._data, weights))
 
     analytic = _autograd(out, weights, [x for _, x in checked])
     report = GradcheckReport(atol=atol, rtol=rtol)
@@ -138,13 +138,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-8, rtol=1e-6, max_elements=256,
         label = x.name or i
         if x.size <= max_elements:
             for idx in np.ndindex(x.shape):
-                numeric = _central_difference(objective, x.data, idx, eps)
+                numeric = _central_difference(objective, x, idx, eps)
                 report.checks.append(Check(label, str(list(idx)), float(grad[idx]), numeric))
         else:
             for k in range(directions):
                 d = rng.standard_normal(x.shape)
                 d /= np.linalg.norm(d)
-                numeric = _central_difference(objective, x.data, d, eps)
+                numeric = _central_difference(objective, x, d, eps)
                 report.checks.append(Check(label, f"direction {k}", float(np.vdot(grad, d)),
                                            numeric))
     if raise_on_failure and not report.ok:
@@ -165,20 +165,25 @@ def _autograd(out, weights, tensors):
             x._grad, x._contributions = grad, contributions
 
 
-def _central_difference(objective, data, step, eps):
-    """(L(x + ε step) - L(x - ε step)) / 2ε; ``step`` is an index or a direction."""
-    original = data.copy()
+def _central_difference(objective, x, step, eps):
+    """(L(x + ε step) - L(x - ε step)) / 2ε; ``step`` is an index or a direction.
+
+    ``x`` gets perturbed copies of its data, then its own array back, so the
+    graph recorded from it is never written into.
+    """
+    original = x._data
+    up_data, down_data = original.copy(), original.copy()
+    if isinstance(step, tuple):               # one element
+        up_data[step] += eps
+        down_data[step] -= eps
+    else:                                     # a direction
+        up_data += eps * step
+        down_data -= eps * step
     try:
-        if isinstance(step, tuple):           # one element
-            data[step] = original[step] + eps
-            up = objective()
-            data[step] = original[step] - eps
-            down = objective()
-        else:                                 # a direction
-            data[...] = original + eps * step
-            up = objective()
-            data[...] = original - eps * step
-            down = objective()
+        x._data = up_data
+        up = objective()
+        x._data = down_data
+        down = objective()
     finally:
-        data[...] = original
+        x._data = original
     return (up - down) / (2 * eps)

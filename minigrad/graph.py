@@ -107,15 +107,33 @@ def record(op, data, inputs, vjps, saved=()):
     """
     out = Tensor._wrap(data)
     if _detect_anomaly:
-        _check_finite(op, "forward", out.data, inputs)
+        _check_finite(op, "forward", out._data, inputs)
     if _grad_enabled:
         for t in inputs:
             if t._requires_grad:          # someone needs a gradient: record the op
                 out._requires_grad = True
                 out.node = Node(op, tuple([t.node or t for t in inputs]), vjps, saved,
-                                out.data)
+                                out._data)
+                _freeze(out._data)        # what backward will read must never change:
+                for t in inputs:          # the output and the inputs' arrays
+                    _freeze(t._data)
                 break
     return out
+
+
+def _freeze(array):
+    """Make ``array`` read-only, and the array it is a view of, if any.
+
+    A node's saved arrays are its inputs, its output and arrays it made
+    itself, so freezing inputs and output protects all of them.  Writes
+    then go to a copy (``Tensor.data``, the optimizers), never into a graph.
+    """
+    if array.flags.writeable:
+        array.flags.writeable = False
+        base = array.base                 # a view: freeze the memory it looks at
+        while isinstance(base, np.ndarray) and base.flags.writeable:
+            base.flags.writeable = False
+            base = base.base
 
 
 # ---------------------------------------------------------------- the walk
@@ -152,14 +170,14 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
                 pending[inp] = g_in if earlier is None else earlier + g_in
             elif inp._requires_grad:      # a leaf that wants its gradient
                 g_in = vjp(g, *saved)
-                if g_in.shape != inp.data.shape:
-                    g_in = unbroadcast(g_in, inp.data.shape)
+                if g_in.shape != inp._data.shape:
+                    g_in = unbroadcast(g_in, inp._data.shape)
                 if check:
                     _check_finite(node.op, "backward", g_in, node.inputs, node.scope)
                 if inp in leaf_grads:
                     leaf_grads[inp] += g_in          # our own buffer (copied below)
                 else:
-                    leaf_grads[inp] = np.array(g_in, dtype=inp.data.dtype)
+                    leaf_grads[inp] = np.array(g_in, dtype=inp._data.dtype)
                 if per_scope is not None:
                     _add_contribution(per_scope, inp, node, g_in)
             # else: a constant input; nobody needs its gradient
@@ -195,20 +213,20 @@ def _seed_gradient(tensor, grad):
             "behind it. Either none of its inputs had requires_grad=True, or it was "
             "computed inside no_grad() or from detached tensors. Fix: create the "
             "parameters with requires_grad=True (or use minigrad.nn.Parameter).")
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if grad is None:
-        if tensor.data.size != 1:
+        if tensor._data.size != 1:
             raise BackwardError(
                 f"backward(): the tensor has shape {shape}; without a `grad` argument "
                 f"backward() needs a scalar (one element). Fix: reduce it first "
                 f"(t.sum() or t.mean()), or pass grad=<array of shape {shape}>.")
-        return np.ones(shape, dtype=tensor.data.dtype)
-    grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+        return np.ones(shape, dtype=tensor._data.dtype)
+    grad = np.asarray(grad._data if isinstance(grad, Tensor) else grad)
     if grad.shape != shape:
         raise BackwardError(
             f"backward(): `grad` has shape {grad.shape} but the tensor has shape "
             f"{shape}; they must match exactly. Fix: pass an array of shape {shape}.")
-    return np.array(grad, dtype=tensor.data.dtype)   # our own copy, in the tensor's dtype
+    return np.array(grad, dtype=tensor._data.dtype)   # our own copy, in the tensor's dtype
 
 
 def _store_leaf_grads(leaf_grads, per_scope, record_contributions):

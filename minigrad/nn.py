@@ -89,10 +89,10 @@ class Module:
 
     def state_dict(self):
         """{name: copy of the parameter's array}."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: p._data.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state, strict=True):
-        """Copy arrays from ``state`` into the parameters (in place).
+        """Set the parameters to the arrays in ``state`` (copied).
 
         With ``strict``, the names must match exactly; shapes must always match.
         """
@@ -105,12 +105,12 @@ class Module:
         for name, value in state.items():
             if name not in own:
                 continue
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            value = np.asarray(value._data if isinstance(value, Tensor) else value)
             p = own[name]
             if value.shape != p.shape:
                 raise ValueError(f"load_state_dict: '{name}' has shape {value.shape} in the "
                                  f"state but {p.shape} in the model")
-            p.data[...] = value
+            p.data = value                  # a new array: recorded graphs keep the old one
 
     def __repr__(self):
         params = ", ".join(f"{n}{tuple(p.shape)}" for n, p in self.named_parameters())

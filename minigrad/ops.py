@@ -21,7 +21,6 @@ so float32 stays float32.
 
 from __future__ import annotations
 
-import builtins
 from functools import lru_cache
 
 import numpy as np
@@ -43,25 +42,40 @@ def _lift(x, like):
     """``x`` as a Tensor; a Python number takes ``like``'s float dtype."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (int, float)) and like.data.dtype.kind == "f":
-        return Tensor._wrap(np.asarray(x, dtype=like.data.dtype))
+    if isinstance(x, (int, float)) and like._data.dtype.kind == "f":
+        return Tensor._wrap(np.asarray(x, dtype=like._data.dtype))
     return as_tensor(x)
 
 
 def as_tensor(x):
-    """``x`` as a Tensor.  Tensors pass through; an ndarray of numbers is
-    wrapped without a copy (like ``np.asarray``); anything else is converted.
+    """``x`` as a Tensor.  Tensors pass through; anything else is converted.
+
+    An ndarray is copied, unless it is read-only (then it is wrapped as it
+    is): a graph recorded from it must not change when you fill your array
+    again for the next step.
 
     >>> import minigrad as mg
-    >>> a = np.ones(3)
-    >>> mg.as_tensor(a).data is a
+    >>> buffer = np.ones(3)
+    >>> mg.as_tensor(buffer)._data is buffer            # a copy: your buffer stays yours
+    False
+    >>> frozen = np.ones(3); frozen.flags.writeable = False
+    >>> mg.as_tensor(frozen)._data is frozen            # nobody can change it: no copy
     True
     """
     if isinstance(x, Tensor):
         return x
     if type(x) is np.ndarray and x.dtype.kind in "fiub":
-        return Tensor._wrap(x)
+        return Tensor._wrap(x if _read_only(x) else x.copy())
     return Tensor(x)
+
+
+def _read_only(array):
+    """True if nobody can write into ``array``'s memory: it and what it views are read-only."""
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        array = array.base
+    return True
 
 
 def _pair(a, b):
@@ -74,7 +88,7 @@ def _pair(a, b):
 def _broadcast(op, fn, a, b):
     """``fn(a, b)`` on the data, with a clear error if the shapes don't broadcast."""
     try:
-        return fn(a.data, b.data)
+        return fn(a._data, b._data)
     except ValueError:
         try:
             np.broadcast_shapes(a.shape, b.shape)
@@ -139,7 +153,7 @@ SUB = (lambda g: g,
 def mul(a, b):
     """a * b (elementwise).    d(a b) = b da + a db"""
     a, b = _pair(a, b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     return record("mul", _broadcast("mul", np.multiply, a, b), (a, b), MUL, (x, y))
 
 
@@ -151,7 +165,7 @@ def div(a, b):
     """a / b.    d(a / b) = da / b - (a / b^2) db"""
     a, b = _pair(a, b)
     out = _broadcast("div", np.true_divide, a, b)
-    return record("div", out, (a, b), DIV, (b.data, out))
+    return record("div", out, (a, b), DIV, (b._data, out))
 
 
 DIV = (lambda g, y, out: g / y,
@@ -166,7 +180,7 @@ def pow(a, b):
     """
     a, b = _pair(a, b)
     out = _broadcast("pow", np.power, a, b)
-    return record("pow", out, (a, b), POW, (a.data, b.data, out))
+    return record("pow", out, (a, b), POW, (a._data, b._data, out))
 
 
 def _pow_d_exponent(g, x, y, out):
@@ -181,7 +195,7 @@ POW = (lambda g, x, y, out: g * y * x ** (y - 1),
 def neg(a):
     """-a.    d(-a) = -da"""
     a = as_tensor(a)
-    return record("neg", -a.data, (a,), NEG)
+    return record("neg", -a._data, (a,), NEG)
 
 
 NEG = (lambda g: -g,)
@@ -197,7 +211,7 @@ def matmul(a, b):
     column (k, 1); the same formulas then apply and the extra axis is dropped.
     """
     a, b = _pair(a, b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least one dimension, got shapes "
                          f"{x.shape} and {y.shape}; use * to multiply by a scalar.")
@@ -245,7 +259,7 @@ MATMUL_VECTORS = (   # x as a row (1, k), y as a column (k, 1); (..., 1, k) sums
 def exp(a):
     """e^a.    d(e^a) = e^a da"""
     a = as_tensor(a)
-    out = np.exp(a.data)
+    out = np.exp(a._data)
     return record("exp", out, (a,), EXP, (out,))
 
 
@@ -255,7 +269,7 @@ EXP = (lambda g, out: g * out,)
 def log(a):
     """Natural log.    d(log a) = da / a"""
     a = as_tensor(a)
-    return record("log", np.log(a.data), (a,), LOG, (a.data,))
+    return record("log", np.log(a._data), (a,), LOG, (a._data,))
 
 
 LOG = (lambda g, x: g / x,)
@@ -264,7 +278,7 @@ LOG = (lambda g, x: g / x,)
 def sqrt(a):
     """Square root.    d(sqrt a) = da / (2 sqrt a)"""
     a = as_tensor(a)
-    out = np.sqrt(a.data)
+    out = np.sqrt(a._data)
     return record("sqrt", out, (a,), SQRT, (out,))
 
 
@@ -274,7 +288,7 @@ SQRT = (lambda g, out: g / (2 * out),)
 def abs(a):
     """|a|.    d|a| = sign(a) da   (0 at a = 0)"""
     a = as_tensor(a)
-    return record("abs", np.abs(a.data), (a,), ABS, (a.data,))
+    return record("abs", np.abs(a._data), (a,), ABS, (a._data,))
 
 
 ABS = (lambda g, x: g * np.sign(x),)
@@ -283,7 +297,7 @@ ABS = (lambda g, x: g * np.sign(x),)
 def tanh(a):
     """tanh(a).    d tanh(a) = (1 - tanh(a)^2) da"""
     a = as_tensor(a)
-    out = np.tanh(a.data)
+    out = np.tanh(a._data)
     return record("tanh", out, (a,), TANH, (out,))
 
 
@@ -296,7 +310,7 @@ def sigmoid(a):
     Computed without overflow: e^-|a| is at most 1.
     """
     a = as_tensor(a)
-    x = a.data
+    x = a._data
     e = np.exp(-np.abs(x))
     r = 1 / (1 + e)
     out = np.where(x >= 0, r, e * r)
@@ -309,7 +323,7 @@ SIGMOID = (lambda g, out: g * out * (1 - out),)
 def relu(a):
     """max(a, 0).    d relu(a) = [a > 0] da"""
     a = as_tensor(a)
-    out = np.maximum(a.data, 0)
+    out = np.maximum(a._data, 0)
     return record("relu", out, (a,), RELU, (out,))
 
 
@@ -321,7 +335,7 @@ RELU = (lambda g, out: g * (out > 0),)
 def sum(a, axis=None, keepdims=False):
     """Sum over ``axis`` (all axes by default).    d(Σ a) = Σ da, so every element gets g."""
     a = as_tensor(a)
-    x = a.data
+    x = a._data
     axes = _axes("sum", axis, x.ndim)
     return record("sum", x.sum(axis=axes, keepdims=keepdims), (a,), SUM,
                   (x.shape, axes, keepdims))   # the shape, not the array
@@ -333,7 +347,7 @@ SUM = (lambda g, shape, axes, keepdims: _expand_back(g, shape, axes, keepdims),)
 def mean(a, axis=None, keepdims=False):
     """Mean over ``axis``.    Every element gets g / n, n = number of elements averaged."""
     a = as_tensor(a)
-    x = a.data
+    x = a._data
     axes = _axes("mean", axis, x.ndim)
     n = 1
     for ax in axes:
@@ -350,7 +364,7 @@ MEAN = (lambda g, shape, axes, keepdims, n: _expand_back(g / n, shape, axes, kee
 def max(a, axis=None, keepdims=False):
     """Maximum over ``axis``.  The gradient goes to the maximal elements; ties share it equally."""
     a = as_tensor(a)
-    x = a.data
+    x = a._data
     axes = _axes("max", axis, x.ndim)
     if x.size == 0:
         raise ShapeError(f"max: the tensor is empty (shape {x.shape}); there is no maximum")
@@ -373,7 +387,7 @@ MAX = (_max_vjp,)
 def reshape(a, *shape):
     """Same elements, new shape (one size may be -1).  The gradient is reshaped back."""
     a = as_tensor(a)
-    x = a.data
+    x = a._data
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     try:
         out = x.reshape(shape)
@@ -390,7 +404,7 @@ RESHAPE = (lambda g, shape: g.reshape(shape),)
 def transpose(a, *axes):
     """Permute the axes (reverse them by default).  The gradient is permuted back."""
     a = as_tensor(a)
-    x = a.data
+    x = a._data
     axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
     if not axes:
         axes = tuple(reversed(range(x.ndim)))
@@ -404,11 +418,23 @@ def transpose(a, *axes):
 TRANSPOSE = (lambda g, inverse: g.transpose(inverse),)
 
 
-def _picks_by_integer_arrays(index):
-    """True if ``index`` contains integer arrays (which may pick an element twice)."""
+def _own_index(index):
+    """``index`` with every array in it copied, and whether it holds integer arrays.
+
+    The backward pass scatters with the index, so it keeps its own copy: your
+    index array may be refilled before ``backward()``.  Integer arrays (and
+    lists or tuples of integers) may pick an element twice.
+    """
     parts = index if isinstance(index, tuple) else (index,)
-    return builtins.any(np.asarray(p).dtype.kind in "iu"
-                        for p in parts if isinstance(p, (list, np.ndarray)))
+    owned, by_integers = [], False
+    for part in parts:
+        if isinstance(part, Tensor):
+            part = part._data
+        if isinstance(part, (list, tuple, np.ndarray)):
+            part = np.array(part)                     # our own copy
+            by_integers = by_integers or part.dtype.kind in "iu"
+        owned.append(part)
+    return (tuple(owned) if isinstance(index, tuple) else owned[0]), by_integers
 
 
 def getitem(a, index):
@@ -417,21 +443,23 @@ def getitem(a, index):
     The gradient is scattered back into a zero array of a's shape.  With
     integer arrays an element may be picked twice; its gradients then add up
     (``np.add.at``), as the chain rule says.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> x[[0, 0, 2]].sum().backward()
+    >>> x.grad
+    array([2., 0., 1.])
     """
     a = as_tensor(a)
-    x = a.data
-    if isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    x = a._data
+    index, repeats_possible = _own_index(index)
     try:
         out = x[index]
     except IndexError as err:
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
                          f"{x.shape} ({err}). Fix: indices along an axis of size n "
                          f"run from -n to n-1.") from None
-    return record("getitem", out, (a,), GETITEM,
-                  (x.shape, index, _picks_by_integer_arrays(index)))
+    return record("getitem", out, (a,), GETITEM, (x.shape, index, repeats_possible))
 
 
 def _getitem_vjp(g, shape, index, repeats_possible):
@@ -458,7 +486,7 @@ def concat(tensors, axis=0):
         raise ValueError("concat: needs at least one tensor")
     axis = _axes("concat", axis, tensors[0].ndim)[0]
     try:
-        out = np.concatenate([t.data for t in tensors], axis=axis)
+        out = np.concatenate([t._data for t in tensors], axis=axis)
     except ValueError:
         raise ShapeError(f"concat: along axis {axis} every other axis must match, got shapes "
                          f"{', '.join(str(t.shape) for t in tensors)}") from None
@@ -490,10 +518,10 @@ def stack(tensors, axis=0):
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
     axis = _axes("stack", axis, tensors[0].ndim + 1)[0]
-    if len({t.data.shape for t in tensors}) > 1:
+    if len({t._data.shape for t in tensors}) > 1:
         raise ShapeError(f"stack: all tensors must have the same shape, got "
                          f"{', '.join(str(t.shape) for t in tensors)}")
-    out = np.stack([t.data for t in tensors], axis=axis)
+    out = np.stack([t._data for t in tensors], axis=axis)
     return record("stack", out, tuple(tensors), _stack_vjps(len(tensors)), (axis,))
 
 
@@ -506,7 +534,7 @@ def _stack_vjps(n):
 def astype(a, dtype):
     """The same values in another dtype; the gradient is cast back."""
     a = as_tensor(a)
-    x = a.data
+    x = a._data
     dtype = np.dtype(dtype)
     if a.requires_grad and dtype.kind != "f":
         raise TypeError(f"astype: cannot cast a tensor that requires grad to {dtype}; "

@@ -1,7 +1,10 @@
 """Optimizers and gradient clipping.
 
-Every optimizer updates ``p.data`` in place from ``p.grad``; parameters
-without a gradient are left alone.  Call ``step()`` after ``backward()``.
+Every optimizer gives each parameter a new array, ``p._data = p._data - step``,
+computed from ``p.grad``; parameters without a gradient are left alone.  The
+old array is never written into, so a graph recorded before the step still
+differentiates the weights its forward pass used.  Call ``step()`` after
+``backward()``.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class SGD(Optimizer):
     def __init__(self, params, lr=0.01, momentum=0.0):
         super().__init__(params, lr)
         self.momentum = _positive("SGD", "momentum", momentum, allow_zero=True)
-        self.velocity = [np.zeros_like(p.data) for p in self.params]
+        self.velocity = [np.zeros_like(p._data) for p in self.params]
 
     def step(self):
         for p, v in zip(self.params, self.velocity):
@@ -79,9 +82,9 @@ class SGD(Optimizer):
             if self.momentum:
                 v *= self.momentum
                 v += p.grad
-                p.data -= self.lr * v
+                p._data = p._data - self.lr * v
             else:
-                p.data -= self.lr * p.grad
+                p._data = p._data - self.lr * p.grad
 
 
 class Adagrad(Optimizer):
@@ -95,14 +98,14 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr=0.1, eps=1e-8):
         super().__init__(params, lr)
         self.eps = _positive("Adagrad", "eps", eps)
-        self.memory = [np.zeros_like(p.data) for p in self.params]
+        self.memory = [np.zeros_like(p._data) for p in self.params]
 
     def step(self):
         for p, m in zip(self.params, self.memory):
             if p.grad is None:
                 continue
             m += p.grad * p.grad
-            p.data -= self.lr * p.grad / np.sqrt(m + self.eps)
+            p._data = p._data - self.lr * p.grad / np.sqrt(m + self.eps)
 
 
 class Adam(Optimizer):
@@ -118,8 +121,8 @@ class Adam(Optimizer):
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
         self.eps = _positive("Adam", "eps", eps)
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
+        self.m = [np.zeros_like(p._data) for p in self.params]
+        self.v = [np.zeros_like(p._data) for p in self.params]
         self.k = 0
 
     def step(self):
@@ -134,7 +137,7 @@ class Adam(Optimizer):
             m += (1 - self.beta1) * g
             v *= self.beta2
             v += (1 - self.beta2) * g * g
-            p.data -= self.lr * (m / correct1) / (np.sqrt(v / correct2) + self.eps)
+            p._data = p._data - self.lr * (m / correct1) / (np.sqrt(v / correct2) + self.eps)
 
 
 def clip_grad_norm_(params, max_norm):

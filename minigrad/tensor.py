@@ -4,6 +4,13 @@ A Tensor holds ``data`` (an ndarray).  If an op made it from tensors that
 need gradients, ``node`` is that op's record (see ``graph.py``); tensors
 you create yourself are *leaves* and have ``node = None``.
 
+A recorded graph stays true.  The arrays a node will need in ``backward()``
+are made read-only when the op is recorded, and nothing ever writes into
+them again: an optimizer step, or your own ``w.data[0] = 10``, writes into
+a fresh copy that becomes the tensor's data (copy-on-write), while the
+graph keeps the values its forward pass used.  Ops read the array itself,
+``t._data``; ``t.data`` is the door for everyone else.
+
 The operators (``+``, ``*``, ``@``, ...) and methods such as ``.tanh()`` or
 ``.sum()`` are attached in ``ops.py`` and ``functional.py``, each next to
 the op it runs, so that an op's forward and backward stay in one place.
@@ -63,14 +70,14 @@ class Tensor:
            [ 0.42, -0.42]])
     """
 
-    __slots__ = ("data", "node", "name", "_requires_grad", "_grad", "_contributions",
+    __slots__ = ("_data", "node", "name", "_requires_grad", "_grad", "_contributions",
                  "__weakref__")
     __array_ufunc__ = None    # `ndarray + Tensor` calls Tensor.__radd__, not NumPy
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = _to_array(data, dtype)
+            data = data._data
+        self._data = _to_array(data, dtype)
         self.node = None
         self.name = name
         self._requires_grad = False
@@ -84,13 +91,66 @@ class Tensor:
         if type(data) is not np.ndarray:      # NumPy returns scalars for 0-d results
             data = np.asarray(data)
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.node = None
         t.name = None
         t._requires_grad = False
         t._grad = None
         t._contributions = None
         return t
+
+    # ------------------------------------------------------------ the data
+
+    @property
+    def data(self):
+        """The values, as an ndarray you may read and change.
+
+        If a recorded graph still needs this tensor's values, its array is
+        read-only; then you get a writable copy, which becomes the tensor's
+        data from now on (copy-on-write).  So ``w.data[0] = 10`` and
+        ``w.data -= lr * w.grad`` change ``w`` for every later op, and a
+        graph recorded before still differentiates the values it used.
+
+        >>> import minigrad as mg
+        >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (w * w).sum()          # records w's array [1, 2]
+        >>> w.data[0] = 10.0              # writes into w's new copy
+        >>> loss.backward()
+        >>> w.grad                        # d(w·w)/dw at the recorded w = [1, 2]
+        array([2., 4.])
+        >>> w.data
+        array([10.,  2.])
+
+        An array you took from ``.data`` *before* the op was recorded is the
+        recorded array itself; writing into it raises NumPy's
+        ``ValueError: assignment destination is read-only``.  Take ``.data``
+        again after the forward pass, or assign a new array.
+        """
+        array = self._data
+        if not array.flags.writeable:            # a graph holds it: copy, then write
+            array = self._data = array.copy()
+        return array
+
+    @data.setter
+    def data(self, values):
+        """``t.data = array``: new values of the same shape (copied, cast to t's dtype)."""
+        array = values._data if isinstance(values, Tensor) else np.asarray(values)
+        if array is self._data:                  # `t.data -= x` hands back our own array
+            return
+        old = self._data
+        if array.shape != old.shape:
+            raise ValueError(
+                f"Tensor.data = ...: the new values have shape {array.shape}, but "
+                f"{_called(self)} has shape {old.shape}. A tensor keeps its shape: graphs "
+                f"recorded from it and optimizers' state depend on it. Fix: assign values "
+                f"of shape {old.shape}, or make a new tensor, "
+                f"mg.tensor(values, requires_grad=True).")
+        if not np.can_cast(array.dtype, old.dtype, "same_kind"):
+            raise TypeError(
+                f"Tensor.data = ...: cannot store {array.dtype} values in {_called(self)}, "
+                f"whose dtype is {old.dtype}. Fix: convert them first, e.g. "
+                f"values.astype({str(old.dtype)!r}).")
+        self._data = np.array(array, dtype=old.dtype)     # our own copy
 
     # ------------------------------------------------------------ gradients
 
@@ -105,10 +165,10 @@ class Tensor:
             raise ValueError(
                 f"requires_grad can only be changed on leaf tensors; this one was made "
                 f"by '{self.node.op}'. Fix: use t.detach() for a leaf copy.")
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(
                 f"requires_grad=True needs floating-point data, but this tensor has dtype "
-                f"{self.data.dtype} (gradients of integers are not defined). Fix: pass "
+                f"{self._data.dtype} (gradients of integers are not defined). Fix: pass "
                 f"floats, e.g. Tensor([1.0, 2.0]), or dtype='float64'.")
         self._requires_grad = bool(flag)
 
@@ -124,9 +184,9 @@ class Tensor:
     @grad.setter
     def grad(self, value):
         value = None if value is None else np.asarray(value)
-        if value is not None and value.shape != self.data.shape:
+        if value is not None and value.shape != self._data.shape:
             raise ValueError(f"grad: shape {value.shape} does not match the tensor's "
-                             f"shape {self.data.shape}")
+                             f"shape {self._data.shape}")
         if self.node is None:
             self._grad = value
             self._contributions = None
@@ -181,7 +241,7 @@ class Tensor:
 
         The result is a :class:`Detached` tensor, so drawings can show the cut.
         """
-        t = Detached._wrap(self.data)
+        t = Detached._wrap(self._data)
         t.name = self.name
         return t
 
@@ -189,39 +249,39 @@ class Tensor:
 
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item(): the tensor has {self.data.size} elements (shape "
-                             f"{self.data.shape}); item() needs exactly one. "
+        if self._data.size != 1:
+            raise ValueError(f"item(): the tensor has {self._data.size} elements (shape "
+                             f"{self._data.shape}); item() needs exactly one. "
                              f"Fix: reduce it first, e.g. t.sum().item().")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self):
-        """The data as an ndarray (shared, not copied)."""
+        """The data as an ndarray, the same array as ``t.data``."""
         return self.data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self):
         for i in range(len(self)):
@@ -234,13 +294,13 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements "
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self._data.size} elements "
                              f"is ambiguous; use (t.data > 0).any() or .all()")
-        return bool(self.data)
+        return bool(self._data)
 
     def __repr__(self):
-        body = np.array2string(self.data, precision=4, separator=", ", threshold=50,
+        body = np.array2string(self._data, precision=4, separator=", ", threshold=50,
                                prefix="Tensor(")
         extras = []
         if self.name:
@@ -251,9 +311,14 @@ class Tensor:
                 extras.append(f"scope={self.node.scope!r}")
         elif self._requires_grad:
             extras.append("requires_grad=True")
-        if self.data.dtype != DEFAULT_DTYPE:
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype != DEFAULT_DTYPE:
+            extras.append(f"dtype={self._data.dtype}")
         return "Tensor(" + ", ".join([body] + extras) + ")"
+
+
+def _called(t):
+    """How an error message names a tensor: "tensor 'W'" or "this tensor"."""
+    return f"tensor {t.name!r}" if t.name else "this tensor"
 
 
 class Detached(Tensor):

@@ -150,8 +150,9 @@ class Recurrent(Module):
     def check_inputs(self, xs):
         """``xs`` as a Tensor of shape (T, B, D) or (T, D), or a clear error.
 
-        An ndarray already in the model's dtype is used as it is, not copied
-        (like every op's ndarray inputs), so don't change it before ``backward()``.
+        An ndarray already in the model's dtype is copied once (unless it is
+        read-only), like every op's ndarray inputs, so you may fill your array
+        again before ``backward()``.
         """
         if isinstance(xs, np.ndarray) and xs.dtype == self.V.dtype:
             xs = mg.as_tensor(xs)
@@ -191,7 +192,7 @@ def _time_slices(xs, first_step):
     if xs.requires_grad:
         return [xs[i] for i in range(xs.shape[0])]
     out = []
-    for t, x_t in enumerate(xs.data, start=first_step):
+    for t, x_t in enumerate(xs._data, start=first_step):     # views, read only
         x = mg.Tensor._wrap(x_t)
         x.name = f"x{t}"
         out.append(x)

@@ -174,10 +174,19 @@ def test_sequence_loss_sum_and_mean():
     assert masked == pytest.approx(float((run.outputs[-1].data ** 2).sum()))
 
 
-def test_unroll_uses_an_ndarray_of_the_models_dtype_without_copying_it():
+def test_unroll_keeps_its_own_copy_of_the_inputs_so_refilling_them_changes_nothing():
     model = rnn.RNN(2, 3, 1, rng=0)
-    xs = np.ones((4, 2))
-    assert model.check_inputs(xs).data is xs
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    expected = rnn.bptt(model, xs, ys).grads["U"]
+    result = rnn.bptt(model, xs, ys)
+    xs[...] = 100.0                            # the caller's buffer, filled again
+    model.zero_grad()
+    result.loss_tensor.backward()
+    np.testing.assert_array_equal(model.U.grad, expected)
+    frozen = np.ones((4, 2))
+    frozen.flags.writeable = False             # nobody can change it: used as it is
+    assert model.check_inputs(frozen)._data is frozen
     assert model.check_inputs(xs.astype(np.float32)).dtype == np.float64   # converted
     with pytest.raises(TypeError, match="cannot turn list into an array of numbers"):
         model.check_inputs([["a", "b"]])
