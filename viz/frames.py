@@ -29,9 +29,14 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
     ``backward()`` is run here (with every intermediate gradient kept); the
     leaves' ``.grad`` are left as they were.  Returns the list of files.
 
-    >>> import minigrad as mg, viz
+    >>> import tempfile, minigrad as mg, viz
     >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
-    >>> files = viz.backward_frames((w * w).sum(), "out/frames")      # doctest: +SKIP
+    >>> with tempfile.TemporaryDirectory() as folder:     # the seed, then mul and sum
+    ...     files = viz.backward_frames((w * w).sum(), folder)
+    ...     print([f.name for f in files], all(f.stat().st_size > 0 for f in files))
+    ['step_000.png', 'step_001.png', 'step_002.png'] True
+    >>> w.grad is None                  # the leaves' .grad are left as they were
+    True
     """
     root = as_root(loss, "viz.backward_frames")
     if format not in FORMATS:

@@ -39,10 +39,12 @@ def save(graph, path, format=None):
     The format comes from the file name unless given.  Missing folders are
     created.  Returns the path written.
 
-    >>> import minigrad as mg, viz
+    >>> import tempfile, minigrad as mg, viz
     >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
-    >>> viz.save(viz.draw((w * w).sum()), "out/doctest.svg")      # doctest: +SKIP
-    PosixPath('out/doctest.svg')
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = viz.save(viz.draw((w * w).sum()), f"{folder}/drawings/w.svg")
+    ...     print(path.name, path.read_text().count("</svg>"))
+    w.svg 1
     """
     if not isinstance(graph, graphviz.Digraph):
         raise TypeError(f"viz.save: expected the graphviz.Digraph returned by viz.draw*, got "
