@@ -3,6 +3,21 @@
 PyTorch is a test-only reference.  Without it the torch tests are skipped
 with the reason, except in CI (CI=true), where a missing torch is a failure:
 the reference tests must never skip silently there.
+
+Hypothesis profiles
+-------------------
+``default`` (local runs): 25 random examples per property, new ones each run.
+``ci`` (loaded when CI=true): the same 25 examples on every run
+(``derandomize``: the random seed is a hash of the test function, so the
+examples change only with the test, Hypothesis or Python), no example
+database, and a failure prints its ``@reproduce_failure`` blob.  A red CI run
+therefore reproduces on any machine, with the same versions:
+
+    HYPOTHESIS_PROFILE=ci .venv/bin/python -m pytest tests/test_forward_values.py
+
+(``CI=true`` does the same, but also makes a missing torch fail.)
+``HYPOTHESIS_PROFILE`` picks a profile by name and wins over CI; pytest's
+header says which one ran ("hypothesis profile: ci (25 examples, fixed)").
 """
 
 import os
@@ -13,7 +28,17 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("default")
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+HYPOTHESIS_PROFILE = (os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI") == "true" else "default"))
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def pytest_report_header():
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE} ({settings.default.max_examples} "\
+           f"examples, {'fixed' if settings.default.derandomize else 'new each run'})"
 
 
 def import_torch():
