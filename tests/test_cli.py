@@ -1,10 +1,13 @@
 """The ``bptt`` command line: what each subcommand writes, prints and returns."""
 
+import math
+import re
 import subprocess
 import sys
 
 import pytest
 
+import rnn
 from bptt_cli.main import EXIT_BAD_ARGUMENTS, build_parser, main
 from dotparse import parse
 
@@ -127,12 +130,25 @@ def test_render_draws_the_requested_number_of_steps(capsys, tmp_path, monkeypatc
 
 
 def test_train_chars_samples_text(capsys):
-    status, out, _ = run(capsys, "train", "--task", "chars", "--hidden", "8", "--k1", "10",
-                         "--updates", "2", "--sample", "30", "--optimizer", "adagrad",
-                         "--lr", "0.1")
+    argv = ("train", "--task", "chars", "--hidden", "8", "--k1", "10", "--updates", "2",
+            "--sample", "30", "--optimizer", "adagrad", "--lr", "0.1")
+    status, out, _ = run(capsys, *argv)
     assert status == 0
-    sampled = out.splitlines()[-1]
-    assert len(sampled) >= 1
+    header, losses, sampled = out.split("\n", 2)       # the sample may hold newlines
+    assert header == ("training a RNN (8 hidden units) on 'chars' with TBPTT(k1=10, k2=10), "
+                      "adagrad lr=0.1, clip=5.0")
+    first, last = map(float, re.fullmatch(
+        r"loss: (\d+\.\d{4}) at the start, (\d+\.\d{4}) at the end "
+        r"\(mean of the last 10 updates\)", losses).groups())
+    task = rnn.tasks.CharText()
+    # Small random weights guess nearly uniformly: log(vocabulary) nats per character.
+    assert first == pytest.approx(math.log(len(task.chars)), abs=0.05)
+    assert last < first
+    # The prime character, then 30 drawn from the vocabulary; the seed fixes them.
+    sampled = sampled.removesuffix("\n")
+    assert len(sampled) == 31 and sampled[0] == task.text[0]
+    assert set(sampled) <= set(task.chars) and len(set(sampled)) > 3
+    assert run(capsys, *argv)[1] == out
 
 
 def test_docs_writes_the_readme_images(capsys, tmp_path):
