@@ -114,26 +114,36 @@ def record(op, data, inputs, vjps, saved=()):
                 out._requires_grad = True
                 out.node = Node(op, tuple([t.node or t for t in inputs]), vjps, saved,
                                 out._data)
-                _freeze(out._data)        # what backward will read must never change:
-                for t in inputs:          # the output and the inputs' arrays
-                    _freeze(t._data)
-                break
+                _hold(out, inputs)
+                return out
+    if data.base is not None:             # a view (x[1:], x.T) shares its input's memory,
+        out._held = any(t._held for t in inputs)      # so it is held if that is
     return out
 
 
-def _freeze(array):
-    """Make ``array`` read-only, and the array it is a view of, if any.
+# A node saves its inputs' arrays, its output and arrays it made itself, and
+# backward() needs them unchanged.  So every tensor whose array a node may
+# read is marked ``_held``: reading ``t.data`` then hands out a copy, and the
+# library writes new arrays (optimizers, gradcheck), never into old ones.
+# An input's array may already have other names (you took ``w.data`` before,
+# or it views your array), so it is also made read-only: writing through such
+# a name raises instead of changing the graph.  An output is brand new, so
+# nobody else can write into it, and the mark alone is enough.
 
-    A node's saved arrays are its inputs, its output and arrays it made
-    itself, so freezing inputs and output protects all of them.  Writes
-    then go to a copy (``Tensor.data``, the optimizers), never into a graph.
-    """
-    if array.flags.writeable:
+def _hold(out, inputs):
+    """Mark the arrays the new node may read as held by a graph."""
+    out._held = True
+    for t in inputs:
+        if not t._held:
+            t._held = True
+            _freeze(t._data)
+
+
+def _freeze(array):
+    """Make ``array`` read-only, and the arrays it is a view of."""
+    while isinstance(array, np.ndarray):
         array.flags.writeable = False
-        base = array.base                 # a view: freeze the memory it looks at
-        while isinstance(base, np.ndarray) and base.flags.writeable:
-            base.flags.writeable = False
-            base = base.base
+        array = array.base
 
 
 # ---------------------------------------------------------------- the walk

@@ -4,12 +4,12 @@ A Tensor holds ``data`` (an ndarray).  If an op made it from tensors that
 need gradients, ``node`` is that op's record (see ``graph.py``); tensors
 you create yourself are *leaves* and have ``node = None``.
 
-A recorded graph stays true.  The arrays a node will need in ``backward()``
-are made read-only when the op is recorded, and nothing ever writes into
-them again: an optimizer step, or your own ``w.data[0] = 10``, writes into
-a fresh copy that becomes the tensor's data (copy-on-write), while the
-graph keeps the values its forward pass used.  Ops read the array itself,
-``t._data``; ``t.data`` is the door for everyone else.
+A recorded graph stays true.  Nothing ever writes into an array that a
+recorded node needs (the tensor is marked ``_held``): an optimizer step, or
+your own ``w.data[0] = 10``, writes into a fresh copy that becomes the
+tensor's data (copy-on-write), while the graph keeps the values its forward
+pass used.  Ops read the array itself, ``t._data``; ``t.data`` is the door
+for everyone else.
 
 The operators (``+``, ``*``, ``@``, ...) and methods such as ``.tanh()`` or
 ``.sum()`` are attached in ``ops.py`` and ``functional.py``, each next to
@@ -70,7 +70,7 @@ class Tensor:
            [ 0.42, -0.42]])
     """
 
-    __slots__ = ("_data", "node", "name", "_requires_grad", "_grad", "_contributions",
+    __slots__ = ("_data", "_held", "node", "name", "_requires_grad", "_grad", "_contributions",
                  "__weakref__")
     __array_ufunc__ = None    # `ndarray + Tensor` calls Tensor.__radd__, not NumPy
 
@@ -78,6 +78,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data._data
         self._data = _to_array(data, dtype)
+        self._held = False        # True while a recorded node may read _data
         self.node = None
         self.name = name
         self._requires_grad = False
@@ -92,6 +93,7 @@ class Tensor:
             data = np.asarray(data)
         t = object.__new__(cls)
         t._data = data
+        t._held = False
         t.node = None
         t.name = None
         t._requires_grad = False
@@ -127,8 +129,9 @@ class Tensor:
         again after the forward pass, or assign a new array.
         """
         array = self._data
-        if not array.flags.writeable:            # a graph holds it: copy, then write
+        if self._held or not array.flags.writeable:     # a graph may read it: copy
             array = self._data = array.copy()
+            self._held = False
         return array
 
     @data.setter
@@ -151,6 +154,7 @@ class Tensor:
                 f"whose dtype is {old.dtype}. Fix: convert them first, e.g. "
                 f"values.astype({str(old.dtype)!r}).")
         self._data = np.array(array, dtype=old.dtype)     # our own copy
+        self._held = False
 
     # ------------------------------------------------------------ gradients
 
@@ -242,6 +246,7 @@ class Tensor:
         The result is a :class:`Detached` tensor, so drawings can show the cut.
         """
         t = Detached._wrap(self._data)
+        t._held = self._held                 # the same array: as held as ours
         t.name = self.name
         return t
 
