@@ -86,7 +86,7 @@ class _Look:
         if isinstance(leaf, Detached):
             lines[0] = f"{name} (cut)"
         elif self.values or (not leaf.requires_grad and leaf.size <= 3):
-            lines.append(value_text(leaf.data))
+            lines.append(value_text(leaf._data))     # read only: .data would copy a held array
         if self.grads and leaf.requires_grad and leaf.grad is not None:
             lines.append(f"‖{total_label}‖ {norm_text(leaf.grad)}")
         attrs = {"label": "\n".join(lines), "shape": "ellipse"}
