@@ -20,6 +20,8 @@ that :func:`contributions` groups gradients by) and :func:`detect_anomaly`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import operator
 
@@ -330,7 +332,8 @@ def contributions(param):
 # -------------------------------------------------------- recording switches
 
 class no_grad:
-    """Context manager: ops inside record nothing (for evaluation and updates).
+    """Ops inside record nothing (for evaluation and updates): a context
+    manager, or a decorator for a whole function, as in PyTorch.
 
     >>> import minigrad as mg
     >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
@@ -338,25 +341,95 @@ class no_grad:
     ...     y = w * 2
     >>> y.requires_grad
     False
+    >>> @mg.no_grad()                 # or @mg.no_grad, without the brackets
+    ... def evaluate(w):
+    ...     return (w * w).sum()
+    >>> evaluate(w).requires_grad
+    False
+
+    Blocks nest, and one instance may be entered again while it is active:
+    each ``with`` puts back the switch as it found it.  A decorated function
+    enters a fresh instance on every call, so it may call itself.
     """
+
+    _enabled = False                  # what the switch is inside the block
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        self._outer = []              # a stack: one saved switch per active `with`
+        if fn is None:
+            return self
+        return self(fn)               # @no_grad without brackets: decorate at once
 
     def __enter__(self):
         global _grad_enabled
-        self._outer = _grad_enabled
-        _grad_enabled = False
+        self._outer.append(_grad_enabled)
+        _grad_enabled = self._enabled
 
     def __exit__(self, *exc):
         global _grad_enabled
-        _grad_enabled = self._outer
+        _grad_enabled = self._outer.pop()
+
+    def __call__(self, fn):
+        """Decorate ``fn``: every call runs inside its own ``with type(self)():``."""
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__}(): decorates a function, got "
+                            f"{type(fn).__name__}. Use @{type(self).__name__}() above a "
+                            f"def, or `with {type(self).__name__}():` around a block.")
+        switch = type(self)
+        if inspect.iscoroutinefunction(fn):
+            raise TypeError(
+                f"{switch.__name__}(): cannot decorate the coroutine function "
+                f"{fn.__name__!r}: its body runs after the call has returned, outside "
+                f"the block. Fix: put `with mg.{switch.__name__}():` inside it.")
+        if inspect.isgeneratorfunction(fn):
+            return _switch_each_resumption(fn, switch)
+
+        @functools.wraps(fn)
+        def run_with_switch(*args, **kwargs):
+            with switch():
+                return fn(*args, **kwargs)
+        return run_with_switch
+
+
+def _switch_each_resumption(fn, switch):
+    """A decorated generator function: its body runs under ``switch`` at every
+    resumption, and the caller's code between two ``next()`` does not (as in PyTorch)."""
+
+    @functools.wraps(fn)
+    def generator_with_switch(*args, **kwargs):
+        inner = fn(*args, **kwargs)
+        resume, arg = inner.send, None
+        while True:
+            try:
+                with switch():
+                    value = resume(arg)          # run the body up to its next yield
+            except StopIteration as stop:
+                return stop.value
+            try:
+                arg = yield value                # the caller's turn, switch as it was
+                resume = inner.send
+            except GeneratorExit:
+                with switch():
+                    inner.close()
+                raise
+            except BaseException as err:         # thrown in by the caller: pass it on
+                resume, arg = inner.throw, err
+    return generator_with_switch
 
 
 class enable_grad(no_grad):
-    """Context manager: record ops again, even inside ``no_grad()``."""
+    """Record ops again, even inside ``no_grad()``: a context manager or a
+    decorator, as in PyTorch.
 
-    def __enter__(self):
-        global _grad_enabled
-        self._outer = _grad_enabled
-        _grad_enabled = True
+    >>> import minigrad as mg
+    >>> w = mg.tensor(2.0, requires_grad=True)
+    >>> with mg.no_grad(), mg.enable_grad():
+    ...     (w * w).requires_grad
+    True
+    """
+
+    _enabled = True
 
 
 def is_grad_enabled():

@@ -113,6 +113,9 @@ def _axes(op, axis, ndim):
     out = []
     for ax in axes:
         if not isinstance(ax, (int, np.integer)) or not -ndim <= ax < ndim:
+            if ndim == 0:
+                raise ShapeError(f"{op}: axis {ax!r} is out of range: the tensor is 0-d (a "
+                                 f"single number) and has no axes; use axis=None.")
             raise ShapeError(f"{op}: axis {ax!r} is out of range for a tensor with "
                              f"{ndim} dimension(s); use 0..{ndim - 1} or negative from the end.")
         out.append(int(ax) % ndim)
@@ -175,20 +178,49 @@ DIV = (lambda g, y, out: g / y,
 def pow(a, b):
     """a ** b.    d(a^b) = b a^(b-1) da + a^b log(a) db
 
-    The exponent's gradient is 0 where a == 0 (a^b is flat in b there) and
-    NaN where a < 0 (a^b has no real derivative in b).
+    At the kinks the gradients are PyTorch's:
+
+    * where b == 0, a^0 = 1 is flat in a, so dL/da = 0 there, also at a = 0
+      (the formula would give 0 · 0^-1 = NaN);
+    * where a == 0 and b >= 0, dL/db = 0 (0^b is flat in b there); where
+      a == 0 and b < 0 it is -inf, where a < 0 it is NaN (no real log(a)).
+
+    One difference, at a = -0.0: IEEE's pow, which NumPy computes, gives
+    (-0)^-0.5 = +inf, so ``a ** -0.5`` is +inf and ``a ** 0.5`` has
+    dL/da = 0.5 (-0)^-0.5 = +inf; PyTorch takes the shortcut rsqrt(-0) =
+    1 / -0 = -inf for both.  minigrad keeps NumPy's value, one pow for all b.
+
+    An integer tensor to a negative integer power is refused, as NumPy and
+    PyTorch refuse it (the result is not an integer).
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([0.0, 3.0], requires_grad=True)
+    >>> (x ** 0).sum().backward()
+    >>> x.grad
+    array([0., 0.])
     """
     a, b = _pair(a, b)
+    if a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub" and (b._data < 0).any():
+        raise ValueError(
+            f"pow: an integer tensor (dtype {a._data.dtype}) to a negative integer power "
+            f"({b._data.min()}) is not an integer, so NumPy refuses it (\"Integers to "
+            f"negative integer powers are not allowed\"). Fix: use floats, e.g. "
+            f"x.astype('float64') ** {b._data.min()}, or write 1 / x ** n.")
     out = _broadcast("pow", np.power, a, b)
     return record("pow", out, (a, b), POW, (a._data, b._data, out))
 
 
+def _pow_d_base(g, x, y, out):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y == 0, 0.0, g * y * x ** (y - 1))      # 0 where b == 0
+
+
 def _pow_d_exponent(g, x, y, out):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return g * np.where(x == 0, 0.0, out * np.log(x))
+        return np.where((x == 0) & (y >= 0), 0.0, g * out * np.log(x))
 
 
-POW = (lambda g, x, y, out: g * y * x ** (y - 1),
+POW = (_pow_d_base,
        _pow_d_exponent)
 
 
@@ -286,12 +318,23 @@ SQRT = (lambda g, out: g / (2 * out),)
 
 
 def abs(a):
-    """|a|.    d|a| = sign(a) da   (0 at a = 0)"""
+    """|a|.    d|a| = sign(a) da, with sign(0) = 0 and, as in PyTorch, sign(NaN) = 0
+
+    So a NaN that the loss does not use leaves the other gradients alone:
+    with NumPy's sign(NaN) = NaN, ``abs(x)[0]`` would give x.grad = NaN at
+    the unused NaN entry (0 · NaN).
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([-2.0, 0.0, float("nan")], requires_grad=True)
+    >>> x.abs()[0].backward()
+    >>> x.grad
+    array([-1.,  0.,  0.])
+    """
     a = as_tensor(a)
     return record("abs", np.abs(a._data), (a,), ABS, (a._data,))
 
 
-ABS = (lambda g, x: g * np.sign(x),)
+ABS = (lambda g, x: g * np.nan_to_num(np.sign(x), nan=0.0),)   # sign(NaN) = 0
 
 
 def tanh(a):
@@ -321,13 +364,24 @@ SIGMOID = (lambda g, out: g * out * (1 - out),)
 
 
 def relu(a):
-    """max(a, 0).    d relu(a) = [a > 0] da"""
+    """max(a, 0).    d relu(a) = [a > 0] da
+
+    As in PyTorch: the gradient at a = 0 is 0, a NaN input gives a NaN
+    output and passes its gradient through (the test is "not a <= 0"), and
+    where a <= 0 the gradient is exactly 0, even if g is NaN or inf there.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> x.relu().sum().backward()
+    >>> x.grad
+    array([0., 0., 1.])
+    """
     a = as_tensor(a)
     out = np.maximum(a._data, 0)
     return record("relu", out, (a,), RELU, (out,))
 
 
-RELU = (lambda g, out: g * (out > 0),)
+RELU = (lambda g, out: np.where(out <= 0, 0.0, g),)    # g where a > 0 (or NaN), else 0
 
 
 # ------------------------------------------------------------- reductions
@@ -362,7 +416,26 @@ MEAN = (lambda g, shape, axes, keepdims, n: _expand_back(g / n, shape, axes, kee
 
 
 def max(a, axis=None, keepdims=False):
-    """Maximum over ``axis``.  The gradient goes to the maximal elements; ties share it equally."""
+    """Maximum over ``axis`` (all axes by default), like ``numpy.max`` and ``torch.amax``.
+
+    The gradient goes to the maximal elements; ties share it equally, as in
+    PyTorch's ``amax`` and its full reduction ``x.max()``.  (``torch.max(x,
+    dim)`` gives it all to the first maximal element instead: it returns
+    that element's index.)
+
+    A NaN is the maximum (NaN propagates, as in NumPy and PyTorch), and the
+    gradient goes to the NaN elements, shared equally, as PyTorch's ``x.max()``
+    does.  Along an axis minigrad does the same in each slice with a NaN;
+    there PyTorch's ``amax`` gives NaN to every element of the slice (its
+    share is 0 winners / 0), which would also spoil the slice's other
+    entries.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([3.0, 1.0, 3.0], requires_grad=True)
+    >>> x.max().backward()
+    >>> x.grad
+    array([0.5, 0. , 0.5])
+    """
     a = as_tensor(a)
     x = a._data
     axes = _axes("max", axis, x.ndim)
@@ -374,7 +447,7 @@ def max(a, axis=None, keepdims=False):
 
 
 def _max_vjp(g, x, top, axes, keepdims):
-    winners = x == top
+    winners = (x == top) | np.isnan(x)    # where top is not NaN, no x is NaN
     share = winners / winners.sum(axis=axes, keepdims=True)
     return share * (g if keepdims else np.expand_dims(g, axes))
 
@@ -545,6 +618,133 @@ def astype(a, dtype):
 ASTYPE = (lambda g, dtype: g.astype(dtype),)
 
 
+# ------------------------------------------------------------ comparisons
+
+_COMPARISONS = {"<": np.less, "<=": np.less_equal, ">": np.greater,
+                ">=": np.greater_equal, "==": np.equal, "!=": np.not_equal}
+_COMPARABLE = (Tensor, np.ndarray, np.generic, int, float, list, tuple)
+
+
+def _compare(a, op, b):
+    """``a op b`` elementwise, for op in < <= > >= == !=: a NumPy bool array.
+
+    Tensors, numbers and ndarrays mix on either side and broadcast, as in
+    ``+``.  Nothing is recorded: a comparison is a step function, whose
+    gradient is 0 wherever it exists.
+
+    The result is a bool ``ndarray``, not a Tensor (PyTorch returns a bool
+    tensor).  In minigrad what carries no gradient is a plain ndarray, like
+    ``.grad``; and NumPy's whole toolkit for masks then works at once:
+    ``&``, ``|``, ``~``, ``.any()``, ``.all()``, ``.sum()``, ``.mean()``,
+    ``np.where``.  A mask still goes wherever a Tensor would: ``x[mask]``,
+    ``x * mask`` (a constant factor), ``if x.max() > 0:``.  Where PyTorch
+    habits differ: ``mask.float()`` is ``mask.astype(float)`` here, and
+    ``mask.sum()`` is a NumPy integer (``.item()`` works on both).
+
+    ``==`` compares values, so a Tensor is hashed by identity (as in
+    PyTorch): it works as a dict key and in a set, but ``t in list_of_tensors``
+    and ``list.index(t)`` compare values; look tensors up by ``id()`` or
+    ``is`` instead.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    >>> x > 0
+    array([False,  True,  True])
+    >>> x[x > 0].sum().backward()            # the mask picks; its entries get g
+    >>> x.grad
+    array([0., 1., 1.])
+    >>> int((x > 0).sum()), ((x > 0) & (x < 1)).tolist()
+    (2, [False, True, False])
+    """
+    if not (isinstance(a, _COMPARABLE) and isinstance(b, _COMPARABLE)):
+        return NotImplemented          # e.g. t == None: Python falls back to `is`
+    a, b = _pair(a, b)
+    return np.asarray(_broadcast(f"comparison {op}", _COMPARISONS[op], a, b))
+
+
+# ------------------------------------------------- NumPy functions on tensors
+
+# NumPy's ufunc for an operator, and minigrad's op for the same operator.
+_OPERATOR_UFUNCS = {
+    np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div,
+    np.power: pow, np.matmul: matmul,
+    **{ufunc: (lambda a, b, op=op: _compare(a, op, b)) for op, ufunc in _COMPARISONS.items()},
+}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """NumPy asks a Tensor what a ufunc on it means (``Tensor.__array_ufunc__``).
+
+    An ndarray (or NumPy number) on the left of ``+ - * / ** @`` or of a
+    comparison runs NumPy's ufunc for the operator, which hands it to us:
+    we run minigrad's op, so ``A @ x`` is a recorded Tensor, the same as
+    ``x.__rmatmul__(A)``.  Any other ufunc (``np.tanh(x)``, ``np.exp(x)``)
+    cannot record a gradient: a TypeError names the minigrad op to use.
+
+    >>> import numpy as np, minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> np.array([10.0, 20.0]) - x
+    Tensor([ 9., 18.], op='sub')
+    >>> np.tanh(x)
+    Traceback (most recent call last):
+    ...
+    TypeError: np.tanh() got a minigrad Tensor. ... Fix: x.tanh() or mg.tanh(x) ...
+    """
+    op = _OPERATOR_UFUNCS.get(ufunc)
+    if op is not None and method == "__call__" and len(inputs) == 2:
+        if not kwargs:
+            return op(*inputs)
+        if set(kwargs) == {"out"}:         # ndarray += tensor: the ndarray has no gradient
+            raise TypeError(
+                f"np.{ufunc.__name__}(..., out=ndarray) (e.g. `array += tensor`): a "
+                f"minigrad Tensor's result cannot be written into an ndarray, which has no "
+                f"gradient. Fix: array = array + tensor (a Tensor), or array += tensor.data "
+                f"(the values alone).")
+    if method == "__call__":
+        raise TypeError(_numpy_hint(f"np.{ufunc.__name__}", ufunc.__name__, ufunc.nin))
+    name = f"{ufunc.__name__}.{method}"              # np.add.reduce(x) and the like
+    raise TypeError(_numpy_hint(f"np.{name}", _MINIGRAD_NAMES.get(name, name), 1))
+
+
+def _array_function(self, func, types, args, kwargs):
+    """``Tensor.__array_function__``: NumPy functions such as ``np.sum(x)``.
+
+    They would turn the tensor into an array and lose its graph (or, taking
+    it for a list, make an array of tensors); a TypeError names the minigrad
+    op instead.  ``np.shape``, ``np.ndim`` and ``np.size`` only read the shape
+    and work.
+    """
+    if func in (np.shape, np.ndim, np.size):
+        return func(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+    joins = func in (np.concatenate, np.stack)
+    raise TypeError(_numpy_hint(f"np.{func.__name__}", func.__name__, "list" if joins else 1))
+
+
+_MINIGRAD_NAMES = {"absolute": "abs", "true_divide": "div", "divide": "div",
+                   "subtract": "sub", "multiply": "mul", "negative": "neg", "power": "pow",
+                   "amax": "max", "concatenate": "concat", "add.reduce": "sum",
+                   "maximum.reduce": "max"}
+
+
+def _numpy_hint(numpy_name, name, arguments):
+    """The message for a NumPy function called on a Tensor: what to call instead.
+
+    ``arguments`` is how many tensors it takes (1 or 2), or ``"list"``.
+    """
+    import minigrad                                     # the package, complete by now
+    name = _MINIGRAD_NAMES.get(name, name)
+    tensors, arrays = {1: ("x", "x.data"), 2: ("x, y", "x.data, y.data"),
+                       "list": ("[x, y]", "[x.data, y.data]")}[arguments]
+    said = (f"{numpy_name}() got a minigrad Tensor. NumPy cannot record the op, so no "
+            f"gradient could flow back through it.")
+    values = f"for the values alone, without a gradient: {numpy_name}({arrays})"
+    if name in getattr(minigrad, "__all__", ()):
+        method = f"x.{name}() or " if arguments == 1 and hasattr(Tensor, name) else ""
+        return f"{said} Fix: {method}mg.{name}({tensors}) (recorded); {values}."
+    return (f"{said} minigrad has no {name!r} op. Fix: build it from minigrad's ops "
+            f"(mg.exp, mg.log, mg.tanh, ...); {values}.")
+
+
 # ------------------------------------------- operators and methods on Tensor
 
 Tensor.__add__ = add
@@ -560,6 +760,14 @@ Tensor.__rpow__ = lambda self, other: pow(other, self)
 Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 Tensor.__neg__ = neg
+Tensor.__lt__ = lambda self, other: _compare(self, "<", other)
+Tensor.__le__ = lambda self, other: _compare(self, "<=", other)
+Tensor.__gt__ = lambda self, other: _compare(self, ">", other)
+Tensor.__ge__ = lambda self, other: _compare(self, ">=", other)
+Tensor.__eq__ = lambda self, other: _compare(self, "==", other)    # __hash__ stays id-based
+Tensor.__ne__ = lambda self, other: _compare(self, "!=", other)
+Tensor.__array_ufunc__ = _array_ufunc          # `ndarray + tensor`; np.tanh(tensor) refused
+Tensor.__array_function__ = _array_function    # np.sum(tensor) refused with a hint
 Tensor.__getitem__ = getitem
 
 for _op in (exp, log, sqrt, abs, tanh, sigmoid, relu, sum, mean, max,

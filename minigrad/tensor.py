@@ -72,7 +72,10 @@ class Tensor:
 
     __slots__ = ("_data", "_held", "node", "name", "_requires_grad", "_grad", "_contributions",
                  "__weakref__")
-    __array_ufunc__ = None    # `ndarray + Tensor` calls Tensor.__radd__, not NumPy
+    # ``==`` compares values elementwise (ops.py), so hash by identity, as PyTorch
+    # does: tensors are dict keys and set members throughout the library.
+    __hash__ = object.__hash__
+    __array_ufunc__ = None    # replaced in ops.py: `ndarray + Tensor` runs minigrad's add
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
@@ -301,7 +304,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise ValueError(f"the truth value of a tensor with {self._data.size} elements "
-                             f"is ambiguous; use (t.data > 0).any() or .all()")
+                             f"is ambiguous; use (t > 0).any() or .all()")
         return bool(self._data)
 
     def __repr__(self):
