@@ -18,7 +18,9 @@ import numpy as np
 
 import minigrad as mg
 
-from .losses import check_loss_name, check_targets, sequence_loss, step_loss
+from .layout import given_shape
+from .losses import (check_loss_name, check_mask, check_targets, checked_sequence_loss,
+                     step_loss)
 from .models import Unrolled
 
 __all__ = ["bptt", "BPTTResult", "gradient_flow", "GradientFlow", "spectral_radius"]
@@ -47,8 +49,25 @@ class BPTTResult:
     run: Unrolled
 
 
+def check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first, where):
+    """Everything a sequence function takes, checked once, with errors naming ``where``.
+
+    Returns (xs, ys, s0, mask): xs a time-major Tensor, ys a time-major array,
+    s0 the model's initial state (zeros by default), mask None or T flags.
+    """
+    check_loss_name(loss, reduction, where)
+    xs = model.check_inputs(xs, batch_first, where)
+    shape = given_shape(xs.shape, batch_first)
+    T, batch = xs.shape[0], xs.shape[1:-1]
+    mask = check_mask(mask, T, where, shape, batch_first)
+    ys = check_targets(ys, T, batch + (model.output_size,), loss, xs.dtype, batch_first, mask,
+                       where, shape)
+    s0 = model.check_state(s0, batch, where, shape, batch_first)
+    return xs, ys, s0, mask
+
+
 def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contributions=False,
-         retain_grads=False):
+         retain_grads=False, batch_first=False):
     """Full BPTT: unroll the whole sequence, compute L, back-propagate once.
 
     Parameters
@@ -61,11 +80,14 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     loss, reduction, mask :
         See :func:`rnn.sequence_loss`: L = Σ_t E_t (``"sum"``) or its mean.
     s0 : optional
-        Initial state (default zeros).
+        Initial state (default zeros): an array or Tensor, (h0, c0) for an LSTM.
     contributions : bool
         Also return each time step's term of every parameter's gradient.
     retain_grads : bool
         Keep every intermediate gradient on the graph (for drawings).
+    batch_first : bool
+        A batch is (B, T, D) with targets (B, T, O) or (B, T), as in PyTorch.
+        The results are identical to the time-major call on the transposed arrays.
 
     Returns
     -------
@@ -80,12 +102,14 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     >>> sorted(result.grads), list(result.contributions["W"])
     (['U', 'V', 'W', 'b', 'c'], ['t=1', 't=2', 't=3', 't=4', 't=5'])
     """
+    xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
+                                      "rnn.bptt")
     model.zero_grad()
-    run = model.unroll(xs, s0)
-    L = sequence_loss(run.outputs, ys, loss, reduction, mask)
+    run = model.run(xs, s0)
+    L = checked_sequence_loss(run.outputs, ys, loss, reduction, mask)
     L.backward(contributions=contributions, retain_grads=retain_grads)
     params = list(model.named_parameters())
-    grads = {name: np.zeros_like(p.data) if p.grad is None else p.grad for name, p in params}
+    grads = {name: np.zeros_like(p._data) if p.grad is None else p.grad for name, p in params}
     per_copy = None
     if contributions:
         per_copy = {name: (mg.contributions(p) if p.grad is not None else {})
@@ -94,21 +118,54 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
 
 
 def spectral_radius(W):
-    """The largest |eigenvalue| of a square matrix (a Tensor or an array)."""
-    W = W.data if isinstance(W, mg.Tensor) else np.asarray(W)
+    """The largest |eigenvalue| of a square matrix (a Tensor or an array).
+
+    >>> import rnn
+    >>> rnn.spectral_radius(np.array([[0.0, 2.0], [0.5, 0.0]]))    # eigenvalues ±1
+    1.0
+    """
+    W = W._data if isinstance(W, mg.Tensor) else np.asarray(W)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"spectral_radius: W has shape {W.shape}, not square, so it has no "
+                         f"eigenvalues. Fix: for a gated cell's stacked W use its largest "
+                         f"singular value, np.linalg.norm(W, 2)")
     return float(np.max(np.abs(np.linalg.eigvals(W))))
 
 
 @dataclass
 class GradientFlow:
-    """How far back in time the gradient reaches (see :func:`gradient_flow`)."""
+    """How far back in time the gradient reaches (see :func:`gradient_flow`).
+
+    ``w_scale`` bounds how much one step back can multiply the gradient by
+    (up to the activation's slope): W's spectral radius (its largest
+    |eigenvalue|) if W is square, as in the vanilla RNN; its largest
+    singular value ||W||_2 otherwise.  An LSTM's or GRU's W stacks its gates,
+    (4H, H) or (3H, H): it is not square and has no eigenvalues.
+    ``w_scale_name`` says which of the two it is.
+    """
     steps: np.ndarray                  # t = 1..T
     state_grad_norms: np.ndarray       # ||dE_T/ds_t||, t = 1..T
     w_contribution_norms: np.ndarray   # ||copy t's term of dL/dW||, t = 1..T
-    spectral_radius: float             # of W (for a gated cell: of its whole W)
+    w_scale: float                     # W's spectral radius, or its largest singular value
+    w_scale_name: str = "spectral radius"    # or "largest singular value"
+
+    @property
+    def spectral_radius(self):
+        """W's spectral radius; only a square W has one (a vanilla RNN's)."""
+        if self.w_scale_name != "spectral radius":
+            raise AttributeError(
+                f"GradientFlow.spectral_radius: this W is not square (a gated cell's stacked "
+                f"gates), so it has no spectral radius. Fix: read flow.w_scale, its "
+                f"{self.w_scale_name}, named by flow.w_scale_name (flow.w_label says both)")
+        return self.w_scale
+
+    @property
+    def w_label(self):
+        """'spectral radius of W = 0.5' or 'largest singular value of W = 1.3'."""
+        return f"{self.w_scale_name} of W = {self.w_scale:.2g}"
 
     def __str__(self):
-        lines = [f"gradient flow (spectral radius of W: {self.spectral_radius:.3f})",
+        lines = [f"gradient flow ({self.w_scale_name} of W: {self.w_scale:.3f})",
                  f"{'t':>5}  {'||dE_T/ds_t||':>14}  {'||dL/dW via copy t||':>21}"]
         for t, a, b in zip(self.steps, self.state_grad_norms, self.w_contribution_norms):
             lines.append(f"{t:>5}  {a:>14.3e}  {b:>21.3e}")
@@ -124,39 +181,46 @@ class GradientFlow:
         return float((n[first] / n[last]) ** (1 / (last - first)))
 
 
-def gradient_flow(model, xs, ys, loss="mse", reduction="sum"):
+def gradient_flow(model, xs, ys, loss="mse", reduction="sum", batch_first=False):
     """Norms that show vanishing or exploding gradients.
 
     For each t = 1..T: ||dE_T/ds_t||, the gradient of the *last* step's cost
     with respect to the state t steps earlier, and ||copy t's term of dL/dW||.
     Roughly, dE_T/ds_t = (Π_{k=t+1..T} diag(g'(a_k)) W)ᵀ dE_T/ds_T, so the
     norms shrink or grow geometrically with T - t, depending on W's spectral
-    radius (below or above about 1 for tanh).
+    radius (below or above about 1 for tanh).  For a gated cell, whose
+    stacked W is not square, the flow reports W's largest singular value.
 
     >>> import rnn
     >>> model = rnn.RNN(1, 8, 1, rng=0)
     >>> flow = rnn.gradient_flow(model, np.ones((20, 1)), np.zeros((20, 1)))
     >>> bool(flow.state_grad_norms[0] < flow.state_grad_norms[-1])
     True
+    >>> flow.w_scale_name, rnn.gradient_flow(rnn.GRU(1, 8, 1, rng=0), np.ones((20, 1)),
+    ...                                      np.zeros((20, 1))).w_scale_name
+    ('spectral radius', 'largest singular value')
     """
-    check_loss_name(loss, reduction)
+    where = "rnn.gradient_flow"
+    xs_t, ys_t, s0, _ = check_sequence(model, xs, ys, None, loss, reduction, None, batch_first,
+                                       where)
     # dE_T/ds_t: back-propagate the last step's cost alone, keeping every state's gradient.
     model.zero_grad()
-    run = model.unroll(xs)
+    run = model.run(xs_t, s0)
     hidden = [model.hidden(s).retain_grad() for s in run.states]
     T = len(run.outputs)
-    ys_checked = check_targets(ys, T, run.outputs[0].shape, loss, run.outputs[0].dtype)
     with mg.scope(f"t={T}"):
-        last_cost = step_loss(run.outputs[-1], ys_checked[-1], loss)
+        last_cost = step_loss(run.outputs[-1], ys_t[-1], loss)
     last_cost.backward()
     state_norms = np.array([0.0 if h.grad is None else np.linalg.norm(h.grad) for h in hidden])
 
     # Each copy's term of dL/dW, for the whole loss.
-    result = bptt(model, xs, ys, loss, reduction, contributions=True)
+    result = bptt(model, xs, ys, loss, reduction, contributions=True, batch_first=batch_first)
     terms = result.contributions["W"]
     w_norms = np.array([np.linalg.norm(terms[f"t={t}"]) if f"t={t}" in terms else 0.0
                         for t in range(1, T + 1)])
     model.zero_grad()
-    W = model.W.data
-    radius = spectral_radius(W) if W.shape[0] == W.shape[1] else float(np.linalg.norm(W, 2))
-    return GradientFlow(np.arange(1, T + 1), state_norms, w_norms, radius)
+    W = model.W._data
+    if W.shape[0] == W.shape[1]:
+        return GradientFlow(np.arange(1, T + 1), state_norms, w_norms, spectral_radius(W))
+    return GradientFlow(np.arange(1, T + 1), state_norms, w_norms, float(np.linalg.norm(W, 2)),
+                        "largest singular value")

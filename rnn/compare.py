@@ -20,8 +20,9 @@ import numpy as np
 import minigrad as mg
 
 from . import manual, rtrl
-from .bptt import bptt
-from .losses import sequence_loss
+from .bptt import bptt, check_sequence
+from .layout import describe, given_shape
+from .losses import checked_sequence_loss
 from .models import RNN
 
 __all__ = ["compare_gradients", "GradientReport", "Agreement", "METHODS"]
@@ -103,7 +104,7 @@ class GradientReport:
 
 
 def compare_gradients(model, xs, ys, methods=None, loss="mse", reduction="sum", s0=None,
-                      mask=None, eps=1e-6, tol=1e-10, numeric_tol=1e-6):
+                      mask=None, eps=1e-6, tol=1e-10, numeric_tol=1e-6, batch_first=False):
     """Compute dL/dp for every parameter p by each method and compare them with autograd.
 
     Parameters
@@ -118,6 +119,8 @@ def compare_gradients(model, xs, ys, methods=None, loss="mse", reduction="sum", 
         The relative error the exact methods (manual, rtrl) may have.
     eps, numeric_tol :
         Finite-difference step, and the relative error it may have.
+    batch_first : bool
+        xs is (B, T, D) and ys (B, T, O) or (B, T); every method gets the same layout.
 
     Returns
     -------
@@ -130,30 +133,41 @@ def compare_gradients(model, xs, ys, methods=None, loss="mse", reduction="sum", 
     >>> report.ok(), list(report.errors)
     (True, ['manual', 'rtrl', 'numeric'])
     """
+    where = "rnn.compare_gradients"
     is_rnn = isinstance(model, RNN)
     if methods is None:
         methods = ["manual", "rtrl", "numeric"] if is_rnn else ["manual", "numeric"]
     methods = [m for m in methods if m != "autograd"]
     for m in methods:
         if m not in METHODS:
-            raise ValueError(f"compare_gradients: unknown method {m!r}; choose from {METHODS}")
+            raise ValueError(f"{where}: unknown method {m!r}; choose from {METHODS}")
     if "rtrl" in methods and not is_rnn:
-        raise ValueError(f"compare_gradients: rtrl is implemented for the vanilla RNN only, "
-                         f"not {type(model).__name__}")
+        raise ValueError(f"{where}: rtrl is implemented for the vanilla RNN only, not "
+                         f"{type(model).__name__}")
     if any(p.dtype != np.float64 for p in model.parameters()):
-        raise TypeError("compare_gradients needs a float64 model: agreement to 1e-10 is "
-                        "beyond float32's ~7 digits")
+        raise TypeError(f"{where} needs a float64 model: agreement to 1e-10 is beyond "
+                        f"float32's ~7 digits")
+    xs_t = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first, where)[0]
+    given = given_shape(xs_t.shape, batch_first)
+    if xs_t.ndim == 3 and xs_t.shape[1] == 0:
+        raise ValueError(f"{where}: the batch is empty (B = 0): "
+                         f"{describe(given, batch_first)}. With no sequence L = 0 and every "
+                         f"gradient is 0, so there is nothing to compare. Fix: pass at least "
+                         f"one sequence")
 
-    auto = bptt(model, xs, ys, loss, reduction, s0, mask, contributions=True)
+    auto = bptt(model, xs, ys, loss, reduction, s0, mask, contributions=True,
+                batch_first=batch_first)
     T = len(auto.run.outputs)
-    shape = "x".join(str(n) for n in np.shape(xs))
+    shape = "x".join(str(n) for n in given)
     report = GradientReport(
         f"gradient check: {type(model).__name__}(input={model.input_size}, "
-        f"hidden={model.hidden_size}, output={model.output_size}), xs {shape}, loss={loss}, "
+        f"hidden={model.hidden_size}, output={model.output_size}), xs {shape}"
+        f"{' (batch first)' if batch_first and len(given) == 3 else ''}, loss={loss}, "
         f"reduction={reduction}", auto.grads, tol=tol, numeric_tol=numeric_tol)
 
     if "manual" in methods:
-        by_hand = manual.backward(model, xs, ys, s0, loss, reduction, mask)
+        by_hand = manual.backward(model, xs, ys, s0, loss, reduction, mask,
+                                  batch_first=batch_first)
         report.errors["manual"] = {n: _agreement(by_hand.grads[n], g)
                                    for n, g in auto.grads.items()}
         for name, terms in by_hand.per_step.items():
@@ -162,20 +176,24 @@ def compare_gradients(model, xs, ys, methods=None, loss="mse", reduction="sum", 
                 _agreement(terms[t - 1], autograd_terms.get(f"t={t}", 0.0 * terms[t - 1])).max_rel
                 for t in range(1, T + 1)]
     if "rtrl" in methods:
-        forward = rtrl.forward_gradients(model, xs, ys, s0, loss, reduction, mask)
+        forward = rtrl.forward_gradients(model, xs, ys, s0, loss, reduction, mask,
+                                         batch_first=batch_first)
         report.errors["rtrl"] = {n: _agreement(forward.grads[n], g)
                                  for n, g in auto.grads.items()}
     if "numeric" in methods:
         report.errors["numeric"] = _finite_differences(model, xs, ys, loss, reduction, s0, mask,
-                                                       eps, auto.grads)
+                                                       eps, auto.grads, batch_first)
     model.zero_grad()
     return report
 
 
-def _finite_differences(model, xs, ys, loss, reduction, s0, mask, eps, reference):
+def _finite_differences(model, xs, ys, loss, reduction, s0, mask, eps, reference, batch_first):
     """Per parameter, the largest gap between autograd and central differences."""
+    xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
+                                      "rnn.compare_gradients")
+
     def L(*params):                      # the params are the model's own tensors
-        return sequence_loss(model.unroll(xs, s0).outputs, ys, loss, reduction, mask)
+        return checked_sequence_loss(model.run(xs, s0).outputs, ys, loss, reduction, mask)
 
     named = list(model.named_parameters())
     report = mg.gradcheck(L, [p for _, p in named], eps=eps, raise_on_failure=False)

@@ -11,7 +11,9 @@ step uses the same three matrices, so unrolling T steps makes T copies of
 the cell that all point at the same parameter tensors.
 
 In code, a batch is a stack of row vectors, so U x_t is ``x_t @ U.T``
-(``minigrad.linear``).  Inputs are time-major: ``xs[t - 1]`` is x_t.
+(``minigrad.linear``).  Inputs are time-major, ``xs[t - 1]`` is x_t, unless
+you pass ``batch_first=True`` (then xs is (B, T, D), as in PyTorch; see
+``rnn.layout``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 import minigrad as mg
+from minigrad import ShapeError
 from minigrad.nn import Module, Parameter
 from minigrad.tensor import as_generator
+
+from . import layout
 
 __all__ = ["RNN", "LSTM", "GRU", "Unrolled", "from_torch", "ACTIVATIONS"]
 
@@ -110,36 +115,50 @@ class Recurrent(Module):
     def hidden(self, s):
         return s
 
-    def unroll(self, xs, s0=None, first_step=1):
+    def unroll(self, xs, s0=None, first_step=1, batch_first=False):
         """Run the network over a sequence, one recorded step per time step.
 
         Parameters
         ----------
         xs : array_like or Tensor, shape (T, B, D) or (T, D)
-            Time-major inputs; ``xs[t - 1]`` is x_t.
+            Time-major inputs; ``xs[t - 1]`` is x_t.  With ``batch_first=True``
+            a batch is (B, T, D) instead, as in PyTorch.
         s0 : optional
-            The initial state s_0 (default: zeros).  Pass a previous run's
+            The initial state s_0 (default: zeros), (B, H) or (H,): an array or
+            a Tensor, for an LSTM the pair (h0, c0).  Pass a previous run's
             ``final_state`` (detached) to carry the state across calls.
         first_step : int
             The t of the first step, for continuing a sequence (scope labels).
+        batch_first : bool
+            Whether the batch axis of a 3-D ``xs`` comes first.
 
         Returns
         -------
         Unrolled
-            Step t is recorded under ``minigrad.scope(f"t={t}")``.
+            Step t is recorded under ``minigrad.scope(f"t={t}")``; the outputs
+            and states are the same whatever the layout of ``xs``.
 
         >>> import rnn
         >>> model = rnn.RNN(3, 5, 2, rng=0)
         >>> run = model.unroll(np.zeros((4, 3)))
         >>> len(run.outputs), run.outputs[0].shape, run.states[-1].shape
         (4, (2,), (5,))
+        >>> run = model.unroll(np.zeros((8, 4, 3)), batch_first=True)    # B = 8, T = 4
+        >>> len(run.outputs), run.outputs[0].shape
+        (4, (8, 2))
         """
-        xs = self.check_inputs(xs)
-        batch = xs.shape[1:-1]
-        s = self.zero_state(batch) if s0 is None else self._check_state(s0, batch)
-        initial = s
+        where = f"{type(self).__name__}.unroll"
+        xs = self.check_inputs(xs, batch_first, where)
+        s = self.check_state(s0, xs.shape[1:-1], where, layout.given_shape(xs.shape, batch_first),
+                             batch_first)
+        return self.run(xs, s, first_step)
+
+    def run(self, xs, s, first_step=1):
+        """:meth:`unroll` on inputs already checked: ``xs`` a time-major Tensor and ``s``
+        a state, as :meth:`check_inputs` and :meth:`check_state` return them."""
         inputs = _time_slices(xs, first_step)
         outputs, states = [], []
+        initial = s
         for t, x_t in enumerate(inputs, start=first_step):
             with mg.scope(f"t={t}"):
                 s = self.step(x_t, s)
@@ -147,43 +166,88 @@ class Recurrent(Module):
             states.append(s)
         return Unrolled(outputs, states, initial)
 
-    def check_inputs(self, xs):
-        """``xs`` as a Tensor of shape (T, B, D) or (T, D), or a clear error.
+    def check_inputs(self, xs, batch_first=False, where=None):
+        """``xs`` as a time-major Tensor, (T, B, D) or (T, D), or a clear error.
 
-        An ndarray already in the model's dtype is copied once (unless it is
-        read-only), like every op's ndarray inputs, so you may fill your array
-        again before ``backward()``.
+        With ``batch_first=True`` a 3-D ``xs`` is (B, T, D) and comes back
+        transposed.  An ndarray is copied once (unless it is read-only), like
+        every op's ndarray inputs, so you may fill your array again before
+        ``backward()``.  ``where`` names the caller in the errors.
         """
-        if isinstance(xs, np.ndarray) and xs.dtype == self.V.dtype:
-            xs = mg.as_tensor(xs)
-        elif not isinstance(xs, mg.Tensor):
+        where = where or f"{type(self).__name__}.unroll"
+        if not (isinstance(xs, mg.Tensor) or
+                (isinstance(xs, np.ndarray) and xs.dtype == self.V.dtype)):
             xs = mg.tensor(xs, dtype=self.V.dtype)
-        if xs.ndim not in (2, 3):
-            raise ValueError(f"{type(self).__name__}.unroll: xs must have shape (T, B, D) or "
-                             f"(T, D) (time first), got shape {xs.shape}")
-        if xs.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__}.unroll: xs has {xs.shape[-1]} features "
-                             f"(shape {xs.shape}) but the model's input_size is "
-                             f"{self.input_size}")
-        if xs.shape[0] == 0:
-            raise ValueError(f"{type(self).__name__}.unroll: the sequence is empty (T = 0)")
-        return xs
+        shape = tuple(xs.shape)
+        if len(shape) not in (2, 3):
+            raise ShapeError(f"{where}: xs must have shape "
+                             f"{'(B, T, D)' if batch_first else '(T, B, D)'} or, for one "
+                             f"unbatched sequence, (T, D) (batch_first={batch_first}), got "
+                             f"shape {shape}. Fix: reshape xs, e.g. xs[:, None] for a series "
+                             f"of one feature per step")
+        if shape[-1] != self.input_size:
+            raise ShapeError(f"{where}: xs has {shape[-1]} features (shape {shape}) but the "
+                             f"model's input_size is {self.input_size}; features are the last "
+                             f"axis in either layout")
+        batched = len(shape) == 3
+        if shape[layout.time_axis(batched, batch_first)] == 0:
+            raise ValueError(f"{where}: the sequence is empty (T = 0): "
+                             f"{layout.describe(shape, batch_first)}")
+        if not (batched and batch_first):
+            return mg.as_tensor(xs)
+        if isinstance(xs, mg.Tensor) and xs.requires_grad:
+            return xs.transpose(1, 0, 2)          # recorded: dL/dxs reaches xs
+        array = xs._data if isinstance(xs, mg.Tensor) else xs
+        return mg.as_tensor(np.swapaxes(array, 0, 1))     # copied to (T, B, D) unless read-only
 
-    def _check_state(self, s, batch):
+    def check_state(self, s0, batch=(), where=None, xs_shape=None, batch_first=False):
+        """The initial state as Tensors (zeros if ``s0`` is None), or a clear error.
+
+        RNN and GRU take one state of shape batch + (H,); an LSTM takes the
+        pair (h0, c0), each of that shape.  Arrays are converted.  ``xs_shape``
+        (as the caller gave xs) lets a batch mismatch say where B was read.
+        """
+        batch = tuple(batch)
+        if s0 is None:
+            return self.zero_state(batch)
+        where = where or f"{type(self).__name__}.unroll"
+        name = type(self).__name__
         expected = batch + (self.hidden_size,)
-        parts = s if isinstance(s, tuple) else (s,)
+        paired = isinstance(self, LSTM)
+        if paired and not (isinstance(s0, tuple) and len(s0) == 2):
+            raise ValueError(f"{where}: an LSTM's state is the pair (h0, c0), each of shape "
+                             f"{expected} (batch + hidden_size), but s0 is {_what(s0)}. Fix: "
+                             f"pass s0=(h0, c0) as a tuple, e.g. model.zero_state({batch}) or "
+                             f"a previous run's final_state")
+        if not paired and isinstance(s0, tuple):
+            raise ValueError(f"{where}: a {name}'s state is one array s0 of shape {expected} "
+                             f"(batch + hidden_size), but s0 is {_what(s0)}; only an LSTM's "
+                             f"state is a pair (h0, c0). Fix: pass one array or Tensor "
+                             f"(np.asarray(s0) if the tuple holds its numbers)")
+        parts = s0 if paired else (s0,)
         parts = tuple(p if isinstance(p, mg.Tensor) else mg.tensor(p, dtype=self.V.dtype)
                       for p in parts)
-        for p in parts:
+        for label, p in zip(("h0", "c0") if paired else ("s0",), parts):
             if p.shape != expected:
-                raise ValueError(f"{type(self).__name__}: the initial state has shape "
-                                 f"{p.shape}, expected {expected} (batch + hidden_size)")
-        return parts if isinstance(s, tuple) else parts[0]
+                origin = ("" if xs_shape is None or len(xs_shape) != 3 else
+                          f"; B is read from xs: {layout.describe(xs_shape, batch_first)}")
+                raise ShapeError(f"{where}: the initial state {label} has shape {p.shape}, "
+                                 f"expected {expected} (batch {batch} + hidden_size "
+                                 f"{self.hidden_size}){origin}")
+        return parts if paired else parts[0]
 
     def zero_state(self, batch=()):
         """s_0 = 0 (the encyclopedia article's zero vector)."""
         return mg.Tensor(np.zeros(tuple(batch) + (self.hidden_size,), self.V.dtype),
                          name="s0")
+
+
+def _what(s0):
+    """A few words for what was passed as a state."""
+    if isinstance(s0, (tuple, list)):
+        return f"a {type(s0).__name__} of {len(s0)}"
+    shape = s0.shape if isinstance(s0, mg.Tensor) else np.shape(s0)
+    return f"one {type(s0).__name__} of shape {shape}"
 
 
 def _time_slices(xs, first_step):
@@ -335,7 +399,7 @@ def from_torch(torch_cell, torch_linear=None):
         raise ValueError("from_torch: LSTMs with proj_size > 0 are not supported")
 
     def array(t):
-        return t.detach().cpu().numpy().copy()
+        return t.detach().cpu().numpy()          # assigning to p.data copies it
 
     D, H = torch_cell.input_size, torch_cell.hidden_size
     bias = torch_cell.bias
@@ -352,21 +416,22 @@ def from_torch(torch_cell, torch_linear=None):
     else:
         model = cls(D, H, O, bias=bias, dtype=dtype)
 
-    model.U.data[...] = array(torch_cell.weight_ih_l0)
-    model.W.data[...] = array(torch_cell.weight_hh_l0)
+    model.U.data = array(torch_cell.weight_ih_l0)
+    model.W.data = array(torch_cell.weight_hh_l0)
     if bias:
         b_ih, b_hh = array(torch_cell.bias_ih_l0), array(torch_cell.bias_hh_l0)
         if cls is GRU:        # b_hn stays inside r ⊙ (W_n h + b_hn)
-            model.b.data[...] = b_ih + np.concatenate([b_hh[:2 * H], np.zeros(H, dtype)])
-            model.b_hn.data[...] = b_hh[2 * H:]
+            model.b.data = b_ih + np.concatenate([b_hh[:2 * H], np.zeros(H, dtype)])
+            model.b_hn.data = b_hh[2 * H:]
         else:
-            model.b.data[...] = b_ih + b_hh
+            model.b.data = b_ih + b_hh
     if torch_linear is None:
-        model.V.data[...] = np.eye(H, dtype=dtype)
+        model.V.data = np.eye(H, dtype=dtype)
         if model.c is not None:
-            model.c.data[...] = 0
+            model.c.data = np.zeros(O, dtype)
     else:
-        model.V.data[...] = array(torch_linear.weight)
+        model.V.data = array(torch_linear.weight)
         if model.c is not None:
-            model.c.data[...] = 0 if torch_linear.bias is None else array(torch_linear.bias)
+            model.c.data = (np.zeros(O, dtype) if torch_linear.bias is None else
+                            array(torch_linear.bias))
     return model

@@ -48,7 +48,9 @@ import numpy as np
 import minigrad as mg
 from minigrad.optim import clip_grad_norm_
 
-from .losses import check_loss_name, check_mask, check_targets, sequence_loss, step_loss
+from .bptt import check_sequence
+from .layout import describe, given_shape
+from .losses import checked_sequence_loss, step_loss
 
 __all__ = ["tbptt", "sliding_window_bptt", "TBPTTResult", "Update"]
 
@@ -74,9 +76,9 @@ class TBPTTResult:
         return [u.loss for u in self.updates]
 
 
-def _positive_int(name, value):
+def _positive_int(name, value, where):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        raise ValueError(f"{where}: {name} must be an integer >= 1, got {value!r}")
     return int(value)
 
 
@@ -118,7 +120,7 @@ def _apply_update(model, L, optimizer, clip, keep_grads):
 
 
 def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=None, s0=None,
-          mask=None, keep_grads=False):
+          mask=None, keep_grads=False, batch_first=False):
     """Truncated BPTT(k1, k2) over one sequence, updating the model as it goes.
 
     Every k1 steps, back-propagate the losses of those k1 steps through at
@@ -141,9 +143,12 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
     clip : float, optional
         Clip the gradient norm at this value before each step.
     s0 : optional
-        Initial state (default zeros).
+        Initial state (default zeros): an array or Tensor, (h0, c0) for an LSTM.
     keep_grads : bool
         Keep each update's gradients (before clipping) in the result.
+    batch_first : bool
+        xs is (B, T, D) and ys (B, T, O) or (B, T), as in PyTorch; the updates
+        are identical to the time-major call on the transposed arrays.
 
     Returns
     -------
@@ -157,20 +162,18 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
     >>> [(u.block, u.window) for u in result.updates]
     [((1, 4), (1, 4)), ((5, 8), (3, 8)), ((9, 12), (7, 12))]
     """
-    check_loss_name(loss, reduction)
-    xs = model.check_inputs(xs)
+    where = "rnn.tbptt"
+    k1, k2 = _positive_int("k1", k1, where), _positive_int("k2", k2, where)
+    xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
+                                      where)
     T = xs.shape[0]
-    k1, k2 = _positive_int("k1", k1), _positive_int("k2", k2)
     if k1 > T:
-        raise ValueError(f"tbptt: the sequence has T={T} steps, fewer than k1={k1}, so not "
-                         f"even one block fits; use k1 <= {T}")
-    batch = xs.shape[1:-1]
-    output_shape = batch + (model.output_size,)
-    ys = check_targets(ys, T, output_shape, loss, xs.dtype)
-    mask = check_mask(mask, T)
+        raise ValueError(f"{where}: the sequence has T={T} steps, fewer than k1={k1}, so not "
+                         f"even one block fits; use k1 <= {T}. "
+                         f"{describe(given_shape(xs.shape, batch_first), batch_first)}")
 
     result = TBPTTResult()
-    states = {0: _detach(model.zero_state(batch) if s0 is None else s0)}   # step -> s_step
+    states = {0: _detach(s0)}                 # step -> s_step
     done = 0                                  # losses of steps 1..done have been used
     while done < T:
         end = min(done + k1, T)               # the block is steps done+1 .. end
@@ -181,7 +184,7 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
             # Steps before the window (only if k2 < block length) are constants.
             _run_without_graph(model, xs, states, done, w)
             # The window, run again from the cut state s_w with the current weights.
-            run = model.unroll(xs[w:end], s0=_detach(states[w], w), first_step=w + 1)
+            run = model.run(xs[w:end], _detach(states[w], w), first_step=w + 1)
             for t, s_t in enumerate(run.states, start=w + 1):
                 states[t] = _detach(s_t)
             outputs = []
@@ -191,8 +194,8 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
                 else:                                   # before the window: only V, c learn
                     with mg.scope(f"t={t}"):
                         outputs.append(model.output(states[t]))
-            L = sequence_loss(outputs, ys[done:end], loss, reduction,
-                              None if mask is None else mask[done:end], first_step=done + 1)
+            L = checked_sequence_loss(outputs, ys[done:end], loss, reduction,
+                                      None if mask is None else mask[done:end], done + 1)
             grads = _apply_update(model, L, optimizer, clip, keep_grads)
             result.updates.append(Update((done + 1, end), (w + 1, end), L.item(), grads))
             result.last_loss_tensor = L
@@ -206,7 +209,7 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
 
 
 def sliding_window_bptt(model, xs, ys, k, optimizer, loss="mse", clip=None, s0=None,
-                        keep_grads=False):
+                        keep_grads=False, batch_first=False):
     """The truncated BPTT of the encyclopedia article's pseudocode.
 
     For t = 0 .. T - k (one pass over the data)::
@@ -221,6 +224,7 @@ def sliding_window_bptt(model, xs, ys, k, optimizer, loss="mse", clip=None, s0=N
     output made after reading a[t+k-1] is compared with y[t+k-1], its own
     target, which is what is done here.  It is TBPTT(1, k) except that the
     state entering each window is always recomputed with the latest weights.
+    ``s0`` and ``batch_first`` are as for :func:`tbptt`.
 
     >>> import rnn, minigrad as mg
     >>> model = rnn.RNN(1, 4, 1, rng=0)
@@ -230,20 +234,19 @@ def sliding_window_bptt(model, xs, ys, k, optimizer, loss="mse", clip=None, s0=N
     >>> [u.window for u in result.updates]
     [(1, 5), (2, 6), (3, 7)]
     """
-    check_loss_name(loss, "sum")
-    xs = model.check_inputs(xs)
+    where = "rnn.sliding_window_bptt"
+    k = _positive_int("k", k, where)
+    xs, ys, s0, _ = check_sequence(model, xs, ys, s0, loss, "sum", None, batch_first, where)
     T = xs.shape[0]
-    k = _positive_int("k", k)
     if T < k:
-        raise ValueError(f"sliding_window_bptt: the sequence has T={T} steps, shorter than "
-                         f"one window of k={k} steps; use k <= {T}")
-    batch = xs.shape[1:-1]
-    ys = check_targets(ys, T, batch + (model.output_size,), loss, xs.dtype)
+        raise ValueError(f"{where}: the sequence has T={T} steps, shorter than one window of "
+                         f"k={k} steps; use k <= {T}. "
+                         f"{describe(given_shape(xs.shape, batch_first), batch_first)}")
 
     result = TBPTTResult()
-    context = _detach(model.zero_state(batch) if s0 is None else s0)
+    context = _detach(s0)
     for t in range(T - k + 1):
-        run = model.unroll(xs[t:t + k], s0=_detach(context, t), first_step=t + 1)
+        run = model.run(xs[t:t + k], _detach(context, t), first_step=t + 1)
         with mg.scope(f"t={t + k}"):
             L = step_loss(run.outputs[-1], ys[t + k - 1], loss)
         grads = _apply_update(model, L, optimizer, clip, keep_grads)

@@ -131,13 +131,14 @@ def test_bad_model_arguments():
 
 def test_bad_inputs_name_the_parameter_and_value():
     model = rnn.RNN(3, 4, 2, rng=0)
-    with pytest.raises(ValueError, match=r"xs must have shape \(T, B, D\) or \(T, D\) \(time "
-                       r"first\), got shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"^RNN.unroll: xs must have shape \(T, B, D\) or, for "
+                       r"one unbatched sequence, \(T, D\) \(batch_first=False\), got shape "
+                       r"\(3,\)"):
         model.unroll(np.ones(3))
     with pytest.raises(ValueError, match=r"xs has 5 features \(shape \(4, 5\)\) but the "
                        r"model's input_size is 3"):
         model.unroll(np.ones((4, 5)))
-    with pytest.raises(ValueError, match=r"initial state has shape \(3,\), expected \(4,\)"):
+    with pytest.raises(ValueError, match=r"initial state s0 has shape \(3,\), expected \(4,\)"):
         model.unroll(np.ones((4, 3)), s0=np.zeros(3))
     with pytest.raises(ValueError, match="the sequence is empty"):
         model.unroll(np.ones((0, 3)))
@@ -146,11 +147,11 @@ def test_bad_inputs_name_the_parameter_and_value():
 def test_bad_targets_and_loss_names():
     model = rnn.RNN(3, 4, 2, rng=0)
     xs = np.ones((5, 3))
-    with pytest.raises(ValueError, match=r"targets ys have shape \(5, 3\), but mse needs one "
-                       r"target per output: shape \(5, 2\)"):
+    with pytest.raises(ValueError, match=r"^rnn.bptt: targets ys have shape \(5, 3\), but mse "
+                       r"needs one target per output: shape \(T, O\) = \(5, 2\)"):
         rnn.bptt(model, xs, np.zeros((5, 3)))
     with pytest.raises(ValueError, match=r"cross_entropy needs one class index per output row: "
-                       r"shape \(5,\)"):
+                       r"shape \(T,\) = \(5,\)"):
         rnn.bptt(model, xs, np.zeros((5, 2), int), loss="cross_entropy")
     with pytest.raises(TypeError, match="cross_entropy targets must be integer class indices"):
         rnn.bptt(model, xs, np.zeros(5), loss="cross_entropy")
