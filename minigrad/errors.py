@@ -14,7 +14,8 @@ class AnomalyError(FloatingPointError):
 
 
 class GradcheckError(AssertionError):
-    """Autograd and finite differences disagree; ``.report`` has the details."""
+    """Autograd and finite differences disagree, or a checked input is not
+    behind the output at all; ``.report`` has the details."""
 
     def __init__(self, report):
         super().__init__(str(report))

@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import ShapeError
 from .graph import record
-from .ops import as_tensor
+from .ops import _axes, as_tensor
 from .tensor import Tensor
 
 __all__ = ["linear", "softmax", "log_softmax", "cross_entropy", "mse_loss"]
@@ -123,11 +123,16 @@ def softmax(x, axis=-1):
 
     With p = softmax(x):  dL/dx = p ⊙ (g - Σ_j g_j p_j).
 
+    An empty batch (shape (0, C)) gives an empty result, as in PyTorch.  An
+    axis of length 0 is an error: no distribution has zero outcomes (its
+    entries would have to sum to 1), where PyTorch returns an empty tensor.
+
     >>> import minigrad as mg
     >>> mg.softmax(mg.tensor([0.0, 0.0])).tolist()
     [0.5, 0.5]
     """
     x = as_tensor(x)
+    axis = _softmax_axis("softmax", x, axis)
     e = np.exp(x._data - x._data.max(axis=axis, keepdims=True))
     p = e / e.sum(axis=axis, keepdims=True)
     return record("softmax", p, (x,), SOFTMAX, (p, axis))
@@ -139,18 +144,35 @@ SOFTMAX = (lambda g, p, axis: p * (g - (g * p).sum(axis=axis, keepdims=True)),)
 def log_softmax(x, axis=-1):
     """log softmax(x)_i = x_i - log Σ_j e^(x_j), computed without overflow.
 
-    dL/dx = g - softmax(x) Σ_j g_j.
+    dL/dx = g - softmax(x) Σ_j g_j.   Empty inputs: as :func:`softmax`.
 
     >>> import minigrad as mg
     >>> round(mg.log_softmax(mg.tensor([1000.0, 1000.0])).tolist()[0], 6)
     -0.693147
     """
     x = as_tensor(x)
+    axis = _softmax_axis("log_softmax", x, axis)
     out = _log_softmax(x._data, axis)
     return record("log_softmax", out, (x,), LOG_SOFTMAX, (out, axis))
 
 
 LOG_SOFTMAX = (lambda g, out, axis: g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+def _softmax_axis(op, x, axis):
+    """``axis`` checked: in range, and of length > 0 (a distribution needs outcomes)."""
+    shape = x._data.shape
+    if not shape:
+        raise ShapeError(f"{op}: the input is a single number (shape ()), with no axis to "
+                         f"normalise over. Fix: give it one, e.g. x.reshape(1).")
+    axes = _axes(op, axis, len(shape))
+    if any(shape[ax] == 0 for ax in axes):
+        raise ShapeError(
+            f"{op}: axis {axis} of the input's shape {shape} has length 0, and there is no "
+            f"probability distribution over zero classes (its entries must sum to 1). "
+            f"Fix: check how the input was built; an empty batch is fine (shape (0, C) "
+            f"with axis=-1).")
+    return axes
 
 
 def _log_softmax(z, axis):
@@ -185,6 +207,10 @@ def cross_entropy(logits, targets, reduction="mean"):
     y = np.array(targets._data if isinstance(targets, Tensor) else targets)  # our own copy
     if z.ndim == 0:
         raise ShapeError("cross_entropy: logits need a class axis (shape (..., C))")
+    if z.shape[-1] == 0:
+        raise ShapeError(f"cross_entropy: logits of shape {z.shape} have no classes (the "
+                         f"last axis, C, has length 0), so no target can be a class. Fix: "
+                         f"logits need shape (..., C) with C >= 1 scores per row.")
     if y.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype "
                         f"{y.dtype}. Fix: pass class numbers (np.int64), not one-hot rows "
@@ -198,6 +224,8 @@ def cross_entropy(logits, targets, reduction="mean"):
         bad = y[(y < 0) | (y >= n_classes)].flat[0]
         raise IndexError(f"cross_entropy: target {bad} is not a class index; with "
                          f"{n_classes} classes they run from 0 to {n_classes - 1}.")
+    if reduction == "mean" and y.size == 0:
+        raise _empty_mean_error("cross_entropy", f"logits of shape {z.shape}")
     logp = _log_softmax(z, -1)
     picked = np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
     count = max(y.size, 1)
@@ -205,6 +233,12 @@ def cross_entropy(logits, targets, reduction="mean"):
             "none": lambda: -picked}[reduction]()
     return record("cross_entropy", loss, (logits,), CROSS_ENTROPY,
                   (logp, y, reduction, count))
+
+
+def _empty_mean_error(op, what):
+    return ShapeError(f"{op}: reduction='mean' of an empty batch ({what}): the mean of no "
+                      f"losses is undefined (PyTorch returns nan, 0 / 0). Fix: skip empty "
+                      f"batches, or use reduction='sum' (0 for no losses).")
 
 
 def _cross_entropy_vjp(g, logp, y, reduction, count):
@@ -236,6 +270,8 @@ def mse_loss(pred, target, reduction="mean"):
             f"mse_loss: pred has shape {pred.shape} but target has shape {target.shape}. "
             f"They must match exactly: broadcasting here would compare every prediction "
             f"with every target. Fix: reshape one of them.")
+    if reduction == "mean" and pred._data.size == 0:
+        raise _empty_mean_error("mse_loss", f"pred of shape {pred.shape}")
     diff = pred._data - target._data
     if reduction == "none":
         return record("mse_loss", diff * diff, (pred, target), MSE, (diff, 2.0))
