@@ -100,16 +100,19 @@ def check_targets(ys, n_steps, output_shape, loss, dtype=np.float64, batch_first
     if mask is not None:
         bad &= mask.reshape((-1,) + (1,) * (ys.ndim - 1))
     if bad.any():
-        first = tuple(np.argwhere(bad)[0])
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
         given = first[::-1] if batched and batch_first else first
         value = int(ys[first])
-        negative = (f" A negative class does not count from the end here (NumPy would read "
-                    f"{value} as class {value % C})." if value < 0 else "")
+        if value < 0:
+            why = (f" A negative class does not count from the end here (NumPy would read "
+                   f"{value} as class {value % C}).")
+            other = "or a mask that leaves out the steps without a target"
+        else:
+            why, other = "", f"or a model with output_size >= {value + 1}"
         raise IndexError(f"{where}: target {value} (ys{list(given)}, step t={first[0] + 1}) "
                          f"is not a class index; with {C} classes (the model's output_size) "
-                         f"they run from 0 to {C - 1}.{negative} Fix: use classes 0..{C - 1}, "
-                         f"a model with output_size >= {max(value, 0) + 1}, or a mask that "
-                         f"leaves out the steps without a target")
+                         f"they run from 0 to {C - 1}.{why} Fix: use classes 0..{C - 1}, "
+                         f"{other}")
     return ys
 
 

@@ -170,9 +170,18 @@ def test_sequence_loss_sum_and_mean():
     total = rnn.sequence_loss(run.outputs, ys, reduction="sum").item()
     mean = rnn.sequence_loss(run.outputs, ys, reduction="mean").item()
     by_hand = sum(float((o.data ** 2).sum()) for o in run.outputs)   # E_t = ||o_t - 0||²
-    assert total == pytest.approx(by_hand, rel=1e-14) and mean == pytest.approx(by_hand / 4)
-    masked = rnn.sequence_loss(run.outputs, ys, mask=np.array([0, 0, 0, 1], bool)).item()
-    assert masked == pytest.approx(float((run.outputs[-1].data ** 2).sum()))
+    # abs=0: pytest.approx's default abs=1e-12 would swamp rel=1e-14 on numbers of order 1
+    assert total == pytest.approx(by_hand, rel=1e-14, abs=0)
+    assert mean == pytest.approx(by_hand / 4, rel=1e-14, abs=0)
+    last = float((run.outputs[-1].data ** 2).sum())
+    for reduction in ("sum", "mean"):      # one kept step: its E_t, whatever the reduction
+        masked = rnn.sequence_loss(run.outputs, ys, reduction=reduction,
+                                   mask=np.array([0, 0, 0, 1], bool)).item()
+        assert masked == pytest.approx(last, rel=1e-14, abs=0)
+    two = rnn.sequence_loss(run.outputs, ys, reduction="mean",
+                            mask=np.array([0, 1, 0, 1], bool)).item()
+    by_hand_two = (float((run.outputs[1].data ** 2).sum()) + last) / 2
+    assert two == pytest.approx(by_hand_two, rel=1e-14, abs=0)
 
 
 def test_unroll_keeps_its_own_copy_of_the_inputs_so_refilling_them_changes_nothing():

@@ -57,7 +57,8 @@ def test_task_contents():
     assert np.array_equal(xs[1:], ys[:-1])                  # the target is the next value
     xs, ys = rnn.tasks.AddingProblem(seq_len=10, batch_size=3).batch(rng)
     assert (xs[:, :, 1].sum(axis=0) == 2).all()             # two markers per sequence
-    assert np.allclose(ys[-1, :, 0], (xs[:, :, 0] * xs[:, :, 1]).sum(axis=0))
+    np.testing.assert_allclose(ys[-1, :, 0], (xs[:, :, 0] * xs[:, :, 1]).sum(axis=0),
+                               rtol=1e-14, atol=0)
     copy = rnn.tasks.CopyMemory(n_symbols=4, copy_len=3, delay=5, batch_size=2)
     xs, ys = copy.batch(rng)
     assert np.array_equal(xs[:3].argmax(-1), ys[-3:])        # the last 3 targets are the input
@@ -77,7 +78,7 @@ def test_gradients_vanish_or_explode_with_the_spectral_radius():
         model.W.data *= radius / rnn.spectral_radius(model.W)
         flows[radius] = rnn.gradient_flow(model, xs, ys)
     small, large = flows[0.5], flows[1.5]
-    assert small.spectral_radius == pytest.approx(0.5)
+    assert small.spectral_radius == pytest.approx(0.5, rel=1e-12, abs=0)
     assert small.state_grad_norms[0] < 1e-6 * small.state_grad_norms[-1]     # vanishes
     assert large.state_grad_norms[0] > 1e3 * large.state_grad_norms[-1]      # explodes
     assert small.decay_per_step() == pytest.approx(0.5, rel=0.2)
