@@ -210,12 +210,12 @@ def pow(a, b):
     return record("pow", out, (a, b), POW, (a._data, b._data, out))
 
 
-def _pow_d_base(g, x, y, out):
+def _pow_d_base(g, x, y, out):            # dL/da = g b a^(b-1), but 0 where b == 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(y == 0, 0.0, g * y * x ** (y - 1))      # 0 where b == 0
+        return np.where(y == 0, 0.0, g * y * x ** (y - 1))
 
 
-def _pow_d_exponent(g, x, y, out):
+def _pow_d_exponent(g, x, y, out):        # dL/db = g a^b log(a), but 0 where a == 0 <= b
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where((x == 0) & (y >= 0), 0.0, g * out * np.log(x))
 
@@ -308,7 +308,11 @@ LOG = (lambda g, x: g / x,)
 
 
 def sqrt(a):
-    """Square root.    d(sqrt a) = da / (2 sqrt a)"""
+    """Square root.    d(sqrt a) = da / (2 sqrt a)
+
+    At a = 0 the gradient is inf (the curve stands vertical there), as in
+    PyTorch; below 0 the result and its gradient are NaN.
+    """
     a = as_tensor(a)
     out = np.sqrt(a._data)
     return record("sqrt", out, (a,), SQRT, (out,))
