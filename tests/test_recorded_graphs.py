@@ -217,9 +217,9 @@ def test_load_state_dict_after_the_forward_pass_keeps_the_graph():
     first = [p.grad.copy() for p in model.parameters()]
     model.load_state_dict({name: np.zeros(p.shape) for name, p in model.named_parameters()})
     assert not model.W.data.any()
-    for p, g in zip(model.parameters(), gradients_of(result.loss_tensor, model.parameters())):
-        np.testing.assert_array_equal(p.grad, g)
-        np.testing.assert_array_equal(g, first[model.parameters().index(p)])
+    for p, g, expected in zip(model.parameters(),
+                              gradients_of(result.loss_tensor, model.parameters()), first):
+        np.testing.assert_array_equal(g, expected, err_msg=p.name)
 
 
 def test_gradcheck_leaves_the_graphs_and_data_of_its_inputs_alone():
