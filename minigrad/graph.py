@@ -458,16 +458,17 @@ class scope:
                 f"scope(): the name must be a non-empty string without '/', got {name!r}; "
                 f"nest scopes to make paths: with scope('a'), scope('b'): ...")
         self.name = name
+        self._outer = []                  # a stack: the same scope may be entered twice
 
     def __enter__(self):
         global _scope
-        self._outer = _scope
+        self._outer.append(_scope)
         _scope = _scope + "/" + self.name if _scope else self.name
         return self
 
     def __exit__(self, *exc):
         global _scope
-        _scope = self._outer
+        _scope = self._outer.pop()
 
 
 def current_scope():
@@ -492,17 +493,20 @@ class detect_anomaly:
     minigrad.errors.AnomalyError: log produced -inf in its forward pass ...
     """
 
+    def __init__(self):
+        self._outer = []                  # a stack of (switch, errstate), one per `with`
+
     def __enter__(self):
         global _detect_anomaly
-        self._outer = _detect_anomaly
-        self._errstate = np.errstate(all="ignore")
-        self._errstate.__enter__()
+        errstate = np.errstate(all="ignore")
+        errstate.__enter__()
+        self._outer.append((_detect_anomaly, errstate))
         _detect_anomaly = True
 
     def __exit__(self, *exc):
         global _detect_anomaly
-        _detect_anomaly = self._outer
-        self._errstate.__exit__(*exc)
+        _detect_anomaly, errstate = self._outer.pop()
+        errstate.__exit__(*exc)
 
 
 class keep_values:
@@ -511,14 +515,17 @@ class keep_values:
     Off by default because it keeps every intermediate array alive.
     """
 
+    def __init__(self):
+        self._outer = []                  # a stack: one saved switch per active `with`
+
     def __enter__(self):
         global _keep_values
-        self._outer = _keep_values
+        self._outer.append(_keep_values)
         _keep_values = True
 
     def __exit__(self, *exc):
         global _keep_values
-        _keep_values = self._outer
+        _keep_values = self._outer.pop()
 
 
 _HINTS = {

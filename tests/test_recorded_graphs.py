@@ -278,3 +278,21 @@ def test_backward_frames_replay_a_graph_recorded_before_an_update(tmp_path):
     assert w.data.tolist() == [0.5, 1.0]
     again = [f.read_text() for f in viz.backward_frames(loss, tmp_path / "b", format="svg")]
     assert again == first
+
+
+def test_scope_keep_values_and_detect_anomaly_can_be_entered_twice():
+    outer = mg.scope("t=1")
+    with outer, outer:
+        assert mg.current_scope() == "t=1/t=1"
+    assert mg.current_scope() == ""
+    keep, check = mg.keep_values(), mg.detect_anomaly()
+    x = mg.tensor([1.0], requires_grad=True)
+    with keep, check:
+        with keep, check:
+            pass
+        assert (x * 2).node.value is not None                 # both still on
+        with pytest.raises(mg.AnomalyError):
+            x / 0.0
+    assert (x * 2).node.value is None
+    with np.errstate(divide="ignore"):
+        assert (x / 0.0).data[0] == np.inf                     # both off again
