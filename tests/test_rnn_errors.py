@@ -38,6 +38,7 @@ def test_tbptt_and_sliding_window_take_an_ndarray_s0_like_bptt(cell):
                 np.testing.assert_array_equal(u.grads[name], v.grads[name])
         for p, q in zip(state_arrays(a.final_state), state_arrays(b.final_state)):
             np.testing.assert_array_equal(p, q)
+        assert a.losses != run(model, None).losses                  # s0 was used
     zero = rnn.bptt(cell(2, 4, 1, rng=0), xs, ys).loss
     assert rnn.bptt(cell(2, 4, 1, rng=0), xs, ys, s0=arrays).loss != zero    # s0 was used
 

@@ -52,6 +52,21 @@ def test_output_activation_no_bias_mask_and_initial_state(cell):
     assert report.ok(tol=1e-10), str(report)
 
 
+@pytest.mark.parametrize("cell", [rnn.RNN, rnn.LSTM, rnn.GRU])
+def test_the_mean_over_one_kept_step_is_that_steps_cost(cell):
+    """reduction="mean" divides by the number of kept steps, 1 here, not by T."""
+    model = cell(2, 3, 2, rng=6)
+    xs, ys = data(T=5, O=2, seed=6)
+    last = np.arange(5) == 4
+    report = rnn.compare_gradients(model, xs, ys, mask=last, reduction="mean")
+    assert report.ok(tol=1e-10), str(report)
+    mean = rnn.manual.backward(model, xs, ys, mask=last, reduction="mean")
+    total = rnn.manual.backward(model, xs, ys, mask=last, reduction="sum")
+    assert mean.loss == total.loss == rnn.bptt(model, xs, ys, mask=last).loss
+    for name in total.grads:
+        np.testing.assert_array_equal(mean.grads[name], total.grads[name])
+
+
 def test_per_copy_terms_agree_and_sum_to_the_gradient():
     model = rnn.RNN(2, 4, 2, rng=0)
     xs, ys = data(T=7)

@@ -15,7 +15,8 @@ def setup(T=10, seed=0, cell=rnn.RNN):
 
 
 def grads_of(model):
-    return {n: p.grad.copy() for n, p in model.named_parameters()}
+    return {n: np.zeros_like(p.data) if p.grad is None else p.grad.copy()
+            for n, p in model.named_parameters()}
 
 
 def assert_same_updates(updates, expected_grads, expected_windows=None):
@@ -70,6 +71,88 @@ def test_tbptt_matches_the_literal_loop(k1, k2):
         assert_close(a.data, b.data, rtol=1e-13, what="weights after training")
 
 
+def detached(state):
+    return tuple(p.detach() for p in state) if isinstance(state, tuple) else state.detach()
+
+
+def literal_tbptt_with_options(model, xs, ys, k1, k2, lr, loss, reduction, mask, s0):
+    """TBPTT(k1, k2) written out for any cell, batch, loss, reduction, mask and s0.
+
+    Blocks end at k1, 2 k1, ... and T; the window is steps max(0, end - k2) + 1 .. end;
+    a block whose steps are all masked out makes no update and runs on without a graph."""
+    T = len(xs)
+    S = {0: s0}                                   # the most recent value of s_t
+    opt = mg.optim.SGD(model.parameters(), lr=lr)
+    updates = []
+    ends = list(range(k1, T + 1, k1)) + ([T] if T % k1 else [])
+    for start, end in zip([0] + ends[:-1], ends):
+        kept = [t for t in range(start + 1, end + 1) if mask[t - 1]]
+        if not kept:
+            with mg.no_grad():
+                for t in range(start + 1, end + 1):
+                    S[t] = model.step(mg.tensor(xs[t - 1]), S[t - 1])
+            continue
+        w = max(0, end - k2)
+        with mg.no_grad():                        # steps of the block before the window
+            for t in range(start + 1, w + 1):
+                S[t] = model.step(mg.tensor(xs[t - 1]), S[t - 1])
+        s, outputs = detached(S[w]), {}           # the cut
+        for t in range(w + 1, end + 1):
+            s = model.step(mg.tensor(xs[t - 1]), s)
+            S[t] = detached(s)
+            outputs[t] = model.output(s)
+        costs = []
+        for t in kept:
+            o = outputs[t] if t > w else model.output(S[t])
+            costs.append(((o - ys[t - 1]) ** 2).sum() if loss == "mse" else
+                         mg.cross_entropy(o, ys[t - 1], reduction="sum"))
+        L = costs[0]
+        for E in costs[1:]:
+            L = L + E
+        if reduction == "mean":
+            L = L / len(kept)
+        model.zero_grad()
+        L.backward()
+        updates.append(((start + 1, end), (w + 1, end), L.item(), grads_of(model)))
+        opt.step()
+    return updates, S[T]
+
+
+@pytest.mark.parametrize("cell", [rnn.RNN, rnn.LSTM, rnn.GRU])
+@pytest.mark.parametrize("k1, k2", [(3, 3), (2, 5), (4, 2), (3, 20), (1, 4), (10, 10), (6, 1)])
+def test_tbptt_with_every_option_matches_the_literal_loop(cell, k1, k2):
+    """A batch, class targets, the mean, a mask that empties whole blocks, and an s0."""
+    T, B, C = 10, 2, 3
+    rng = np.random.default_rng(7)
+    xs, ys = rng.normal(size=(T, B, 2)), rng.integers(0, C, (T, B))
+    mask = np.array([1, 1, 1, 0, 0, 0, 1, 0, 1, 1], bool)
+    s0 = np.full((B, 4), 0.2)
+    s0 = (s0, -s0) if cell is rnn.LSTM else s0
+    model, twin = cell(2, 4, C, rng=3), cell(2, 4, C, rng=3)
+    result = rnn.tbptt(model, xs, ys, k1, k2, mg.optim.SGD(model.parameters(), lr=0.1),
+                       loss="cross_entropy", reduction="mean", mask=mask, s0=s0,
+                       keep_grads=True)
+    twin_s0 = tuple(map(mg.tensor, s0)) if cell is rnn.LSTM else mg.tensor(s0)
+    expected, final = literal_tbptt_with_options(twin, xs, ys, k1, k2, 0.1, "cross_entropy",
+                                                 "mean", mask, twin_s0)
+    assert [(u.block, u.window) for u in result.updates] == [e[:2] for e in expected]
+    for k, (u, e) in enumerate(zip(result.updates, expected)):
+        assert u.loss == pytest.approx(e[2], rel=1e-13, abs=0), f"update {k}, L"
+    assert_same_updates(result.updates, [e[3] for e in expected])
+    for a, b in zip(model.parameters(), twin.parameters()):
+        assert_close(a.data, b.data, rtol=1e-13, what="weights after training")
+    for a, b in zip(*(s if isinstance(s, tuple) else (s,) for s in (result.final_state, final))):
+        assert_close(a.data, b.data, rtol=1e-13, what="s_T")
+
+
+def test_tbptt_blocks_and_windows_for_a_sequence_that_k1_does_not_divide():
+    """T = 11, k1 = 4, k2 = 6: blocks 1-4, 5-8, 9-11; windows reach 6 steps back."""
+    model, xs, ys = setup(T=11)
+    result = rnn.tbptt(model, xs, ys, 4, 6, None)
+    assert [u.block for u in result.updates] == [(1, 4), (5, 8), (9, 11)]
+    assert [u.window for u in result.updates] == [(1, 4), (3, 8), (6, 11)]
+
+
 def test_k1_equals_k2_equals_T_is_full_bptt():
     model, xs, ys = setup()
     full = rnn.bptt(model, xs, ys, reduction="mean")
@@ -101,14 +184,15 @@ def test_k1_equals_k2_is_min_char_rnns_chunked_scheme():
         assert np.array_equal(a.data, b.data)
 
 
-def test_sliding_window_follows_the_encyclopedia_pseudocode():
+@pytest.mark.parametrize("s0", [None, np.full(4, 0.5)])
+def test_sliding_window_follows_the_encyclopedia_pseudocode(s0):
     model, xs, ys = setup(T=9, cell=rnn.GRU)
     twin = rnn.GRU(2, 4, 1, rng=0)
     k = 4
     result = rnn.sliding_window_bptt(model, xs, ys, k, mg.optim.SGD(model.parameters(), lr=0.1),
-                                     keep_grads=True)
+                                     s0=s0, keep_grads=True)
     opt = mg.optim.SGD(twin.parameters(), lr=0.1)
-    x = twin.zero_state()                                # x := the zero-magnitude vector
+    x = twin.zero_state() if s0 is None else mg.tensor(s0)   # x := the zero-magnitude vector
     expected = []
     for t in range(0, 9 - k + 1):                        # for t from 0 to n - k
         s = x.detach()
@@ -123,6 +207,10 @@ def test_sliding_window_follows_the_encyclopedia_pseudocode():
         with mg.no_grad():
             x = twin.step(mg.tensor(xs[t]), x)           # x := f(x, a[t])
     assert_same_updates(result.updates, expected, [(t + 1, t + k) for t in range(6)])
+    with mg.no_grad():                                   # the context runs on to s_T
+        for a in xs[9 - k + 1:]:
+            x = twin.step(mg.tensor(a), x)
+    assert_close(result.final_state.data, x.data, rtol=1e-13, what="s_T")
 
 
 def test_one_window_equals_the_manual_recursion_stopped_after_k2_steps():
