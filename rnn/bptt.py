@@ -54,6 +54,13 @@ def check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first, where)
 
     Returns (xs, ys, s0, mask): xs a time-major Tensor, ys a time-major array,
     s0 the model's initial state (zeros by default), mask None or T flags.
+
+    >>> import rnn
+    >>> xs, ys, s0, mask = check_sequence(rnn.RNN(2, 4, 1), np.ones((8, 5, 2)),
+    ...                                   np.zeros((8, 5, 1)), None, "mse", "sum", None,
+    ...                                   True, "rnn.bptt")
+    >>> xs.shape, ys.shape, s0.shape
+    ((5, 8, 2), (5, 8, 1), (8, 4))
     """
     check_loss_name(loss, reduction, where)
     xs = model.check_inputs(xs, batch_first, where)

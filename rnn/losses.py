@@ -30,7 +30,13 @@ REDUCTIONS = ("sum", "mean")
 
 
 def check_loss_name(loss, reduction, where="rnn.sequence_loss"):
-    """A clear error for a loss or reduction name that is not one of ours."""
+    """A clear error for a loss or reduction name that is not one of ours.
+
+    >>> from rnn.losses import check_loss_name
+    >>> check_loss_name("hinge", "sum", "rnn.bptt")
+    Traceback (most recent call last):
+    ValueError: rnn.bptt: loss must be one of ('mse', 'cross_entropy'), got 'hinge'. Fix: ...
+    """
     if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"{where}: loss must be one of {LOSSES}, got {loss!r}. Fix: "
                          f"loss='mse' (float targets, E_t = ||o_t - y_t||²) or "
@@ -72,6 +78,15 @@ def check_targets(ys, n_steps, output_shape, loss, dtype=np.float64, batch_first
     cross_entropy needs integer classes 0..C-1 of shape (T, B) ((B, T); (T,)).
     Class targets are checked at the steps the ``mask`` keeps.  ``xs_shape``
     (as the caller gave xs) lets the errors say where the time axis was read.
+
+    >>> from rnn.losses import check_targets
+    >>> ys = np.zeros((8, 5), int)                     # B = 8 sequences of T = 5 classes
+    >>> check_targets(ys, 5, (8, 3), "cross_entropy", batch_first=True).shape   # time-major
+    (5, 8)
+    >>> ys[2, 4] = 3
+    >>> check_targets(ys, 5, (8, 3), "cross_entropy", batch_first=True)
+    Traceback (most recent call last):
+    IndexError: rnn.sequence_loss: target 3 (ys[2, 4], step t=5) is not a class index; ...
     """
     ys = np.asarray(ys._data if isinstance(ys, mg.Tensor) else ys)
     batched = len(output_shape) == 2
@@ -117,7 +132,12 @@ def check_targets(ys, n_steps, output_shape, loss, dtype=np.float64, batch_first
 
 
 def check_mask(mask, n_steps, where="rnn.sequence_loss", xs_shape=None, batch_first=False):
-    """``mask`` as a bool array of length T with at least one True (or None)."""
+    """``mask`` as a bool array of length T with at least one True (or None).
+
+    >>> from rnn.losses import check_mask
+    >>> check_mask(np.arange(4) == 3, 4)                # only step t = 4 counts
+    array([False, False, False,  True])
+    """
     if mask is None:
         return None
     mask = np.asarray(mask)

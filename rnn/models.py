@@ -155,7 +155,14 @@ class Recurrent(Module):
 
     def run(self, xs, s, first_step=1):
         """:meth:`unroll` on inputs already checked: ``xs`` a time-major Tensor and ``s``
-        a state, as :meth:`check_inputs` and :meth:`check_state` return them."""
+        a state, as :meth:`check_inputs` and :meth:`check_state` return them.
+
+        >>> import rnn
+        >>> model = rnn.GRU(2, 4, 1, rng=0)
+        >>> xs = model.check_inputs(np.ones((8, 5, 2)), batch_first=True)    # -> (5, 8, 2)
+        >>> len(model.run(xs, model.check_state(None, (8,))).outputs)
+        5
+        """
         inputs = _time_slices(xs, first_step)
         outputs, states = [], []
         initial = s
@@ -206,6 +213,14 @@ class Recurrent(Module):
         RNN and GRU take one state of shape batch + (H,); an LSTM takes the
         pair (h0, c0), each of that shape.  Arrays are converted.  ``xs_shape``
         (as the caller gave xs) lets a batch mismatch say where B was read.
+
+        >>> import rnn
+        >>> h0, c0 = rnn.LSTM(2, 4, 1).check_state((np.ones((3, 4)), np.zeros((3, 4))), (3,))
+        >>> h0.shape, type(c0).__name__
+        ((3, 4), 'Tensor')
+        >>> rnn.LSTM(2, 4, 1).check_state(np.ones((3, 4)), (3,))
+        Traceback (most recent call last):
+        ValueError: LSTM.unroll: an LSTM's state is the pair (h0, c0), each of shape (3, 4) ...
         """
         batch = tuple(batch)
         if s0 is None:
