@@ -110,7 +110,7 @@ def _apply_update(model, L, optimizer, clip, keep_grads):
     L.backward()
     grads = None
     if keep_grads:
-        grads = {name: np.zeros_like(p.data) if p.grad is None else p.grad.copy()
+        grads = {name: np.zeros_like(p._data) if p.grad is None else p.grad.copy()
                  for name, p in model.named_parameters()}
     if clip is not None:
         clip_grad_norm_(model.parameters(), clip)

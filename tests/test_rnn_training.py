@@ -75,7 +75,7 @@ def test_gradients_vanish_or_explode_with_the_spectral_radius():
     flows = {}
     for radius in (0.5, 1.5):
         model = rnn.RNN(2, 8, 1, activation="identity", rng=1)
-        model.W.data *= radius / rnn.spectral_radius(model.W)
+        model.W.data = model.W.data * (radius / rnn.spectral_radius(model.W))
         flows[radius] = rnn.gradient_flow(model, xs, ys)
     small, large = flows[0.5], flows[1.5]
     assert small.spectral_radius == pytest.approx(0.5, rel=1e-12, abs=0)
