@@ -100,7 +100,7 @@ def check_targets(ys, n_steps, output_shape, loss, dtype=np.float64, batch_first
                   f"there are T={n_steps} outputs" + (f"; {fix(batch_first)}" if batched else ""))
         raise ShapeError(f"{where}: targets ys have shape {ys.shape}, but {loss} needs {what}: "
                          f"shape {_target_layout(loss, batched, batch_first)} = {expected}; "
-                         f"{origin}")
+                         f"{origin}. Fix: give ys the shape {expected}")
     if loss == "mse":
         if ys.dtype.kind not in "fiu":
             raise TypeError(f"{where}: mse targets must be numbers, got dtype {ys.dtype}")
