@@ -259,3 +259,10 @@ def test_bad_input_errors(tmp_path):
     with pytest.raises(TypeError, match="expected the graphviz.Digraph"):
         viz.save("digraph {}", tmp_path / "x.svg")
     assert not os.path.exists(tmp_path / "u.jpg")
+
+
+def test_gradient_flow_of_a_gated_cell_is_labelled_by_the_largest_singular_value():
+    model = rnn.LSTM(1, 3, 1, rng=0)
+    flow = rnn.gradient_flow(model, np.ones((4, 1)), np.zeros((4, 1)))
+    source = viz.draw_gradient_flow(flow).source
+    assert "largest singular value of W" in source and "spectral radius" not in source

@@ -134,7 +134,8 @@ def draw_gradient_flow(flows, title=None):
 
     ``flows`` is what ``rnn.gradient_flow`` returns, or a dict mapping a row
     label to one of those (rows are drawn in the dict's order).  Without a
-    label a row is named by the spectral radius of W.
+    label a row is named by the spectral radius of W (for a gated cell, whose
+    W is not square: by its largest singular value).
 
     >>> import numpy as np, rnn, viz
     >>> model = rnn.RNN(1, 4, 1, rng=0)
@@ -159,7 +160,7 @@ def draw_gradient_flow(flows, title=None):
     heads = [f"row{r}" for r in range(len(rows))]
     for head, (r, (label, flow)) in zip(heads, enumerate(rows.items())):
         if label is None:
-            label = f"spectral radius of W = {flow.spectral_radius:.2g}"
+            label = flow.w_label      # spectral radius, or largest singular value if W is not square
         decay = flow.decay_per_step() if hasattr(flow, "decay_per_step") else None
         if decay is not None and not math.isnan(decay):
             label += f"\n×{decay:.2g} per step back"
