@@ -144,10 +144,9 @@ def minigrad_ops(P, xs, ys):
     T, B = xs.shape[:2]
     s = mg.zeros(B, W.shape[0])
     costs = []
-    for t in range(T):
-        x_t = mg.Tensor._wrap(xs[t])
+    for x_t, y_t in zip(mg.unbind(xs), mg.unbind(ys)):      # the steps' slices
         s = mg.linear((x_t, s), (U, W), b).tanh()
-        costs.append(mg.mse_loss(mg.linear(s, V, c), ys[t], reduction="sum"))
+        costs.append(mg.mse_loss(mg.linear(s, V, c), y_t, reduction="sum"))
     loss = mg.stack(costs).sum() * (0.5 / T)
     loss.backward()
     return loss.item(), {n: p.grad for n, p in zip(NAMES, params)}

@@ -24,7 +24,7 @@ from .graph import (Node, contributions, current_scope, detect_anomaly, enable_g
                     is_grad_enabled, keep_values, no_grad, scope)
 from .ops import (abs, add, as_tensor, astype, concat, div, exp, getitem, log, matmul, max,
                   mean, mul, neg, pow, relu, reshape, sigmoid, sqrt, stack, sub, sum, tanh,
-                  transpose)
+                  transpose, unbind)
 from .functional import cross_entropy, linear, log_softmax, mse_loss, softmax
 from .gradcheck import GradcheckReport, gradcheck
 from . import nn, optim
@@ -37,7 +37,7 @@ __all__ = [
     "detect_anomaly", "keep_values", "contributions",
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs",
     "tanh", "sigmoid", "relu", "sum", "mean", "max", "reshape", "transpose", "getitem",
-    "concat", "stack", "astype",
+    "concat", "stack", "unbind", "astype",
     "linear", "softmax", "log_softmax", "cross_entropy", "mse_loss",
     "gradcheck", "GradcheckReport",
     "ShapeError", "BackwardError", "AnomalyError", "GradcheckError",

@@ -116,29 +116,36 @@ def record(op, data, inputs, vjps, saved=()):
                 out._requires_grad = True
                 out.node = Node(op, tuple([t.node or t for t in inputs]), vjps, saved,
                                 out._data)
-                _hold(out, inputs)
+                out._held = True          # brand new: the mark alone protects it
+                for t in inputs:
+                    if not t._held:       # may have other names: read-only as well
+                        hold(t)
                 return out
     if data.base is not None:             # a view (x[1:], x.T) shares its input's memory,
         out._held = any(t._held for t in inputs)      # so it is held if that is
     return out
 
 
-# A node saves its inputs' arrays, its output and arrays it made itself, and
-# backward() needs them unchanged.  So every tensor whose array a node may
-# read is marked ``_held``: reading ``t.data`` then hands out a copy, and the
-# library writes new arrays (optimizers, gradcheck), never into old ones.
-# An input's array may already have other names (you took ``w.data`` before,
-# or it views your array), so it is also made read-only: writing through such
-# a name raises instead of changing the graph.  An output is brand new, so
-# nobody else can write into it, and the mark alone is enough.
+# Held arrays.  A node saves its inputs' arrays, its output and arrays it
+# made itself, and backward() needs them unchanged.  So every tensor whose
+# array a node may read is marked ``_held``: reading ``t.data`` then hands
+# out a copy, and the library writes new arrays (optimizers, gradcheck),
+# never into old ones.  An input's array may already have other names (you
+# took ``w.data`` before, or it views your array), so it is also made
+# read-only: writing through such a name raises instead of changing the
+# graph.  An array with no other name (an op's output, a private copy that
+# ``as_tensor`` made) needs only the mark.  Marks and read-only flags cost
+# little; reading the flags on every op cost 10% on the L benchmark.
 
-def _hold(out, inputs):
-    """Mark the arrays the new node may read as held by a graph."""
-    out._held = True
-    for t in inputs:
-        if not t._held:
-            t._held = True
-            _freeze(t._data)
+def hold(tensor):
+    """Mark ``tensor``'s array as held by a graph and make it read-only.
+
+    ``record`` does this for every input the first time it enters a graph.
+    Code that cuts one array into many tensors (``minigrad.unbind``) holds
+    the whole array once instead of each piece.
+    """
+    tensor._held = True
+    _freeze(tensor._data)
 
 
 def _freeze(array):

@@ -26,13 +26,13 @@ from functools import lru_cache
 import numpy as np
 
 from .errors import ShapeError
-from .graph import record
+from .graph import hold, is_grad_enabled, record
 from .tensor import Tensor
 
 __all__ = [
     "add", "sub", "mul", "div", "pow", "neg", "matmul",
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu",
-    "sum", "mean", "max", "reshape", "transpose", "getitem", "concat", "stack", "astype",
+    "sum", "mean", "max", "reshape", "transpose", "getitem", "concat", "stack", "unbind", "astype",
 ]
 
 
@@ -65,7 +65,11 @@ def as_tensor(x):
     if isinstance(x, Tensor):
         return x
     if type(x) is np.ndarray and x.dtype.kind in "fiub":
-        return Tensor._wrap(x if _read_only(x) else x.copy())
+        if _read_only(x):
+            return Tensor._wrap(x)
+        t = Tensor._wrap(x.copy())
+        t._held = True             # the copy has no other name: nothing to freeze (graph.py)
+        return t
     return Tensor(x)
 
 
@@ -606,6 +610,31 @@ def stack(tensors, axis=0):
 def _stack_vjps(n):
     """The table for n inputs: input i gets slice i of g along the new axis."""
     return tuple(lambda g, axis, i=i: g[(slice(None),) * axis + (i,)] for i in range(n))
+
+
+def unbind(a, axis=0):
+    """The slices of ``a`` along ``axis``, as a list: a[0], a[1], ... (``torch.unbind``).
+
+    If ``a`` needs a gradient, each slice is a recorded ``getitem``.
+    Otherwise the slices are views of a's array, held once for all of them
+    (see ``graph.hold``): unrolling T steps freezes one array, not T.
+
+    >>> import minigrad as mg
+    >>> [x.tolist() for x in mg.unbind(mg.tensor([[1.0, 2.0], [3.0, 4.0]]))]
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    a = as_tensor(a)
+    axis = _axes("unbind", axis, a.ndim)[0]
+    if a._requires_grad and is_grad_enabled():
+        return [getitem(a, (slice(None),) * axis + (i,)) for i in range(a.shape[axis])]
+    if not a._held:
+        hold(a)                    # read-only from now on, and so is every view of it
+    parts = []
+    for view in (a._data if axis == 0 else np.moveaxis(a._data, axis, 0)):
+        part = Tensor._wrap(view)
+        part._held = True          # a's array is held: so is this view of it
+        parts.append(part)
+    return parts
 
 
 def astype(a, dtype):

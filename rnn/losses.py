@@ -186,11 +186,10 @@ def checked_sequence_loss(outputs, ys, loss, reduction, mask=None, first_step=1)
     """:func:`sequence_loss` on arguments already checked: ys time-major, as
     :func:`check_targets` returns it."""
     terms = []
-    for i, (o_t, y_t) in enumerate(zip(outputs, ys)):
+    for i, (o_t, y_t) in enumerate(zip(outputs, mg.unbind(ys))):
         if mask is None or mask[i]:
             t = first_step + i
-            y_t = mg.as_tensor(y_t)              # y_t, named for drawings
-            y_t.name = f"y{t}"
+            y_t.name = f"y{t}"                   # y_t, named for drawings
             with mg.scope(f"t={t}"):
                 terms.append(step_loss(o_t, y_t, loss))
     if len(terms) == 1:

@@ -266,16 +266,13 @@ def _what(s0):
 
 
 def _time_slices(xs, first_step):
-    """x_t for every step, as tensors.  Data is sliced directly; inputs that
-    need a gradient are sliced by a recorded op, so the gradient reaches them."""
-    if xs.requires_grad:
-        return [xs[i] for i in range(xs.shape[0])]
-    out = []
-    for t, x_t in enumerate(xs._data, start=first_step):     # views, read only
-        x = mg.Tensor._wrap(x_t)
-        x.name = f"x{t}"
-        out.append(x)
-    return out
+    """x_t for every step, as tensors (``mg.unbind``): views of xs's data, or
+    recorded slices if xs needs a gradient, so that the gradient reaches it."""
+    slices = mg.unbind(xs)
+    if not xs.requires_grad:
+        for t, x_t in enumerate(slices, start=first_step):
+            x_t.name = f"x{t}"
+    return slices
 
 
 class RNN(Recurrent):

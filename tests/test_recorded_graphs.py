@@ -296,3 +296,30 @@ def test_scope_keep_values_and_detect_anomaly_can_be_entered_twice():
     assert (x * 2).node.value is None
     with np.errstate(divide="ignore"):
         assert (x / 0.0).data[0] == np.inf                     # both off again
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_unbind_gives_the_slices_and_keeps_them_true(axis):
+    values = np.arange(12.0).reshape(3, 4)
+    source = mg.tensor(values)
+    parts = mg.unbind(source, axis)
+    expected = list(np.moveaxis(values, axis, 0))
+    assert len(parts) == len(expected)
+    for part, slice_ in zip(parts, expected):
+        np.testing.assert_array_equal(part.data, slice_)
+    w = mg.tensor(np.ones(expected[0].shape), requires_grad=True)
+    loss = (mg.unbind(source, axis)[1] * w).sum()
+    source.data[...] = -1.0                           # after the forward pass: no effect
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, expected[1])
+    parts[0].data[...] = 99.0                         # a slice's .data is its own copy
+    assert source.data[0, 0] == -1.0
+
+
+def test_unbind_of_a_tensor_that_needs_a_gradient_records_each_slice():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    first, second = mg.unbind(x, axis=1)
+    (first * 2.0 + second * second).sum().backward()
+    assert x.grad.tolist() == [[2.0, 4.0], [2.0, 8.0]]
+    with pytest.raises(mg.ShapeError, match="unbind: axis 2 is out of range"):
+        mg.unbind(x, axis=2)
