@@ -11,10 +11,11 @@ returning the minimum.  Here every forward value is compared
 
 How close is close enough:
 
-* exactly, bit for bit, where an op only moves or picks values (neg, abs,
-  relu, max, reshape, transpose, indexing, concat, stack, astype) or does one
-  correctly rounded IEEE operation (+, -, *, /, sqrt): there is one right answer;
-* to CLOSE (1e-13 in float64, 1e-6 in float32) where the same function may be
+* exactly, bit for bit, where an op only moves, picks or compares values (neg,
+  abs, relu, max, reshape, transpose, indexing, concat, stack, unbind, astype,
+  < <= > >= == !=) or does one correctly rounded IEEE operation (+, -, *, /,
+  sqrt): there is one right answer;
+* to ``close(dtype)`` (1e-13 in float64, 1e-6 in float32) where the same function may be
   computed another way (exp, log, tanh, pow, sigmoid, sums, matmul, softmax,
   losses).  The inputs are of order 1, so the error is measured against
   max(1, largest |expected value|).
@@ -116,12 +117,15 @@ BINARY = {   # name: (operator, minigrad function, NumPy function, domain of a, 
 }
 EXACT_BINARY = {"add", "sub", "mul", "div"}          # one correctly rounded operation
 
-# How the operands reach the op: T a Tensor, A an ndarray, n a Python number.
-# The reflected forms (A op T, n op T) run Tensor.__radd__, __rsub__, __rtruediv__, ...
+# How the operands reach the op: T a Tensor, A an ndarray, L a (nested) Python list,
+# n a Python number.  The reflected forms run Tensor.__rsub__, __rtruediv__, ... for
+# numbers and lists (n op T, L op T) and NumPy's ufunc, handed to Tensor.__array_ufunc__,
+# for ndarrays (A op T).
 FORMS = {
     "T op T": ("TT", "operator"),
     "T op A": ("TA", "operator"),
     "A op T": ("AT", "operator"),
+    "L op T": ("LT", "operator"),
     "T op n": ("Tn", "operator"),
     "n op T": ("nT", "operator"),
     "f(T, T)": ("TT", "function"),
@@ -141,10 +145,18 @@ def draw_operands(data, domains, dtypes=DTYPES, shapes_strategy=None):
 
 
 def every_form(forms, op, function, arrays, numbers):
-    """(form, operands, minigrad's result) for each form: the T operands become Tensors."""
+    """(form, operands, minigrad's result) for each form.
+
+    The references get the operands (ndarrays or numbers); minigrad gets them as
+    the form says: T operands as Tensors, L operands as lists (of Python floats, so
+    their reference is the float64 array; a 0-d one is a number).
+    """
     for form, (kinds, via) in forms.items():
         operands = [n if kind == "n" else a for kind, a, n in zip(kinds, arrays, numbers)]
-        args = [mg.tensor(v) if kind == "T" else v for kind, v in zip(kinds, operands)]
+        operands = [(v.astype(np.float64) if v.ndim else v.item()) if kind == "L" else v
+                    for kind, v in zip(kinds, operands)]
+        args = [mg.tensor(v) if kind == "T" else v.tolist() if kind == "L" and
+                isinstance(v, np.ndarray) else v for kind, v in zip(kinds, operands)]
         yield form, operands, op(*args) if via == "operator" else function(*args)
 
 
@@ -170,7 +182,8 @@ def test_binary_op_values_match_torch(torch, name, data):
 
 # ------------------------------------------------------------------ matmul
 
-MATMUL_FORMS = {k: FORMS[k] for k in ("T op T", "T op A", "A op T", "f(T, T)", "f(A, T)")}
+MATMUL_FORMS = {k: FORMS[k] for k in ("T op T", "T op A", "A op T", "L op T", "f(T, T)",
+                                       "f(A, T)")}
 MATMUL_SHAPES = hnp.mutually_broadcastable_shapes(signature=np.matmul.signature,
                                                   max_dims=2, max_side=3)
 
@@ -688,6 +701,82 @@ def test_astype_values_match_torch(torch, data, to):
     assert_matches(mg.tensor(x).astype(to), expected, 0, f"{x.dtype} -> {to}")
 
 
+UNBIND_FORMS = {   # with requires_grad the slices are recorded getitems, else views
+    "mg.unbind(T, axis)": lambda x, axis: mg.unbind(mg.tensor(x), axis),
+    "mg.unbind(T needing grad, axis)": lambda x, axis: mg.unbind(
+        mg.tensor(x, requires_grad=True), axis),
+    "mg.unbind(A, axis)": lambda x, axis: mg.unbind(x, axis=axis),
+}
+
+
+def unbinds(data, dtypes=DTYPES):
+    """(form, x, axis, minigrad's slices) for every form."""
+    x = draw_array(data, data.draw(shapes(min_dims=1)), dtype=data.draw(st.sampled_from(dtypes)))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    for form, f in UNBIND_FORMS.items():
+        yield form, x, axis, f(x, axis)
+
+
+@given(data=st.data())
+def test_unbind_values_match_numpy(data):
+    for form, x, axis, parts in unbinds(data):
+        expected = list(np.moveaxis(x, axis, 0))                 # x[..., i, ...] for each i
+        assert len(parts) == len(expected), f"{form}: {len(parts)} slices"
+        for i, (part, slice_i) in enumerate(zip(parts, expected)):
+            assert_matches(part, slice_i, 0, f"slice {i} along {axis} of {x.shape} as {form}")
+
+
+@given(data=st.data())
+def test_unbind_values_match_torch(torch, data):
+    for form, x, axis, parts in unbinds(data, dtypes=[np.float64]):
+        expected = torch.unbind(torch.from_numpy(x), dim=axis)
+        assert len(parts) == len(expected), f"{form}: {len(parts)} slices"
+        for i, (part, slice_i) in enumerate(zip(parts, expected)):
+            assert_matches(part, slice_i, 0, f"slice {i} along {axis} of {x.shape} as {form}")
+
+
+# ------------------------------------------------------------- comparisons
+
+COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
+               ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+# Comparisons record nothing and return a NumPy bool array.  The values are small whole
+# numbers, so that ties (where < and <=, or > and >=, differ) are common.
+
+
+COMPARISON_FORMS = {k: FORMS[k] for k in ("T op T", "T op A", "A op T", "L op T", "T op n",
+                                           "n op T")}
+
+
+def comparisons(data, dtypes=DTYPES):
+    """(what, operands, minigrad's result) for every comparison in every form."""
+    whole = st.integers(-2, 2).map(float)
+    a, b = (data.draw(hnp.arrays(data.draw(st.sampled_from(dtypes)), shape, elements=whole))
+            for shape in data.draw(hnp.mutually_broadcastable_shapes(
+                num_shapes=2, max_dims=3, max_side=3)).input_shapes)
+    n = data.draw(whole | st.integers(-2, 2))
+    for name, op in COMPARISONS.items():
+        for form, operands, out in every_form(COMPARISON_FORMS, op, None, [a, b], [n, n]):
+            what = f"{name} as {form} of shapes {[np.shape(v) for v in operands]}"
+            assert type(out) is np.ndarray and out.dtype == np.bool_, f"{what}: {out!r}"
+            yield what, op, operands, out
+
+
+@given(data=st.data())
+def test_comparison_values_match_numpy(data):
+    for what, op, (a, b), out in comparisons(data):
+        expected = op(np.asarray(a), np.asarray(b))
+        assert out.shape == expected.shape and np.array_equal(out, expected), \
+            f"{what}: got\n{out}\nexpected\n{expected}"
+
+
+@given(data=st.data())
+def test_comparison_values_match_torch(torch, data):
+    for what, op, (a, b), out in comparisons(data, dtypes=[np.float64]):
+        expected = op(to_torch(torch, a), to_torch(torch, b)).numpy()
+        assert out.shape == expected.shape and np.array_equal(out, expected), \
+            f"{what}: got\n{out}\nexpected\n{expected}"
+
+
 # --------------------------------------------- by hand: the reflected operators
 
 def test_reflected_operators_by_hand():
@@ -712,6 +801,10 @@ def test_reflected_operators_by_hand():
                    [3.0, 4.0]])
     assert (P @ M).tolist() == [[3.0, 4.0], [1.0, 2.0]]
     assert (M @ P).tolist() == [[2.0, 1.0], [4.0, 3.0]]
+    assert (P.tolist() @ M).tolist() == [[3.0, 4.0], [1.0, 2.0]]     # a list: __rmatmul__
+    assert ([3.0, 8.0, 2.0] - x).tolist() == [2.0, 6.0, -2.0]          # a list: __rsub__
+    assert ([3.0, 8.0, 2.0] / x).tolist() == [3.0, 4.0, 0.5]
+    assert ([3.0, 8.0, 2.0] ** x).tolist() == [3.0, 64.0, 16.0]
     assert M.T.tolist() == [[1.0, 3.0], [2.0, 4.0]]
 
 
@@ -742,7 +835,7 @@ def test_sigmoid_is_the_logistic_function():
 
 def test_every_op_in_minigrad_has_a_forward_value_test():
     tested = (set(BINARY) | set(UNARY) | set(REDUCTIONS) | set(SOFTMAXES) | set(JOINS)
-              | {"matmul", "reshape", "transpose", "getitem", "astype",
+              | {"matmul", "reshape", "transpose", "getitem", "astype", "unbind",
                  "linear", "cross_entropy", "mse_loss"})
     ops = set(mg.ops.__all__) | set(mg.functional.__all__)
     missing = ops - tested

@@ -1,0 +1,517 @@
+#!/usr/bin/env python3
+"""Plant known bugs, one at a time, and check that the test suite turns red.
+
+A test suite is only as good as the bugs it catches.  Each *mutant* below is
+one small, plausible bug: one exact piece of text in one file replaced by
+another (``2 / x`` computing ``x / 2``, the LSTM's gates in the wrong order,
+TBPTT's window one step short, ...).  For each mutant this script
+
+1. copies the repository (the working tree, or ``--rev``) into a temporary folder,
+2. checks that the old text occurs exactly once in its file (if the code has
+   changed, the mutant is reported STALE rather than silently doing nothing),
+3. plants the bug and runs ``pytest -x -q -p no:cacheprovider`` there,
+4. reports KILLED (the tests went red) or SURVIVED (they stayed green: a test
+   is missing).
+
+It prints a table and exits non-zero if any mutant survived or is stale.
+The suite runs with the fixed Hypothesis profile (HYPOTHESIS_PROFILE=ci), so
+a result reproduces.
+
+Usage (from the repository root, with the test dependencies installed)::
+
+    .venv/bin/python tools/plant_bugs.py               # every mutant (or: make mutants)
+    .venv/bin/python tools/plant_bugs.py --list        # what they are
+    .venv/bin/python tools/plant_bugs.py --check       # can each still be planted? (no tests)
+    .venv/bin/python tools/plant_bugs.py --only rdiv-swapped --only lstm-gates-if
+    .venv/bin/python tools/plant_bugs.py --jobs 2      # two mutants at a time
+    .venv/bin/python tools/plant_bugs.py --rev HEAD    # the committed code, not the working tree
+    .venv/bin/python tools/plant_bugs.py --quick       # only each mutant's own test files
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str            # relative to the repository root
+    old: str             # must occur exactly once in the file
+    new: str
+    why: str             # the bug, in a few words
+    tests: tuple = ()    # with --quick, only these test paths run (default: all)
+
+
+def M(name, path, old, new, why, *tests):
+    return Mutant(name, path, old, new, why, tuple(tests))
+
+
+OPS, FUNCTIONAL, OPTIM = "minigrad/ops.py", "minigrad/functional.py", "minigrad/optim.py"
+LOSSES, MODELS, TRUNC = "rnn/losses.py", "rnn/models.py", "rnn/truncated.py"
+FORWARD = "tests/test_forward_values.py"
+
+MUTANTS = [
+    # ---- operators: the reflected ones swap their operands
+    M("rdiv-swapped", OPS,
+      "Tensor.__rtruediv__ = lambda self, other: div(other, self)",
+      "Tensor.__rtruediv__ = lambda self, other: div(self, other)",
+      "2 / x computes x / 2", FORWARD, "tests/test_engine.py"),
+    M("rsub-swapped", OPS,
+      "Tensor.__rsub__ = lambda self, other: sub(other, self)",
+      "Tensor.__rsub__ = lambda self, other: sub(self, other)",
+      "2 - x computes x - 2", FORWARD),
+    M("rpow-swapped", OPS,
+      "Tensor.__rpow__ = lambda self, other: pow(other, self)",
+      "Tensor.__rpow__ = lambda self, other: pow(self, other)",
+      "2 ** x computes x ** 2", FORWARD),
+    M("rmatmul-swapped", OPS,
+      "Tensor.__rmatmul__ = lambda self, other: matmul(other, self)",
+      "Tensor.__rmatmul__ = lambda self, other: matmul(self, other)",
+      "A @ x computes x @ A", FORWARD),
+    M("number-is-float64", OPS,
+      "return Tensor._wrap(np.asarray(x, dtype=like._data.dtype))",
+      "return Tensor._wrap(np.asarray(x, dtype=np.float64))",
+      "a Python number promotes a float32 tensor to float64", FORWARD),
+    M("ufunc-matmul-swapped", OPS,
+      "np.power: pow, np.matmul: matmul,",
+      "np.power: pow, np.matmul: lambda a, b: matmul(b, a),",
+      "A @ x with an ndarray A (NumPy's ufunc path) computes x @ A", FORWARD),
+    M("ufunc-sub-swapped", OPS,
+      "np.add: add, np.subtract: sub,",
+      "np.add: add, np.subtract: lambda a, b: sub(b, a),",
+      "A - x with an ndarray A (NumPy's ufunc path) computes x - A", FORWARD),
+    M("gt-is-ge", OPS,
+      'Tensor.__gt__ = lambda self, other: _compare(self, ">", other)',
+      'Tensor.__gt__ = lambda self, other: _compare(self, ">=", other)',
+      "x > y is true on ties", FORWARD),
+    M("lt-swapped", OPS,
+      'Tensor.__lt__ = lambda self, other: _compare(self, "<", other)',
+      'Tensor.__lt__ = lambda self, other: _compare(other, "<", self)',
+      "x < y computes y < x (and 2 > x, reflected, too)", FORWARD),
+    # ---- forwards whose backward still matches them: only forward values can tell
+    M("exp-doubled", OPS,
+      "out = np.exp(a._data)",
+      "out = 2 * np.exp(a._data)",
+      "exp returns 2 e^x (its backward g·out still matches)", FORWARD),
+    M("log-of-2x", OPS,
+      'return record("log", np.log(a._data),',
+      'return record("log", np.log(2 * a._data),',
+      "log returns log 2x (derivative 1/x, as log's)", FORWARD),
+    M("sqrt-shifted", OPS,
+      "out = np.sqrt(a._data)",
+      "out = np.sqrt(a._data + 1)",
+      "sqrt returns sqrt(x + 1) (backward 1/(2 out) still matches)", FORWARD),
+    M("tanh-shifted", OPS,
+      "out = np.tanh(a._data)",
+      "out = np.tanh(a._data + 0.5)",
+      "tanh returns tanh(x + 1/2) (backward 1 - out² still matches)", FORWARD),
+    M("sigmoid-shifted", OPS,
+      "x = a._data\n    e = np.exp(-np.abs(x))",
+      "x = a._data + 1\n    e = np.exp(-np.abs(x))",
+      "sigmoid returns σ(x + 1) (backward σ(1 - σ) still matches)", FORWARD),
+    M("sigmoid-is-tanh", OPS,
+      "out = np.where(x >= 0, r, e * r)",
+      "out = np.tanh(x)",
+      "sigmoid replaced by tanh", FORWARD),
+    M("max-is-min", OPS,
+      "top = x.max(axis=axes, keepdims=True)",
+      "top = x.min(axis=axes, keepdims=True)",
+      "max returns the minimum (its backward follows the winners it picked)", FORWARD),
+    M("mean-wrong-n", OPS,
+      "x.mean(axis=axes, keepdims=keepdims)",
+      "x.sum(axis=axes, keepdims=keepdims) / x.size",
+      "mean divides by every element's count, not the reduced axes'", FORWARD),
+    M("sum-always-keepdims", OPS,
+      "x.sum(axis=axes, keepdims=keepdims), (a,), SUM",
+      "x.sum(axis=axes, keepdims=True), (a,), SUM",
+      "sum ignores keepdims=False", FORWARD),
+    M("transpose-ignores-axes", OPS,
+      'record("transpose", x.transpose(axes),',
+      'record("transpose", x.transpose(),',
+      "transpose always reverses the axes", FORWARD),
+    M("concat-axis-0", OPS,
+      "out = np.concatenate([t._data for t in tensors], axis=axis)",
+      "out = np.concatenate([t._data for t in tensors], axis=0)",
+      "concat always joins along axis 0", FORWARD),
+    M("stack-axis-0", OPS,
+      "out = np.stack([t._data for t in tensors], axis=axis)",
+      "out = np.stack([t._data for t in tensors], axis=0)",
+      "stack always stacks along axis 0", FORWARD),
+    M("unbind-ignores-axis", OPS,
+      "for view in (a._data if axis == 0 else np.moveaxis(a._data, axis, 0)):",
+      "for view in a._data:",
+      "unbind of a constant always slices along axis 0", FORWARD),
+    M("relu-leaky", OPS,
+      "out = np.maximum(a._data, 0)",
+      "out = np.maximum(a._data, 0.01 * a._data)",
+      "relu leaks 0.01 x below zero", FORWARD),
+    # ---- backwards
+    M("tanh-derivative", OPS,
+      "TANH = (lambda g, out: g * (1 - out * out),)",
+      "TANH = (lambda g, out: g * (1 - out),)",
+      "d tanh = 1 - tanh instead of 1 - tanh²", "tests/test_ops_gradcheck.py"),
+    M("div-derivative-sign", OPS,
+      "lambda g, y, out: -g * out / y)",
+      "lambda g, y, out: g * out / y)",
+      "d(a/b)/db loses its minus sign", "tests/test_ops_gradcheck.py"),
+    M("getitem-repeats-overwrite", OPS,
+      "np.add.at(full, index, g)",
+      "full[index] = g",
+      "an element picked twice gets one gradient, not the sum", "tests/test_ops_gradcheck.py"),
+    # ---- functional: softmax, losses
+    M("softmax-default-axis-0", FUNCTIONAL,
+      "def softmax(x, axis=-1):",
+      "def softmax(x, axis=0):",
+      "softmax normalises over the first axis by default", FORWARD),
+    M("log-softmax-default-axis-0", FUNCTIONAL,
+      "def log_softmax(x, axis=-1):",
+      "def log_softmax(x, axis=0):",
+      "log_softmax normalises over the first axis by default", FORWARD),
+    M("log-softmax-no-shift", FUNCTIONAL,
+      "shifted = z - z.max(axis=axis, keepdims=True)",
+      "shifted = z",
+      "log_softmax overflows for large logits (no max subtracted)", FORWARD),
+    M("cross-entropy-mean-over-classes", FUNCTIONAL,
+      "count = max(y.size, 1)",
+      "count = max(z.size, 1)",
+      "cross_entropy's mean divides by rows x classes (backward uses the same count)",
+      FORWARD),
+    M("mse-mean-over-rows", FUNCTIONAL,
+      'scale = 2.0 / max(diff.size, 1) if reduction == "mean" else 2.0',
+      'scale = 2.0 / max(len(diff), 1) if reduction == "mean" else 2.0',
+      "mse_loss's mean divides by the rows, not the elements", FORWARD),
+    M("linear-bias-twice", FUNCTIONAL,
+      "out += bias._data",
+      "out += 2 * bias._data",
+      "linear adds the bias twice", FORWARD),
+    # ---- optimizers and clipping
+    M("sgd-ignores-lr", OPTIM,
+      "return w - self.lr * g                                  # w ← w - lr g",
+      "return w - g                                            # w ← w - lr g",
+      "SGD steps by the whole gradient", "tests/test_nn_optim.py",
+      "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("sgd-momentum-dampened", OPTIM,
+      "b += (1 - self.dampening) * g",
+      "b += (1 - self.momentum) * g",
+      "momentum buffer damped by μ instead of τ", "tests/test_nn_optim.py",
+      "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("sgd-momentum-starts-at-zero", OPTIM,
+      'b = state["momentum_buffer"] = np.array(g, copy=True)   # b ← g',
+      'b = state["momentum_buffer"] = np.zeros_like(g)',
+      "the momentum buffer starts at 0 instead of the first gradient",
+      "tests/test_nn_optim.py", "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("adam-no-bias-correction", OPTIM,
+      "step_size = self.lr / (1 - beta1 ** k)",
+      "step_size = self.lr",
+      "Adam forgets m's bias correction", "tests/test_nn_optim.py",
+      "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("adam-bias-correction-off-by-one", OPTIM,
+      "denom = np.sqrt(v) / (1 - beta2 ** k) ** 0.5 + self.eps",
+      "denom = np.sqrt(v) / (1 - beta2 ** (k + 1)) ** 0.5 + self.eps",
+      "Adam corrects v for one step too many", "tests/test_nn_optim.py",
+      "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("adagrad-eps-inside-sqrt", OPTIM,
+      "return w - lr * (g / (np.sqrt(s) + self.eps))",
+      "return w - lr * (g / np.sqrt(s + self.eps))",
+      "Adagrad's eps inside the square root (min-char-rnn's, not PyTorch's)",
+      "tests/test_nn_optim.py", "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("adagrad-forgets-history", OPTIM,
+      "s += g * g                                              # s ← s + g²",
+      "s = g * g                                               # s ← s + g²",
+      "Adagrad keeps only the last g² (a rebinding, not an update in place)",
+      "tests/test_nn_optim.py", "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("clip-norm-squared", OPTIM,
+      "return math.sqrt(float(np.dot(a, a)))",
+      "return float(np.dot(a, a))",
+      "clip_grad_norm_ measures the squared norm", "tests/test_nn_optim.py",
+      "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("clip-norm-never-clips", OPTIM,
+      "if clip_coef < 1.0 or math.isnan(clip_coef):",
+      "if clip_coef > 1.0 or math.isnan(clip_coef):",
+      "clip_grad_norm_ scales up small gradients and leaves large ones",
+      "tests/test_nn_optim.py", "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    M("clip-value-one-sided", OPTIM,
+      "q.grad = np.clip(q.grad, -c, c)",
+      "q.grad = np.clip(q.grad, None, c)",
+      "clip_grad_value_ clips only from above", "tests/test_nn_optim.py",
+      "tests/test_optim_against_torch.py", "minigrad/optim.py"),
+    # ---- the losses of a sequence
+    M("step-loss-mse-mean", LOSSES,
+      'return mg.mse_loss(o_t, y_t, reduction="sum")',
+      'return mg.mse_loss(o_t, y_t, reduction="mean")',
+      "E_t averages over the batch and outputs instead of summing",
+      "tests/test_rnn_gradients.py", "tests/test_rnn_truncated.py"),
+    M("step-loss-ce-mean", LOSSES,
+      'return mg.cross_entropy(o_t, y_t, reduction="sum")',
+      'return mg.cross_entropy(o_t, y_t, reduction="mean")',
+      "cross-entropy E_t averages over the batch instead of summing",
+      "tests/test_rnn_gradients.py", "tests/test_rnn_models.py"),
+    M("sequence-mean-is-sum", LOSSES,
+      'return stacked.sum() if reduction == "sum" else stacked.mean()',
+      'return stacked.sum() if reduction == "sum" else stacked.sum()',
+      'reduction="mean" sums over time', "tests/test_rnn_gradients.py",
+      "tests/test_rnn_truncated.py"),
+    M("mask-inverted", LOSSES,
+      "if mask is None or mask[i]:",
+      "if mask is None or not mask[i]:",
+      "the mask keeps the steps it should drop", "tests/test_rnn_gradients.py",
+      "tests/test_rnn_training.py", "tests/test_rnn_truncated.py"),
+    # ---- the gated cells
+    M("lstm-gates-if", MODELS,
+      "i = z[..., 0 * H:1 * H].sigmoid()\n        f = z[..., 1 * H:2 * H].sigmoid()",
+      "i = z[..., 1 * H:2 * H].sigmoid()\n        f = z[..., 0 * H:1 * H].sigmoid()",
+      "LSTM reads the input and forget gates in the order f, i", "tests/test_rnn_models.py"),
+    M("lstm-gates-go", MODELS,
+      "g = z[..., 2 * H:3 * H].tanh()\n        o = z[..., 3 * H:4 * H].sigmoid()",
+      "g = z[..., 3 * H:4 * H].tanh()\n        o = z[..., 2 * H:3 * H].sigmoid()",
+      "LSTM reads the cell and output gates in the order o, g", "tests/test_rnn_models.py"),
+    M("lstm-output-without-tanh", MODELS,
+      "return (o * cell.tanh(), cell)",
+      "return (o * cell, cell)",
+      "LSTM's h_t = o ⊙ c_t instead of o ⊙ tanh(c_t)", "tests/test_rnn_models.py"),
+    M("gru-gates-rz", MODELS,
+      "r = (xu[..., 0 * H:1 * H] + hw[..., 0 * H:1 * H]).sigmoid()\n"
+      "        z = (xu[..., 1 * H:2 * H] + hw[..., 1 * H:2 * H]).sigmoid()",
+      "r = (xu[..., 1 * H:2 * H] + hw[..., 1 * H:2 * H]).sigmoid()\n"
+      "        z = (xu[..., 0 * H:1 * H] + hw[..., 0 * H:1 * H]).sigmoid()",
+      "GRU reads the reset and update gates in the order z, r", "tests/test_rnn_models.py"),
+    M("gru-update-flipped", MODELS,
+      "return (1 - z) * n + z * h",
+      "return z * n + (1 - z) * h",
+      "GRU's h_t = z n + (1 - z) h_{t-1} (the other convention, not PyTorch's)",
+      "tests/test_rnn_models.py"),
+    M("gru-reset-outside", MODELS,
+      "n = (xu[..., 2 * H:3 * H] + r * hn).tanh()",
+      "n = (xu[..., 2 * H:3 * H] + hn).tanh()",
+      "GRU's reset gate is ignored", "tests/test_rnn_models.py"),
+    # ---- truncated BPTT
+    M("tbptt-window-one-short", TRUNC,
+      "w = max(0, end - k2)                  # the window is steps w+1 .. end",
+      "w = max(0, end - k2 + 1)              # the window is steps w+1 .. end",
+      "TBPTT's window holds k2 - 1 steps", "tests/test_rnn_truncated.py"),
+    M("tbptt-window-one-long", TRUNC,
+      "w = max(0, end - k2)                  # the window is steps w+1 .. end",
+      "w = max(0, end - k2 - 1)              # the window is steps w+1 .. end",
+      "TBPTT's window holds k2 + 1 steps", "tests/test_rnn_truncated.py"),
+    M("tbptt-block-overlap", TRUNC,
+      "end = min(done + k1, T)               # the block is steps done+1 .. end",
+      "end = min(done + k1 + 1, T)           # the block is steps done+1 .. end",
+      "TBPTT updates every k1 + 1 steps", "tests/test_rnn_truncated.py"),
+    M("tbptt-clip-ignored", TRUNC,
+      "clip_grad_norm_(model.parameters(), clip)",
+      "clip_grad_norm_(model.parameters(), 10 * clip)",
+      "TBPTT clips at ten times the threshold asked for",
+      "tests/test_rnn_truncated.py", "tests/test_planted_bugs_rnn.py"),
+    M("sliding-window-context", TRUNC,
+      "context = _detach(model.step(xs[t], context))\n    with mg.no_grad():",
+      "context = _detach(model.step(xs[t + 1], context))\n    with mg.no_grad():",
+      "the sliding window's context advances with the wrong input",
+      "tests/test_rnn_truncated.py"),
+]
+
+
+# ----------------------------------------------------------------- the runs
+
+def source_files():
+    """The working tree's files: tracked and new, not ignored."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                         cwd=ROOT, capture_output=True, check=True).stdout
+    return [f for f in out.decode().split("\0") if f and os.path.isfile(os.path.join(ROOT, f))]
+
+
+def make_copy(dest, rev):
+    """A copy of the repository in ``dest``: the working tree's files, or ``git archive rev``."""
+    os.makedirs(dest)
+    if rev:
+        archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
+        return
+    for f in source_files():
+        os.makedirs(os.path.join(dest, os.path.dirname(f)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, f), os.path.join(dest, f))
+
+
+def plant(folder, mutant):
+    """Plant the bug in the copy; None if done, else why it could not be planted."""
+    path = os.path.join(folder, mutant.path)
+    if not os.path.isfile(path):
+        return f"{mutant.path} does not exist"
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    found = text.count(mutant.old)
+    if found != 1:
+        return f"the old text occurs {found} times in {mutant.path}, not once"
+    text = text.replace(mutant.old, mutant.new)
+    if mutant.path.endswith(".py"):
+        try:
+            compile(text, mutant.path, "exec")
+        except SyntaxError as err:
+            return f"the mutated file does not compile: {err}"
+    os.remove(path)                # a new file: never write through a link into the original
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return None
+
+
+def environment(folder):
+    env = dict(os.environ, PYTHONPATH=folder, HYPOTHESIS_PROFILE="ci",
+               PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def run_pytest(folder, python, tests, timeout):
+    """(pytest's exit status or 'timeout', seconds, the first failing test or '')."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                               *tests], cwd=folder, env=environment(folder),
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", time.perf_counter() - start, ""
+    first = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", done.stdout, re.MULTILINE)
+    return done.returncode, time.perf_counter() - start, (first.group(1) if first else
+                                                          _last_line(done))
+
+
+def _last_line(done):
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return lines[-1][:100] if lines else ""
+
+
+VERDICTS = {0: "SURVIVED", 1: "KILLED", 2: "KILLED", 3: "KILLED", "timeout": "KILLED"}
+
+
+def try_mutant(mutant, base, work, python, quick, timeout):
+    folder = os.path.join(work, mutant.name)
+    shutil.copytree(base, folder)
+    try:
+        problem = plant(folder, mutant)
+        if problem:
+            return mutant, "STALE", 0.0, problem
+        tests = list(mutant.tests) if quick and mutant.tests else []
+        tests = [t for t in tests if os.path.exists(os.path.join(folder, t))]
+        status, seconds, first = run_pytest(folder, python, tests, timeout)
+        verdict = VERDICTS.get(status, f"ERROR ({status})")
+        note = {2: "interrupted: ", 3: "internal error: ",
+                "timeout": f"no result in {timeout} s: "}.get(status, "")
+        return mutant, verdict, seconds, "" if verdict == "SURVIVED" else note + first
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def check_copy(base, python):
+    """The copy's packages must be the ones imported, not the editable install's."""
+    probe = subprocess.run([python, "-c", "import minigrad, rnn; print(minigrad.__file__)"],
+                           cwd=base, env=environment(base), capture_output=True, text=True)
+    where = probe.stdout.strip()
+    if probe.returncode or not os.path.realpath(where).startswith(os.path.realpath(base)):
+        sys.exit(f"plant_bugs: the copy's minigrad is not the one imported "
+                 f"({where or probe.stderr})")
+    torch = subprocess.run([python, "-c", "import torch"], capture_output=True)
+    if torch.returncode:
+        print("plant_bugs: warning: PyTorch is not installed, so the torch-reference tests "
+              "skip and more mutants may survive")
+
+
+def print_table(rows):
+    width = max(len(m.name) for m, *_ in rows)
+    print(f"{'mutant':<{width}}  {'result':<8}  {'time':>6}  bug / first failing test")
+    print("-" * (width + 70))
+    for mutant, verdict, seconds, note in rows:
+        print(f"{mutant.name:<{width}}  {verdict:<8}  {seconds:5.1f}s  {mutant.why}")
+        if note:
+            print(f"{'':<{width}}  {'':<8}  {'':>6}  -> {note}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("Usage", 1)[1].split("::", 1)[1])
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--check", action="store_true",
+                        help="only check that every mutant can still be planted (no tests)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this mutant (repeatable)")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at a time")
+    parser.add_argument("--rev", help="test a commit (git archive REV) instead of the work tree")
+    parser.add_argument("--quick", action="store_true",
+                        help="run only each mutant's own test files, not the whole suite")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the check that the suite is green without any bug")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per pytest run")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the Python that runs pytest (default: this one)")
+    args = parser.parse_args(argv)
+
+    names = [m.name for m in MUTANTS]
+    assert len(set(names)) == len(names), "two mutants share a name"
+    if args.list:
+        width = max(map(len, names))
+        for m in MUTANTS:
+            print(f"{m.name:<{width}}  {m.path:<24}  {m.why}")
+        return 0
+    chosen = MUTANTS
+    if args.only:
+        unknown = sorted(set(args.only) - set(names))
+        if unknown:
+            parser.error(f"unknown mutant(s) {', '.join(unknown)}; see --list")
+        chosen = [m for m in MUTANTS if m.name in args.only]
+
+    with tempfile.TemporaryDirectory(prefix="plant_bugs_") as work:
+        base = os.path.join(work, "_base")
+        make_copy(base, args.rev)
+        if args.check:
+            stale = 0
+            for m in chosen:
+                folder = os.path.join(work, m.name)
+                shutil.copytree(os.path.join(base, os.path.dirname(m.path)),
+                                os.path.join(folder, os.path.dirname(m.path)))
+                problem = plant(folder, m)
+                stale += problem is not None
+                print(f"{m.name:<34} {'STALE: ' + problem if problem else 'ok'}")
+            return 1 if stale else 0
+        check_copy(base, args.python)
+        if not args.no_baseline:
+            status, seconds, first = run_pytest(base, args.python, [], args.timeout)
+            if status != 0:
+                print(f"plant_bugs: the suite is red WITHOUT any planted bug ({first}); "
+                      f"fix that first, or pass --no-baseline")
+                return 2
+            print(f"baseline: the suite is green without a planted bug ({seconds:.0f} s)",
+                  flush=True)
+        done = {}
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = [pool.submit(try_mutant, m, base, work, args.python, args.quick,
+                                   args.timeout) for m in chosen]
+            for future in as_completed(futures):       # progress, in the order they finish
+                mutant, verdict, seconds, _ = row = future.result()
+                done[mutant.name] = row
+                print(f"[{len(done)}/{len(chosen)}] {mutant.name}: {verdict} ({seconds:.0f} s)",
+                      flush=True)
+    rows = [done[m.name] for m in chosen]
+    print()
+    print_table(rows)
+    counts = {v: sum(1 for _, verdict, *_ in rows if verdict == v)
+              for v in ("KILLED", "SURVIVED", "STALE")}
+    errors = len(rows) - sum(counts.values())
+    print(f"\n{counts['KILLED']} killed, {counts['SURVIVED']} survived, {counts['STALE']} stale"
+          + (f", {errors} errors" if errors else "") + f" of {len(rows)} mutants")
+    return 0 if counts["KILLED"] == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
