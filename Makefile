@@ -54,3 +54,9 @@ graphviz:
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
+
+# Plant known bugs one at a time in a copy of the repository; every one must turn the
+# tests red (tools/plant_bugs.py --list shows them; about ten minutes).
+.PHONY: mutants
+mutants: $(VENV)/.installed-dev graphviz
+	$(PY) tools/plant_bugs.py --jobs 2
