@@ -73,10 +73,13 @@ class Node:
         (``backward(retain_grads=True)`` or ``Tensor.retain_grad()``).
     value : ndarray or None
         The output itself, kept only inside :func:`keep_values` (for drawings).
+    name : str or None
+        What the output is called, set through ``Tensor.name`` (e.g. ``"s_t"``);
+        drawings show it.
     """
 
     __slots__ = ("op", "inputs", "vjps", "saved", "seq", "scope", "shape", "grad",
-                 "keep_grad", "value")
+                 "keep_grad", "value", "name")
 
     def __init__(self, op, inputs, vjps, saved, data):
         self.op = op
@@ -90,6 +93,7 @@ class Node:
         self.grad = None
         self.keep_grad = False
         self.value = data if _keep_values else None
+        self.name = None
 
     def __repr__(self):
         where = f" in {self.scope!r}" if self.scope else ""

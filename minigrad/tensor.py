@@ -70,7 +70,7 @@ class Tensor:
            [ 0.42, -0.42]])
     """
 
-    __slots__ = ("_data", "_held", "node", "name", "_requires_grad", "_grad", "_contributions",
+    __slots__ = ("_data", "_held", "node", "_name", "_requires_grad", "_grad", "_contributions",
                  "__weakref__")
     # ``==`` compares values elementwise (ops.py), so hash by identity, as PyTorch
     # does: tensors are dict keys and set members throughout the library.
@@ -83,7 +83,7 @@ class Tensor:
         self._data = _to_array(data, dtype)
         self._held = False        # True while a recorded node may read _data
         self.node = None
-        self.name = name
+        self._name = name
         self._requires_grad = False
         self._grad = None
         self._contributions = None
@@ -98,11 +98,41 @@ class Tensor:
         t._data = data
         t._held = False
         t.node = None
-        t.name = None
+        t._name = None
         t._requires_grad = False
         t._grad = None
         t._contributions = None
         return t
+
+    # ------------------------------------------------------------ the name
+
+    @property
+    def name(self):
+        """What drawings and messages call this tensor, e.g. ``"W"`` or ``"h_t"`` (or None).
+
+        Naming an op's result names its graph node too (``node.name``), so a
+        drawing of the graph shows the name: the models name what each step
+        computes (``a_t``, ``s_t``; an LSTM's gates ``i_t`` … ``h_t``).  In a
+        drawing, a trailing ``_t`` becomes the step's number (``h_t`` at
+        t=3 reads ``h3``).
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+        >>> h = (x * 2).tanh()
+        >>> h.name = "h_t"
+        >>> h.node.name
+        'h_t'
+        """
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"Tensor.name must be a string or None, got "
+                            f"{type(value).__name__}")
+        self._name = value
+        if self.node is not None:
+            self.node.name = value
 
     # ------------------------------------------------------------ the data
 

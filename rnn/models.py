@@ -79,6 +79,8 @@ class Recurrent(Module):
     ``hidden(s_t)`` (the part of the state the output layer reads).
     """
 
+    output_name = "o_t"      # what drawings call the output (an LSTM's o_t is a gate)
+
     input_size: int
     hidden_size: int
     output_size: int
@@ -110,7 +112,9 @@ class Recurrent(Module):
         """o_t = h(V s_t + c)."""
         o = mg.linear(self.hidden(s), self.V, self.c)
         h = self.output_activation
-        return o if h is None else ACTIVATIONS[h](o)
+        o = o if h is None else ACTIVATIONS[h](o)
+        o.name = self.output_name                 # named for drawings
+        return o
 
     def hidden(self, s):
         return s
@@ -301,7 +305,10 @@ class RNN(Recurrent):
     def step(self, x, s):
         """s_t = g(a_t) with a_t = U x_t + W s_{t-1} + b: two recorded ops."""
         a = mg.linear((x, s), (self.U, self.W), self.b)
-        return ACTIVATIONS[self.activation](a)
+        a.name = "a_t"                           # names for drawings (Tensor.name)
+        s = ACTIVATIONS[self.activation](a)
+        s.name = "s_t"
+        return s
 
 
 class LSTM(Recurrent):
@@ -318,6 +325,8 @@ class LSTM(Recurrent):
     appear as their sum, which is ``b`` here (so dL/db equals PyTorch's
     b_ih.grad and b_hh.grad).  The state is the pair (h_t, c_t).
     """
+
+    output_name = "out_t"    # o_t is the output gate
 
     def __init__(self, input_size, hidden_size, output_size, bias=True,
                  output_activation=None, rng=None, dtype=np.float64):
@@ -343,7 +352,11 @@ class LSTM(Recurrent):
         g = z[..., 2 * H:3 * H].tanh()
         o = z[..., 3 * H:4 * H].sigmoid()
         cell = f * cell + i * g
-        return (o * cell.tanh(), cell)
+        h = o * cell.tanh()
+        for t, name in ((z, "z_t"), (i, "i_t"), (f, "f_t"), (g, "g_t"), (o, "o_t"),
+                        (cell, "c_t"), (h, "h_t")):
+            t.name = name                        # names for drawings (Tensor.name)
+        return (h, cell)
 
 
 class GRU(Recurrent):
@@ -378,7 +391,9 @@ class GRU(Recurrent):
         z = (xu[..., 1 * H:2 * H] + hw[..., 1 * H:2 * H]).sigmoid()
         hn = hw[..., 2 * H:3 * H] if self.b_hn is None else hw[..., 2 * H:3 * H] + self.b_hn
         n = (xu[..., 2 * H:3 * H] + r * hn).tanh()
-        return (1 - z) * n + z * h
+        h = (1 - z) * n + z * h
+        r.name, z.name, n.name, h.name = "r_t", "z_t", "n_t", "h_t"   # names for drawings
+        return h
 
 
 def from_torch(torch_cell, torch_linear=None):
