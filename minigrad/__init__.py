@@ -5,9 +5,10 @@ record in reverse and applies the chain rule.  Read it in this order:
 
 1. ``tensor.py``     the Tensor: data plus the record of the op that made it
 2. ``graph.py``      the record (``Node``) and the reverse walk (``backward``)
-3. ``ops.py``        every primitive op, its forward and backward side by side
+3. ``ops.py``        every primitive op: its forward, its backward (vjp) and its jvp side by side
 4. ``functional.py`` linear, softmax, losses: each one op with its own backward
 5. ``nn.py``, ``optim.py``, ``gradcheck.py``
+6. ``forward.py``    forward mode: ``jvp`` pushes a tangent through the same record
 
 >>> import minigrad as mg
 >>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -27,6 +28,7 @@ from .ops import (abs, add, as_tensor, astype, concat, div, exp, getitem, log, m
                   transpose, unbind)
 from .functional import cross_entropy, linear, log_softmax, mse_loss, softmax
 from .gradcheck import GradcheckReport, gradcheck
+from .forward import Linearized, jvp, linearize
 from . import nn, optim
 
 __version__ = "0.1.0"
@@ -40,6 +42,7 @@ __all__ = [
     "concat", "stack", "unbind", "astype",
     "linear", "softmax", "log_softmax", "cross_entropy", "mse_loss",
     "gradcheck", "GradcheckReport",
+    "jvp", "linearize", "Linearized",
     "ShapeError", "BackwardError", "AnomalyError", "GradcheckError",
     "nn", "optim",
 ]

@@ -105,6 +105,15 @@ def _linear_vjps(n, with_bias):
     return d_inputs + d_weights + (d_bias if with_bias else ())
 
 
+@lru_cache(maxsize=None)
+def _linear_jvps(n, with_bias):
+    """Forward: d(Σ x_i W_iᵀ + b) = Σ (dx_i W_iᵀ + x_i dW_iᵀ) + db, one term per input."""
+    d_inputs = tuple(lambda dx, xs, ws, i=i: dx @ ws[i].T for i in range(n))    # dx_i W_iᵀ
+    d_weights = tuple(lambda dw, xs, ws, i=i: xs[i] @ dw.T for i in range(n))   # x_i dW_iᵀ
+    d_bias = (lambda db, xs, ws: db,)
+    return d_inputs + d_weights + (d_bias if with_bias else ())
+
+
 def _outer_over_rows(g, x):
     """Σ over all batch rows of g_row x_rowᵀ, which is gᵀ x for a batch of rows.
 
@@ -139,6 +148,7 @@ def softmax(x, axis=-1):
 
 
 SOFTMAX = (lambda g, p, axis: p * (g - (g * p).sum(axis=axis, keepdims=True)),)
+SOFTMAX_JVP = (lambda dx, p, axis: p * (dx - (p * dx).sum(axis=axis, keepdims=True)),)
 
 
 def log_softmax(x, axis=-1):
@@ -157,6 +167,7 @@ def log_softmax(x, axis=-1):
 
 
 LOG_SOFTMAX = (lambda g, out, axis: g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+LOG_SOFTMAX_JVP = (lambda dx, out, axis: dx - (np.exp(out) * dx).sum(axis=axis, keepdims=True),)
 
 
 def _softmax_axis(op, x, axis):
@@ -252,6 +263,18 @@ def _cross_entropy_vjp(g, logp, y, reduction, count):
 CROSS_ENTROPY = (_cross_entropy_vjp,)
 
 
+def _cross_entropy_jvp(dz, logp, y, reduction, count):    # Σ_c (p - onehot(y))_c dz_c per row
+    d = np.exp(logp)
+    np.put_along_axis(d, y[..., None], np.take_along_axis(d, y[..., None], -1) - 1, -1)
+    per_row = (d * dz).sum(axis=-1)
+    if reduction == "none":
+        return per_row
+    return per_row.sum() / (count if reduction == "mean" else 1)
+
+
+CROSS_ENTROPY_JVP = (_cross_entropy_jvp,)
+
+
 def mse_loss(pred, target, reduction="mean"):
     """Squared error: Σ (pred - target)² (``'sum'``), its mean (``'mean'``) or
     the elementwise squares (``'none'``).  Shapes must match exactly.
@@ -274,14 +297,28 @@ def mse_loss(pred, target, reduction="mean"):
         raise _empty_mean_error("mse_loss", f"pred of shape {pred.shape}")
     diff = pred._data - target._data
     if reduction == "none":
-        return record("mse_loss", diff * diff, (pred, target), MSE, (diff, 2.0))
+        return record("mse_loss", diff * diff, (pred, target), MSE, (diff, 2.0, False))
     scale = 2.0 / max(diff.size, 1) if reduction == "mean" else 2.0
     return record("mse_loss", np.vdot(diff, diff) * (scale / 2), (pred, target), MSE,
-                  (diff, scale))
+                  (diff, scale, True))
 
 
-MSE = (lambda g, diff, scale: diff * (scale * g),       # d(Σ d²) = 2 d, times 1/n for the mean
-       lambda g, diff, scale: diff * (-scale * g))
+MSE = (lambda g, diff, scale, reduced: diff * (scale * g),   # d(Σ d²) = 2 d, times 1/n for the mean
+       lambda g, diff, scale, reduced: diff * (-scale * g))
+# Forward: d(Σ d²) = 2 Σ d ⊙ dd (a number), or 2 d ⊙ dd elementwise for 'none'.
+MSE_JVP = (lambda dp, diff, scale, reduced: _mse_jvp(dp, diff, scale, reduced),
+           lambda dt, diff, scale, reduced: -_mse_jvp(dt, diff, scale, reduced))
+
+
+def _mse_jvp(dd, diff, scale, reduced):
+    return scale * np.vdot(diff, np.broadcast_to(dd, diff.shape)) if reduced else scale * diff * dd
+
+
+# The forward-mode tables by op name (``minigrad.forward`` reads them); ``linear``
+# builds its table from the number of inputs: n pairs (x_i, W_i), and maybe b.
+JVP_TABLES = {"linear": lambda k: _linear_jvps(k // 2, k % 2 == 1),
+              "softmax": SOFTMAX_JVP, "log_softmax": LOG_SOFTMAX_JVP,
+              "cross_entropy": CROSS_ENTROPY_JVP, "mse_loss": MSE_JVP}
 
 
 for _fn in (softmax, log_softmax):

@@ -14,6 +14,14 @@ rules keep the tables short:
 * A node stores the shared table and the few saved arrays, nothing else:
   no closure per op, so a graph of a million ops stays small.
 
+Beside each vjp table sits the op's *forward-mode* table, ``NAME_JVP``:
+``NAME_JVP[i](dx, *saved)`` takes a tangent ``dx`` of ``inputs[i]`` (same
+shape as that input) and returns its share of the result's tangent, the
+Jacobian-vector product ``(d result / d inputs[i]) dx``.  The result's
+tangent is the sum of the shares (the derivative is linear), broadcast to
+the result's shape once, in ``forward.py``: tangents broadcast forward as
+gradients sum back.  ``JVP_TABLES`` finds an op's table by its name.
+
 Python numbers and ndarrays mix with tensors on either side of an
 operator.  A Python number takes the float dtype of the tensor it meets,
 so float32 stays float32.
@@ -145,6 +153,8 @@ def add(a, b):
 
 ADD = (lambda g: g,                       # dL/da = g
        lambda g: g)                       # dL/db = g
+ADD_JVP = (lambda da: da,                 # d(a + b) = da + db
+           lambda db: db)
 
 
 def sub(a, b):
@@ -155,6 +165,8 @@ def sub(a, b):
 
 SUB = (lambda g: g,
        lambda g: -g)
+SUB_JVP = (lambda da: da,                 # d(a - b) = da - db
+           lambda db: -db)
 
 
 def mul(a, b):
@@ -166,6 +178,8 @@ def mul(a, b):
 
 MUL = (lambda g, x, y: g * y,
        lambda g, x, y: g * x)
+MUL_JVP = (lambda da, x, y: da * y,       # d(a b) = b da + a db
+           lambda db, x, y: x * db)
 
 
 def div(a, b):
@@ -177,6 +191,8 @@ def div(a, b):
 
 DIV = (lambda g, y, out: g / y,
        lambda g, y, out: -g * out / y)    # -g a / b^2 = -g (a / b) / b
+DIV_JVP = (lambda da, y, out: da / y,     # d(a / b) = da / b - (a / b) db / b
+           lambda db, y, out: -db * out / y)
 
 
 def pow(a, b):
@@ -226,6 +242,8 @@ def _pow_d_exponent(g, x, y, out):        # dL/db = g a^b log(a), but 0 where a 
 
 POW = (_pow_d_base,
        _pow_d_exponent)
+POW_JVP = (lambda da, x, y, out: _pow_d_base(da, x, y, out),        # b a^(b-1) da
+           lambda db, x, y, out: _pow_d_exponent(db, x, y, out))    # a^b log(a) db
 
 
 def neg(a):
@@ -235,6 +253,7 @@ def neg(a):
 
 
 NEG = (lambda g: -g,)
+NEG_JVP = (lambda da: -da,)
 
 
 # ----------------------------------------------------------------- matmul
@@ -289,6 +308,11 @@ MATMUL_VECTORS = (   # x as a row (1, k), y as a column (k, 1); (..., 1, k) sums
     lambda g, x, y: _as_matrix(g, x, y) @ _mT(y[:, None] if y.ndim == 1 else y),
     _vector_d_right)
 
+# Forward, one table serves matrices and vectors alike: d(a b) = da b + a db,
+# and np.matmul applies the same 1-D rules to da b and a db as to a b.
+MATMUL_JVP = (lambda da, x, y: np.matmul(da, y),
+              lambda db, x, y: np.matmul(x, db))
+
 
 # -------------------------------------------------------- elementwise unary
 
@@ -300,6 +324,7 @@ def exp(a):
 
 
 EXP = (lambda g, out: g * out,)
+EXP_JVP = (lambda da, out: out * da,)
 
 
 def log(a):
@@ -309,6 +334,7 @@ def log(a):
 
 
 LOG = (lambda g, x: g / x,)
+LOG_JVP = (lambda da, x: da / x,)
 
 
 def sqrt(a):
@@ -323,6 +349,7 @@ def sqrt(a):
 
 
 SQRT = (lambda g, out: g / (2 * out),)
+SQRT_JVP = (lambda da, out: da / (2 * out),)
 
 
 def abs(a):
@@ -343,6 +370,7 @@ def abs(a):
 
 
 ABS = (lambda g, x: g * np.nan_to_num(np.sign(x), nan=0.0),)   # sign(NaN) = 0
+ABS_JVP = (lambda da, x: np.nan_to_num(np.sign(x), nan=0.0) * da,)
 
 
 def tanh(a):
@@ -353,6 +381,7 @@ def tanh(a):
 
 
 TANH = (lambda g, out: g * (1 - out * out),)
+TANH_JVP = (lambda da, out: (1 - out * out) * da,)
 
 
 def sigmoid(a):
@@ -369,6 +398,7 @@ def sigmoid(a):
 
 
 SIGMOID = (lambda g, out: g * out * (1 - out),)
+SIGMOID_JVP = (lambda da, out: out * (1 - out) * da,)
 
 
 def relu(a):
@@ -390,6 +420,7 @@ def relu(a):
 
 
 RELU = (lambda g, out: np.where(out <= 0, 0.0, g),)    # g where a > 0 (or NaN), else 0
+RELU_JVP = (lambda da, out: np.where(out <= 0, 0.0, da),)
 
 
 # ------------------------------------------------------------- reductions
@@ -404,6 +435,7 @@ def sum(a, axis=None, keepdims=False):
 
 
 SUM = (lambda g, shape, axes, keepdims: _expand_back(g, shape, axes, keepdims),)
+SUM_JVP = (lambda da, shape, axes, keepdims: da.sum(axis=axes, keepdims=keepdims),)
 
 
 def mean(a, axis=None, keepdims=False):
@@ -421,6 +453,7 @@ def mean(a, axis=None, keepdims=False):
 
 
 MEAN = (lambda g, shape, axes, keepdims, n: _expand_back(g / n, shape, axes, keepdims),)
+MEAN_JVP = (lambda da, shape, axes, keepdims, n: da.sum(axis=axes, keepdims=keepdims) / n,)
 
 
 def max(a, axis=None, keepdims=False):
@@ -463,6 +496,15 @@ def _max_vjp(g, x, top, axes, keepdims):
 MAX = (_max_vjp,)
 
 
+def _max_jvp(da, x, top, axes, keepdims):       # the winners' tangents, ties averaged
+    winners = (x == top) | np.isnan(x)
+    share = winners / winners.sum(axis=axes, keepdims=True)
+    return (share * da).sum(axis=axes, keepdims=keepdims)
+
+
+MAX_JVP = (_max_jvp,)
+
+
 # ------------------------------------------------------------------ shapes
 
 def reshape(a, *shape):
@@ -476,10 +518,11 @@ def reshape(a, *shape):
         raise ShapeError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) "
                          f"into {tuple(shape)}; the number of elements must stay "
                          f"{x.size} (use -1 for one size to have it computed).") from None
-    return record("reshape", out, (a,), RESHAPE, (x.shape,))
+    return record("reshape", out, (a,), RESHAPE, (x.shape, out.shape))
 
 
-RESHAPE = (lambda g, shape: g.reshape(shape),)
+RESHAPE = (lambda g, shape, out_shape: g.reshape(shape),)
+RESHAPE_JVP = (lambda da, shape, out_shape: da.reshape(out_shape),)
 
 
 def transpose(a, *axes):
@@ -497,6 +540,7 @@ def transpose(a, *axes):
 
 
 TRANSPOSE = (lambda g, inverse: g.transpose(inverse),)
+TRANSPOSE_JVP = (lambda da, inverse: da.transpose(np.argsort(inverse)),)
 
 
 def _own_index(index):
@@ -553,6 +597,7 @@ def _getitem_vjp(g, shape, index, repeats_possible):
 
 
 GETITEM = (_getitem_vjp,)
+GETITEM_JVP = (lambda da, shape, index, repeats_possible: da[index],)
 
 
 def concat(tensors, axis=0):
@@ -588,6 +633,26 @@ def _concat_vjps(n):
                  for i in range(n))
 
 
+@lru_cache(maxsize=_VJP_TABLES_KEPT)
+def _concat_jvps(n):
+    """Forward: input i's tangent fills its own slice of the result; the rest is 0."""
+    return tuple(lambda da, axis, bounds, i=i: _place(da, axis, bounds[-1],
+                                                      slice(bounds[i], bounds[i + 1]))
+                 for i in range(n))
+
+
+def _place(da, axis, length, where):
+    """A zero array with ``da`` at ``where`` along ``axis`` (of size ``length``)."""
+    shape = list(da.shape)
+    if isinstance(where, slice):
+        shape[axis] = length
+    else:
+        shape.insert(axis, length)
+    full = np.zeros(shape, dtype=da.dtype)
+    full[(slice(None),) * axis + (where,)] = da
+    return full
+
+
 def stack(tensors, axis=0):
     """Join same-shaped tensors along a new axis.  Input i gets slice i of the gradient.
 
@@ -610,6 +675,12 @@ def stack(tensors, axis=0):
 def _stack_vjps(n):
     """The table for n inputs: input i gets slice i of g along the new axis."""
     return tuple(lambda g, axis, i=i: g[(slice(None),) * axis + (i,)] for i in range(n))
+
+
+@lru_cache(maxsize=_VJP_TABLES_KEPT)
+def _stack_jvps(n):
+    """Forward: input i's tangent is slice i of the result's; the other slices are 0."""
+    return tuple(lambda da, axis, i=i: _place(da, axis, n, i) for i in range(n))
 
 
 def unbind(a, axis=0):
@@ -649,6 +720,19 @@ def astype(a, dtype):
 
 
 ASTYPE = (lambda g, dtype: g.astype(dtype),)
+ASTYPE_JVP = (lambda da, dtype: da,)     # the tangent keeps a float dtype
+
+
+# The forward-mode tables by op name (``minigrad.forward`` reads them).  The
+# n-ary ops build theirs from the number of inputs.
+JVP_TABLES = {
+    "add": ADD_JVP, "sub": SUB_JVP, "mul": MUL_JVP, "div": DIV_JVP, "pow": POW_JVP,
+    "neg": NEG_JVP, "matmul": MATMUL_JVP, "exp": EXP_JVP, "log": LOG_JVP,
+    "sqrt": SQRT_JVP, "abs": ABS_JVP, "tanh": TANH_JVP, "sigmoid": SIGMOID_JVP,
+    "relu": RELU_JVP, "sum": SUM_JVP, "mean": MEAN_JVP, "max": MAX_JVP,
+    "reshape": RESHAPE_JVP, "transpose": TRANSPOSE_JVP, "getitem": GETITEM_JVP,
+    "astype": ASTYPE_JVP, "concat": _concat_jvps, "stack": _stack_jvps,
+}
 
 
 # ------------------------------------------------------------ comparisons
