@@ -16,6 +16,12 @@ The sensitivity of s_t (H numbers) to W (H² numbers) has H³ entries and
 each step multiplies it by W: O(H⁴) work per step, against O(H²) for BPTT.
 That is why BPTT is what everyone uses, and why this module is for small
 models and for checking.
+
+:func:`rtrl` writes the vanilla recursion by hand; :func:`rtrl_jvp` gets the
+same recursion for any cell (RNN, LSTM, GRU) from the engine's forward mode,
+which makes literal the line "BPTT is reverse mode over the unrolled graph,
+RTRL is forward mode over it".  The online approximations of RTRL (UORO,
+SnAp, RFLO) are in ``rnn.online``.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import numpy as np
 from .manual import (ACTIVATION, DERIVATIVE_FROM_OUTPUT, _check_names, _initial_state,
                      _output_layer, _sequence, _step_weights, _weighted_error, model_arrays)
 
-__all__ = ["RTRLResult", "rtrl", "forward_gradients"]
+__all__ = ["RTRLResult", "rtrl", "forward_gradients", "rtrl_jvp"]
 
 
 @dataclass
@@ -139,3 +145,110 @@ def forward_gradients(model, xs, ys, s0=None, loss="mse", reduction="sum", mask=
     s0 = _initial_state(where, s0, xs.shape[1], model.hidden_size, batched)[0]
     return rtrl(model_arrays(model), xs, ys, s0, loss, reduction, model.activation,
                 model.output_activation, mask)
+
+
+# ------------------------------------------------- RTRL as forward-mode autodiff
+
+READOUT = ("V", "c")      # the output layer: its gradient needs no sensitivity
+
+
+def rtrl_jvp(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None,
+             batch_first=False):
+    """RTRL for any cell (RNN, LSTM, GRU) by the engine's forward mode.
+
+    BPTT is reverse mode over the unrolled graph; this is forward mode over
+    it.  Williams and Zipser (1989, eqs. 11-12 in their notation p_ij^k)
+    carry the sensitivities ``S_t = ds_t/dθ`` of the state to every
+    recurrent parameter θ (U, W, b, and GRU's b_hn) forward in time::
+
+        S_t = (∂s_t/∂s_{t-1}) S_{t-1} + ∂s_t/∂θ,          S_0 = 0
+        dL/dθ = Σ_t κ_t (∂E_t/∂s_t) S_t                      (κ_t: 1, or 1/T for the mean)
+
+    The right-hand side of the first line is a Jacobian-vector product of
+    one cell step ``s_t = step(x_t, s_{t-1}; θ)``, with tangent S_{t-1} on
+    the state and e_j on θ.  So each step is recorded once
+    (``minigrad.linearize``) and every column j of S_t is one ``push``
+    through that record: no derivative is written by hand here, only the
+    op tables' jvps.  An LSTM's state is the pair (h_t, c_t), and both carry
+    a sensitivity.  The readout's gradient (V, c) and ∂E_t/∂s_t come from a
+    one-step ``backward()``.
+
+    Cost: P pushes per step (P = number of recurrent parameters), each the
+    cost of a step: O(P H²) ~ O(H⁴) for the vanilla RNN, against O(H²) for
+    BPTT.  For small models and for checking.
+
+    Arguments are those of :func:`rnn.bptt`; returns an :class:`RTRLResult`
+    with the same gradient names.
+
+    >>> import numpy as np, rnn
+    >>> model = rnn.LSTM(2, 3, 1, rng=0)
+    >>> rng = np.random.default_rng(0)
+    >>> xs, ys = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
+    >>> forward = rnn.rtrl.rtrl_jvp(model, xs, ys).grads
+    >>> backward = rnn.bptt(model, xs, ys).grads
+    >>> all(np.linalg.norm(forward[k] - backward[k]) <= 1e-12 * np.linalg.norm(backward[k])
+    ...     for k in backward)
+    True
+    """
+    import minigrad as mg
+
+    from .bptt import check_sequence
+    from .losses import step_loss
+
+    where = "rnn.rtrl.rtrl_jvp"
+    xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
+                                      where)
+    paired = isinstance(s0, tuple)
+    pack = (lambda parts: tuple(parts)) if paired else (lambda parts: parts[0])
+    state = [p._data for p in (s0 if paired else (s0,))]
+    names = [n for n, _ in model.named_parameters() if n not in READOUT]
+    params = [getattr(model, n) for n in names]
+    sizes = [p._data.size for p in params]
+    P = sum(sizes)
+    T = len(xs._data)
+    kappa = _step_weights(T, reduction, mask)             # κ_t, t = 1..T (κ_0 unused)
+
+    S = [np.zeros(part.shape + (P,)) for part in state]   # S_0 = ds_0/dθ = 0
+    dL = np.zeros(P)
+    model.zero_grad()
+    L = 0.0
+    for t, x_t in enumerate(mg.unbind(xs), start=1):
+        step = mg.linearize(lambda *a: model.step(x_t, pack(a[:len(state)])),
+                            state + params)
+        new = [step.push([S_k[..., j] for S_k in S] + _unit(j, params, sizes))
+               for j in range(P)]                        # S_t, column by column
+        new = [new_j if paired else (new_j,) for new_j in new]
+        S = [np.stack([new_j[k] for new_j in new], axis=-1) for k in range(len(state))]
+        state = list(step.value) if paired else [step.value]
+
+        if kappa[t]:                                      # ∂E_t/∂s_t and the readout's part
+            leaves = [mg.tensor(part, requires_grad=True) for part in state]
+            E_t = step_loss(model.output(pack(leaves)), ys[t - 1], loss) * kappa[t]
+            E_t.backward()
+            L += E_t.item()
+            for leaf, S_k in zip(leaves, S):              # Σ_i (∂E_t/∂s_t)_i S_t[i, :]
+                if leaf.grad is not None:                 # (the readout never sees c_t)
+                    dL += np.tensordot(leaf.grad, S_k, axes=leaf.grad.ndim)
+    grads = {}
+    for name, p, piece in zip(names, params, np.split(dL, np.cumsum(sizes)[:-1])):
+        grads[name] = piece.reshape(p.shape)
+    for name in READOUT:
+        p = getattr(model, name, None)
+        if p is not None:
+            grads[name] = np.zeros_like(p._data) if p.grad is None else p.grad
+    order = [n for n, _ in model.named_parameters()]
+    return RTRLResult(L, {n: grads[n] for n in order})
+
+
+def _unit(j, params, sizes):
+    """The tangent e_j on the parameters: 1 at flat index j of θ, None (0) elsewhere."""
+    tangents, start = [], 0
+    for p, n in zip(params, sizes):
+        if start <= j < start + n:
+            e = np.zeros(p.shape)
+            e.flat[j - start] = 1.0
+            tangents.append(e)
+        else:
+            tangents.append(None)
+        start += n
+    return tangents
