@@ -75,8 +75,12 @@ def gallery(out, formats=("svg", "png")):
     return written
 
 
-def plot_losses(losses, path, title):
-    """Save a loss curve with matplotlib, if it is installed; returns the path or None."""
+def plot_losses(losses, path, title, baseline=None, baseline_label="baseline"):
+    """Save a loss curve with matplotlib, if it is installed; returns the path or None.
+
+    ``baseline``, if given, is drawn as a dashed horizontal line: the loss of the
+    task's trivial predictor, which the curve must go below.
+    """
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -91,6 +95,8 @@ def plot_losses(losses, path, title):
     if len(losses) >= 20:
         smooth = np.convolve(losses, np.ones(20) / 20, mode="valid")
         ax.plot(np.arange(19, len(losses)), smooth, lw=1.8, label="mean of 20")
+    if baseline is not None:
+        ax.axhline(baseline, color="black", ls="--", lw=1.2, label=baseline_label)
     ax.set_yscale("log")
     ax.set_xlabel("update")
     ax.set_ylabel("loss per step")

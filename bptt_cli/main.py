@@ -47,12 +47,52 @@ def _positive_float(text):
     return value
 
 
-def _model_options(parser, steps=6, hidden=4):
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _model_options(parser, steps=6, hidden=4, unset=False):
+    """--cell, --steps, --batch, --hidden, --seed.  With ``unset``, the defaults are
+    None (filled in by ``_fill_defaults``), so that a command can tell an option
+    given on the command line from its default."""
+    def default(value):
+        return None if unset else value
     parser.add_argument("--cell", choices=CELLS, default="rnn", help="the recurrent cell")
-    parser.add_argument("--steps", type=_positive_int, default=steps, help="time steps T")
-    parser.add_argument("--batch", type=_positive_int, default=1, help="sequences in a batch")
+    parser.add_argument("--steps", type=_positive_int, default=default(steps),
+                        help=f"time steps T (default {steps})")
+    parser.add_argument("--batch", type=_positive_int, default=default(1),
+                        help="sequences in a batch (default 1)")
     parser.add_argument("--hidden", type=_positive_int, default=hidden, help="hidden units H")
-    parser.add_argument("--seed", type=int, default=0, help="random seed for weights and data")
+    parser.add_argument("--seed", type=int, default=default(0),
+                        help="random seed for weights and data (default 0)")
+
+
+def _fill_defaults(args, defaults):
+    """Set every option that was not given (None) to its default."""
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def _refuse(args, names, reason):
+    """UsageError if any of the options ``names`` (dest names) was given: it does not apply."""
+    given = [name for name in names if getattr(args, name) not in (None, False)]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise UsageError(f"{flags} {'does' if len(given) == 1 else 'do'} not apply {reason}")
 
 
 def _subcommand(commands, name, help, description, examples):
@@ -62,6 +102,22 @@ def _subcommand(commands, name, help, description, examples):
         name, help=help, description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"{heading}:\n" + "\n".join(f"  {line}" for line in examples))
+
+
+TASK_NAMES = ("sine", "adding", "copy", "chars")
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "adagrad", "sgd")
+
+
+def _task_defaults():
+    """One line per task for ``bptt train --help``: its defaults and its baseline."""
+    from rnn.tasks import TASKS
+    lines = []
+    for name in TASK_NAMES:
+        task = TASKS[name]()
+        rates = ", ".join(f"{opt} {task.learning_rate(opt):g}" for opt in OPTIMIZERS)
+        lines.append(f"  {name:6s}  H={task.hidden_size}, {task.updates} updates, lr: {rates}; "
+                     f"baseline {task.baseline:.4f} ({task.baseline_rule})")
+    return lines
 
 
 def build_parser():
@@ -74,20 +130,39 @@ def build_parser():
 
     render = _subcommand(
         commands, "render", help="draw an unrolled (or folded) network to a file",
-        description="Draw a network unrolled in time, after one backward pass.",
+        description="Draw a network unrolled in time, after one backward pass. Options "
+                    "that apply to one view or cell only (--heat and the other unrolled-view "
+                    "options, --radius for --cell rnn, --forget-bias for --cell lstm) are "
+                    "refused elsewhere, with status 2.",
         examples=["bptt render -o out/rnn.svg",
                   "bptt render --cell lstm --steps 4 --detail cells -o out/lstm.png",
                   "bptt render --steps 40 --heat --detail cells -o out/heat.svg",
-                  "bptt render --view folded --cell gru -o out/gru_folded.pdf"])
-    _model_options(render)
+                  "bptt render --view folded --cell gru -o out/gru_folded.pdf",
+                  "# vanishing gradients (the README's figure): W scaled to spectral radius 0.5,",
+                  "# a loss at the last step only, gradient sizes as colours",
+                  "bptt render --steps 8 --hidden 8 --radius 0.5 --loss-at last --detail cells "
+                  "--heat -o out/vanishing.svg",
+                  "# an LSTM whose forget gates start open keeps its gradient far longer",
+                  "bptt render --cell lstm --steps 8 --forget-bias 3 --loss-at last "
+                  "--detail cells --heat -o out/lstm_heat.svg"])
+    _model_options(render, unset=True)
     render.add_argument("--view", choices=("unrolled", "folded"), default="unrolled")
-    render.add_argument("--detail", choices=("ops", "cells"), default="ops",
-                        help="every op, or one box per time step")
-    render.add_argument("--direction", choices=("LR", "TB"), default="LR",
-                        help="time left to right, or top to bottom")
+    render.add_argument("--detail", choices=("ops", "cells"), default=None,
+                        help="every op, or one box per time step (default ops)")
+    render.add_argument("--direction", choices=("LR", "TB"), default=None,
+                        help="time left to right, or top to bottom (default LR)")
     render.add_argument("--heat", action="store_true", help="colour by gradient size")
     render.add_argument("--no-elide", action="store_true",
                         help="draw every step, however many")
+    render.add_argument("--radius", type=_positive_float, default=None, metavar="R",
+                        help="--cell rnn: scale W so that its spectral radius is R "
+                             "(below 1 gradients vanish, above 1 they can explode)")
+    render.add_argument("--loss-at", choices=("all", "last"), default=None,
+                        help="a loss at every step (default), or at the last step only, "
+                             "so that every gradient comes from t = T")
+    render.add_argument("--forget-bias", type=_number, default=None, metavar="F",
+                        help="--cell lstm: set the forget gate's bias b_f to F (PyTorch "
+                             "starts it near 0; 1 or more keeps c_t, and its gradient, alive)")
     render.add_argument("-o", "--output", default="out/unrolled.svg",
                         help="the file to write: .svg, .png or .pdf")
 
@@ -104,36 +179,46 @@ def build_parser():
     compare.add_argument("--reduction", choices=("sum", "mean"), default="sum")
     compare.add_argument("--methods", default=None,
                          help="comma-separated: manual, rtrl, numeric (default: all that apply)")
-    compare.add_argument("--tol", type=_positive_float, default=1e-10,
-                         help="largest relative error allowed for the exact methods")
+    compare.add_argument("--tol", type=_positive_float, default=None,
+                         help="largest relative error allowed for the exact methods, "
+                              "manual and rtrl (default 1e-10)")
 
     train = _subcommand(
         commands, "train", help="train on a small task with truncated BPTT",
-        description="Train a network with TBPTT(k1, k2), showing a progress bar.",
+        description="Train a network with TBPTT(k1, k2), showing a progress bar, and print "
+                    "the loss next to the task's trivial baseline: the loss of a predictor "
+                    "with no memory, which the network must beat to have learned anything. "
+                    "Each task has its own defaults (hidden units, updates, and a learning "
+                    "rate for each optimizer), listed below.",
         examples=["bptt train --task sine",
-                  "bptt train --task chars --cell lstm --hidden 64 --k1 25 --k2 25 --sample 200",
-                  "bptt train --task adding --cell gru --optimizer adam --lr 0.01 --clip 1",
-                  "bptt train --task sine --k1 5 --k2 10 --plot out/loss.png"])
-    train.add_argument("--task", choices=("sine", "adding", "copy", "chars"), default="sine")
+                  "bptt train --task chars --optimizer adagrad --sample 300",
+                  "bptt train --task adding --cell gru --optimizer rmsprop --clip 1",
+                  "bptt train --task sine --k1 5 --k2 10 --plot out/loss.png"] +
+                 ["", "defaults (task: hidden units, updates, lr per optimizer; baseline):"] +
+                 _task_defaults())
+    train.add_argument("--task", choices=TASK_NAMES, default="sine")
     train.add_argument("--cell", choices=CELLS, default="rnn")
-    train.add_argument("--hidden", type=_positive_int, default=16)
+    train.add_argument("--hidden", type=_positive_int, default=None,
+                       help="hidden units (default: the task's)")
     train.add_argument("--k1", type=_positive_int, default=None,
                        help="steps between updates (default: the sequence length)")
     train.add_argument("--k2", type=_positive_int, default=None,
                        help="steps to back-propagate through (default: k1)")
-    train.add_argument("--optimizer", choices=("adam", "sgd", "adagrad"), default="adam")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     train.add_argument("--lr", type=_positive_float, default=None,
-                       help="learning rate (default: the task's)")
+                       help="learning rate (default: the task's rate for this optimizer)")
     train.add_argument("--clip", type=_positive_float, default=5.0,
                        help="gradient-norm clipping threshold")
-    train.add_argument("--updates", "--steps", dest="steps", type=_positive_int, default=300,
-                       help="batches to train on")
+    train.add_argument("--updates", type=_positive_int, default=None, metavar="N",
+                       help="optimizer updates to make (default: the task's); with k1 "
+                            "shorter than a sequence, one sequence makes several")
+    train.add_argument("--steps", default=None, help=argparse.SUPPRESS)  # see cmd_train
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--sample", type=int, default=0, metavar="N",
+    train.add_argument("--sample", type=_nonnegative_int, default=0, metavar="N",
                        help="for --task chars: print N sampled characters afterwards")
     train.add_argument("--plot", default=None, metavar="FILE",
-                       help="save the loss curve (needs matplotlib: pip install "
-                            "'minigrad-bptt[plot]')")
+                       help="save the loss curve, with the baseline as a line (needs "
+                            "matplotlib: pip install 'minigrad-bptt[plot]')")
 
     demo = _subcommand(
         commands, "demo", help="the main job: compare, train, draw, list the files",
@@ -167,18 +252,81 @@ def example_data(steps, batch, input_size, output_size, loss, seed):
     return xs, ys
 
 
+RENDER_UNROLLED_OPTIONS = ("steps", "batch", "seed", "detail", "direction", "heat",
+                           "no_elide", "loss_at", "radius", "forget_bias")
+
+
+def check_render_options(args):
+    """Refuse, with a UsageError, an option that does not apply to the drawing asked for;
+    then fill in the defaults of the others."""
+    if args.view == "folded":
+        _refuse(args, RENDER_UNROLLED_OPTIONS,
+                "to --view folded, which draws the cell's structure once, with no time "
+                "steps, data or gradients; drop them or use --view unrolled")
+    if args.cell != "rnn":
+        _refuse(args, ["radius"], f"to --cell {args.cell}: a gated cell's W is "
+                f"{ {'lstm': 4, 'gru': 3}[args.cell]}H x H and has no spectral radius; "
+                f"use --cell rnn")
+    if args.cell != "lstm":
+        _refuse(args, ["forget_bias"], f"to --cell {args.cell}: only an LSTM has a forget "
+                f"gate; use --cell lstm")
+    _fill_defaults(args, {"steps": 6, "batch": 1, "seed": 0, "detail": "ops",
+                          "direction": "LR", "loss_at": "all"})
+
+
+def vanishing_setup(model, radius=None, forget_bias=None):
+    """Scale a vanilla RNN's W to spectral radius ``radius``; set an LSTM's forget bias.
+
+    Returns the settings as words for the figure's title.
+
+    >>> import rnn
+    >>> model = rnn.RNN(2, 4, 2, rng=0)
+    >>> vanishing_setup(model, radius=0.5)
+    ['spectral radius of W = 0.5']
+    >>> round(rnn.spectral_radius(model.W), 12)
+    0.5
+    >>> lstm = rnn.LSTM(2, 3, 2, rng=0)
+    >>> vanishing_setup(lstm, forget_bias=2.0), lstm.b.data[3:6].tolist()   # rows i, f, g, o
+    (['forget-gate bias b_f = 2'], [2.0, 2.0, 2.0])
+    """
+    import rnn
+    said = []
+    if radius is not None:
+        model.W.data = model.W.data * (radius / rnn.spectral_radius(model.W))
+        said.append(f"spectral radius of W = {radius:g}")
+    if forget_bias is not None:
+        H = model.hidden_size
+        b = model.b.data                      # PyTorch's gate order: i, f, g, o
+        b[H:2 * H] = forget_bias
+        model.b.data = b
+        said.append(f"forget-gate bias b_f = {forget_bias:g}")
+    return said
+
+
 def cmd_render(args):
+    import numpy as np
+
     import rnn
     import viz
+    check_render_options(args)
     model = make_model(args.cell, 2, args.hidden, 2, args.seed)
     if args.view == "folded":
         graph = viz.draw_folded(model)
     else:
+        said = vanishing_setup(model, args.radius, args.forget_bias)
         xs, ys = example_data(args.steps, args.batch, 2, 2, "mse", args.seed)
-        result = rnn.bptt(model, xs, ys, contributions=True, retain_grads=True)
+        mask = None
+        if args.loss_at == "last":
+            mask = np.arange(args.steps) == args.steps - 1
+            said.append(f"a loss at t = {args.steps} only")
+        result = rnn.bptt(model, xs, ys, mask=mask, contributions=True, retain_grads=True)
+        title = None                          # the drawing's own title, unless we set W, b, E
+        if said:
+            title = (f"{args.cell.upper()} unrolled over {args.steps} steps, after backward(): "
+                     + ", ".join(said))
         graph = viz.draw_unrolled(result.loss_tensor, detail=args.detail,
                                   direction=args.direction, heat=args.heat,
-                                  elide=not args.no_elide)
+                                  elide=not args.no_elide, title=title)
     print(f"wrote {viz.save(graph, args.output)}")
     return 0
 
@@ -186,6 +334,10 @@ def cmd_render(args):
 def cmd_compare(args):
     import rnn
     methods = None if args.methods is None else [m.strip() for m in args.methods.split(",")]
+    if methods is not None and not {"manual", "rtrl"} & set(methods):
+        _refuse(args, ["tol"], "to --methods numeric alone: it is the tolerance of the exact "
+                "methods (manual, rtrl); finite differences are held to 1e-6")
+    _fill_defaults(args, {"tol": 1e-10})
     model = make_model(args.cell, 3, args.hidden, 3, args.seed)
     xs, ys = example_data(args.steps, args.batch, 3, 3, args.loss, args.seed)
     report = rnn.compare_gradients(model, xs, ys, methods=methods, loss=args.loss,
@@ -194,33 +346,49 @@ def cmd_compare(args):
     return 0 if report.ok() else 1
 
 
+OPTIMIZER_CLASSES = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
+                     "adagrad": "Adagrad", "sgd": "SGD"}
+
+
 def cmd_train(args):
     import minigrad as mg
     import rnn
+    if args.steps is not None:
+        raise UsageError("train has no --steps: --updates N counts optimizer updates (one "
+                         "sequence makes several when --k1 is shorter than it)")
     task = rnn.tasks.TASKS[args.task]()
     if args.sample and args.task != "chars":
         raise UsageError("--sample needs --task chars")
-    model = make_model(args.cell, task.input_size, args.hidden, task.output_size, args.seed)
-    lr = args.lr or task.learning_rate
-    optimizer = {"adam": mg.optim.Adam, "sgd": mg.optim.SGD,
-                 "adagrad": mg.optim.Adagrad}[args.optimizer](model.parameters(), lr=lr)
     k1 = args.k1 or task.seq_len
     k2 = args.k2 or k1
     if k1 > task.seq_len:
         raise UsageError(f"--k1 {k1} is longer than the task's sequences ({task.seq_len} "
                          f"steps); use --k1 {task.seq_len} or less")
-    print(f"training a {args.cell.upper()} ({args.hidden} hidden units) on '{args.task}' with "
-          f"TBPTT(k1={k1}, k2={k2}), {args.optimizer} lr={lr}, clip={args.clip}")
+    if k2 > task.seq_len:
+        raise UsageError(f"--k2 {k2} reaches back past the start of the task's sequences "
+                         f"({task.seq_len} steps), so it would act as --k2 {task.seq_len}; "
+                         f"use --k2 {task.seq_len} or less")
+    hidden = args.hidden or task.hidden_size
+    updates = args.updates or task.updates
+    model = make_model(args.cell, task.input_size, hidden, task.output_size, args.seed)
+    lr = args.lr or task.learning_rate(args.optimizer)
+    optimizer = getattr(mg.optim, OPTIMIZER_CLASSES[args.optimizer])(model.parameters(), lr=lr)
+    print(f"training a {args.cell.upper()} ({hidden} hidden units) on '{args.task}' with "
+          f"TBPTT(k1={k1}, k2={k2}), {args.optimizer} lr={lr:g}, clip={args.clip}")
     result = rnn.train(model, task, optimizer, k1=k1, k2=k2, clip=args.clip,
-                       steps=args.steps, seed=args.seed)
+                       updates=updates, seed=args.seed)
     first, last = result.losses[0], sum(result.losses[-10:]) / len(result.losses[-10:])
-    print(f"loss: {first:.4f} at the start, {last:.4f} at the end (mean of the last 10 updates)")
+    print(f"loss: {first:.4f} at the start, {last:.4f} at the end (mean of the last 10 of "
+          f"{len(result.losses)} updates); baseline {task.baseline:.4f} "
+          f"({task.baseline_rule})")
     if args.sample:
         print(rnn.tasks.sample(model, task, length=args.sample, prime=task.text[:1],
                                temperature=0.7, rng=args.seed))
     if args.plot:
         from .demo import plot_losses
-        path = plot_losses(result.losses, args.plot, f"{args.task}, TBPTT({k1}, {k2})")
+        path = plot_losses(result.losses, args.plot, f"{args.task}, TBPTT({k1}, {k2})",
+                           baseline=task.baseline,
+                           baseline_label=f"baseline: {task.baseline_rule}")
         print(f"wrote {path}" if path else "matplotlib is not installed: pip install "
               "'minigrad-bptt[plot]' for the loss curve")
     return 0

@@ -139,7 +139,8 @@ def test_train_chars_samples_text(capsys):
                       "adagrad lr=0.1, clip=5.0")
     first, last = map(float, re.fullmatch(
         r"loss: (\d+\.\d{4}) at the start, (\d+\.\d{4}) at the end "
-        r"\(mean of the last 10 updates\)", losses).groups())
+        r"\(mean of the last 10 of 2 updates\); baseline \d\.\d{4} \(each character's "
+        r"frequency in the text\)", losses).groups())
     task = rnn.tasks.CharText()
     # Small random weights guess nearly uniformly: log(vocabulary) nats per character.
     assert first == pytest.approx(math.log(len(task.chars)), abs=0.05)

@@ -83,3 +83,99 @@ def test_gradients_vanish_or_explode_with_the_spectral_radius():
     assert large.state_grad_norms[0] > 1e3 * large.state_grad_norms[-1]      # explodes
     assert small.decay_per_step() == pytest.approx(0.5, rel=0.2)
     assert len(small.w_contribution_norms) == 30 and "||dE_T/ds_t||" in str(small)
+
+
+# --- trivial baselines: each task's closed form against its predictor, run through
+# the same loss that rnn.train reports (sum over the batch, mean over the scored
+# steps, divided by the batch size) ---------------------------------------------------
+
+def _loss_per_sequence(outputs, ys, task):
+    import minigrad as mg
+    L = rnn.sequence_loss([mg.tensor(o) for o in outputs], ys, loss=task.loss,
+                          reduction="mean", mask=task.mask)
+    return L.item() / task.batch_size
+
+
+def _monte_carlo(task, predict, batches, seed=0):
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(batches):
+        xs, ys = task.batch(rng)
+        losses.append(_loss_per_sequence(predict(xs), ys, task))
+    return np.mean(losses), np.std(losses) / np.sqrt(batches)
+
+
+def test_sine_baseline_is_the_loss_of_repeating_the_current_value():
+    task = rnn.tasks.SineWave(batch_size=64)
+    mean, err = _monte_carlo(task, lambda xs: list(xs), 300)
+    assert task.baseline == pytest.approx(mean, abs=4 * err)
+    # and it is not the loss of predicting 0 (1/2): the baseline is the naive forecast
+    assert task.baseline < 0.1
+
+
+def test_adding_baseline_is_one_sixth_the_loss_of_predicting_one():
+    task = rnn.tasks.AddingProblem(batch_size=256)
+    mean, err = _monte_carlo(task, lambda xs: [np.ones((xs.shape[1], 1))] * len(xs), 300)
+    assert task.baseline == 1 / 6
+    assert mean == pytest.approx(1 / 6, abs=4 * err)
+
+
+def test_copy_baseline_is_blanks_then_a_uniform_guess():
+    task = rnn.tasks.CopyMemory(n_symbols=4, copy_len=3, delay=5, batch_size=32)
+    K, n, T = task.n_symbols, task.copy_len, task.seq_len
+
+    def predict(xs):
+        blank = np.full(K + 1, -60.0)
+        blank[K] = 0.0                           # p(blank) = 1 (to e^-60)
+        uniform = np.zeros(K + 1)
+        uniform[K] = -60.0                       # 1/K for each symbol, never blank
+        rows = [blank] * (T - n) + [uniform] * n
+        return [np.tile(row, (xs.shape[1], 1)) for row in rows]
+
+    mean, err = _monte_carlo(task, predict, 5)
+    assert err < 1e-12                           # the guess does not depend on the data
+    assert task.baseline == pytest.approx(mean, rel=1e-12)
+    assert task.baseline == pytest.approx(3 * np.log(4) / 11, rel=1e-15)
+
+
+def test_chars_baseline_is_the_unigram_entropy_over_one_pass():
+    task = rnn.tasks.CharText()
+    counts = np.zeros(len(task.chars))
+    batches = (len(task.text) - 1) // task.seq_len
+    for _ in range(batches):                     # one pass over the text, as rnn.train reads it
+        _, ys = task.batch()
+        counts += np.bincount(ys.ravel(), minlength=len(task.chars))
+    logits = np.log(np.maximum(counts / counts.sum(), 1e-300))
+    task.reset()
+    losses = [_loss_per_sequence([logits[None]] * task.seq_len, task.batch()[1], task)
+              for _ in range(batches)]
+    assert task.batch()[0] is not None and task.restarted          # the pass was exactly one
+    assert task.baseline == pytest.approx(np.mean(losses), rel=1e-12)
+    assert task.baseline < np.log(len(task.chars))                 # better than uniform
+
+
+@pytest.mark.parametrize("task, k1, updates", [
+    (rnn.tasks.SineWave(seq_len=10, batch_size=2), 4, 7),      # 3 per sequence; cut after 1
+    (rnn.tasks.SineWave(seq_len=10, batch_size=2), 10, 3),
+    (rnn.tasks.AddingProblem(seq_len=10, batch_size=2), 3, 4),  # only the last block scores
+    (rnn.tasks.CharText(seq_len=8), 3, 5),
+])
+def test_train_counts_updates(task, k1, updates):
+    model = rnn.RNN(task.input_size, 4, task.output_size, rng=0)
+    result = rnn.train(model, task, k1=k1, updates=updates, progress=False)
+    assert len(result.losses) == updates
+
+
+def test_train_refuses_a_bad_update_count():
+    task = rnn.tasks.SineWave(seq_len=5, batch_size=1)
+    with pytest.raises(ValueError, match="updates must be an integer >= 1, got 0"):
+        rnn.train(rnn.RNN(1, 2, 1, rng=0), task, updates=0, progress=False)
+
+
+def test_the_sine_defaults_learn_far_past_the_baseline():
+    task = rnn.tasks.SineWave()
+    model = rnn.RNN(task.input_size, task.hidden_size, task.output_size, rng=0)
+    import minigrad as mg
+    opt = mg.optim.Adam(model.parameters(), lr=task.learning_rate("adam"))
+    losses = rnn.train(model, task, opt, updates=task.updates, progress=False).losses
+    assert np.mean(losses[-10:]) < 0.5 * task.baseline

@@ -1,0 +1,275 @@
+"""The command line shows the teaching demos (issue 13, section 7).
+
+`bptt render` makes the vanishing-gradient figure without Python, an option
+that does not apply is refused (status 2, one line) instead of ignored, and
+`bptt train` shows each task's trivial baseline, uses the optimizer's own
+learning rate and counts --updates as updates.
+"""
+
+import doctest
+import re
+
+import numpy as np
+import pytest
+
+import rnn
+import bptt_cli.main
+from bptt_cli.main import EXIT_BAD_ARGUMENTS, OPTIMIZERS, main
+
+
+def run(capsys, *argv):
+    """main(argv) in-process: (exit status, stdout, stderr)."""
+    try:
+        status = main(list(argv))
+    except SystemExit as exit_:                 # argparse exits for --help and bad syntax
+        status = exit_.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_cli_module_examples_run():
+    failed, attempted = doctest.testmod(bptt_cli.main)
+    assert attempted > 0 and failed == 0
+
+
+@pytest.fixture
+def bptt_calls(monkeypatch):
+    """What `bptt render` hands to rnn.bptt: the model (as it was then) and the mask."""
+    calls = []
+    real = rnn.bptt
+
+    def spy(model, xs, ys, **kw):
+        calls.append({"model": model, "W": model.W.data.copy(),
+                      "b": None if model.b is None else model.b.data.copy(),
+                      "mask": kw.get("mask"), "T": len(xs)})
+        return real(model, xs, ys, **kw)
+
+    monkeypatch.setattr(rnn, "bptt", spy)
+    return calls
+
+
+@pytest.fixture
+def saved(monkeypatch):
+    """The graphs `bptt render` saves."""
+    import viz
+    graphs = []
+    real = viz.save
+
+    def keep(graph, path, **kw):
+        graphs.append(graph)
+        return real(graph, path, **kw)
+
+    monkeypatch.setattr(viz, "save", keep)
+    return graphs
+
+
+def test_render_makes_the_vanishing_gradient_figure(capsys, tmp_path, bptt_calls, saved):
+    path = tmp_path / "vanishing.svg"
+    status, out, err = run(capsys, "render", "--steps", "8", "--hidden", "8", "--radius", "0.5",
+                           "--loss-at", "last", "--detail", "cells", "--heat", "-o", str(path))
+    assert status == 0, err
+    assert path.stat().st_size > 0
+    [call] = bptt_calls
+    assert rnn.spectral_radius(call["W"]) == pytest.approx(0.5, rel=1e-12, abs=0)
+    assert call["mask"].tolist() == [False] * 7 + [True]       # a loss at t = 8 only
+    title = saved[0].source
+    assert "spectral radius of W = 0.5" in title and "a loss at t = 8 only" in title
+
+
+def test_the_vanishing_figure_shows_the_gradient_shrinking_back_in_time(capsys, tmp_path,
+                                                                      monkeypatch):
+    # What the figure colours: ||dL/ds_t||.  With radius 0.5 and E at t = T only it
+    # shrinks going back; with a loss at every step it does not.
+    states = {}
+    real = rnn.bptt
+
+    def keep_states(model, xs, ys, **kw):
+        result = real(model, xs, ys, **kw)
+        states[kw["mask"] is None] = result
+        return result
+
+    monkeypatch.setattr(rnn, "bptt", keep_states)
+    for loss_at in ("last", "all"):
+        assert run(capsys, "render", "--steps", "8", "--hidden", "8", "--radius", "0.5",
+                   "--loss-at", loss_at, "-o", str(tmp_path / f"{loss_at}.svg"))[0] == 0
+    last_only, every_step = states[False], states[True]
+    norms = [np.linalg.norm(s.grad) for s in _states(last_only)]
+    assert all(a < b for a, b in zip(norms, norms[1:]))          # smaller going back
+    assert norms[0] < 0.05 * norms[-1]
+    norms = [np.linalg.norm(s.grad) for s in _states(every_step)]
+    assert norms[0] > 0.05 * norms[-1]
+
+
+def _states(result):
+    """s_1..s_T of the run that `bptt render` drew, with their gradients."""
+    return result.run.states
+
+
+def test_render_sets_the_lstm_forget_gate_bias(capsys, tmp_path, bptt_calls, saved):
+    status, _, err = run(capsys, "render", "--cell", "lstm", "--steps", "4", "--hidden", "3",
+                         "--forget-bias", "2.5", "--loss-at", "last", "--detail", "cells",
+                         "-o", str(tmp_path / "lstm.svg"))
+    assert status == 0, err
+    b = bptt_calls[0]["b"]
+    assert b[3:6].tolist() == [2.5, 2.5, 2.5]                     # rows i, f, g, o: f
+    assert not np.any(b[:3] == 2.5) and not np.any(b[6:] == 2.5)   # the other gates untouched
+    assert "forget-gate bias b_f = 2.5" in saved[0].source
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["render", "--view", "folded", "--heat"], "--heat"),
+    (["render", "--view", "folded", "--steps", "4"], "--steps"),
+    (["render", "--view", "folded", "--batch", "2"], "--batch"),
+    (["render", "--view", "folded", "--seed", "3"], "--seed"),
+    (["render", "--view", "folded", "--detail", "cells"], "--detail"),
+    (["render", "--view", "folded", "--direction", "TB"], "--direction"),
+    (["render", "--view", "folded", "--no-elide"], "--no-elide"),
+    (["render", "--view", "folded", "--loss-at", "last"], "--loss-at"),
+    (["render", "--view", "folded", "--detail", "ops", "--heat"], "--detail, --heat"),
+    (["render", "--cell", "lstm", "--radius", "0.5"], "--radius"),
+    (["render", "--cell", "gru", "--radius", "0.5"], "--radius"),
+    (["render", "--forget-bias", "1"], "--forget-bias"),
+    (["render", "--cell", "gru", "--forget-bias", "1"], "--forget-bias"),
+    (["compare", "--methods", "numeric", "--tol", "1e-3"], "--tol"),
+    (["train", "--task", "sine", "--k2", "31"], "--k2 31"),
+    (["train", "--task", "adding", "--sample", "5"], "--sample"),
+    (["train", "--sample", "-1"], "--sample"),
+    (["train", "--steps", "5"], "--steps"),           # train counts --updates, not steps
+    (["train", "--optimizer", "lbfgs"], "lbfgs"),
+])
+def test_an_option_that_does_not_apply_is_refused(capsys, tmp_path, monkeypatch, argv, names):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *argv)
+    assert status == EXIT_BAD_ARGUMENTS
+    assert names in err
+    assert err.count("\n") == 1, f"expected one line, got:\n{err}"
+    assert out == "" and not any(tmp_path.iterdir())             # nothing drawn or written
+
+
+def test_the_same_options_apply_where_they_belong(capsys, tmp_path):
+    # The refusals above are about the combination, not the option itself.
+    for argv in (["render", "--steps", "3", "--heat", "--direction", "TB", "--no-elide",
+                  "--batch", "2", "--seed", "1"],
+                 ["render", "--steps", "3", "--radius", "1.5", "--loss-at", "last"],
+                 ["render", "--view", "folded", "--cell", "lstm", "--hidden", "3"]):
+        assert run(capsys, *argv, "-o", str(tmp_path / "x.svg"))[0] == 0, argv
+    status, out, _ = run(capsys, "compare", "--steps", "3", "--methods", "manual",
+                         "--tol", "1e-9")
+    assert status == 0 and "relative tolerance 1e-09" in out
+
+
+@pytest.fixture
+def train_calls(monkeypatch):
+    """The optimizer and the number of updates of each `bptt train` run."""
+    calls = []
+    real = rnn.train
+
+    def spy(model, task, optimizer, **kw):
+        result = real(model, task, optimizer, **kw)
+        calls.append({"optimizer": optimizer, "task": task, "losses": result.losses,
+                      "hidden": model.hidden_size})
+        return result
+
+    monkeypatch.setattr(rnn, "train", spy)
+    return calls
+
+
+LOSS_LINE = re.compile(r"loss: (\d+\.\d{4}) at the start, (\d+\.\d{4}) at the end "
+                       r"\(mean of the last 10 of (\d+) updates\); "
+                       r"baseline (\d+\.\d{4}) \((.+)\)")
+
+
+@pytest.mark.parametrize("task, baseline, rule", [
+    ("sine", "0.0719", "repeat the current value, y_t = x_t"),
+    ("adding", "0.1667", "predict 1, the expected sum"),
+    ("copy", "0.3781", "blanks, then a uniform guess at each symbol"),
+    ("chars", None, "each character's frequency in the text"),
+])
+def test_train_prints_the_baseline_next_to_the_loss(capsys, task, baseline, rule):
+    status, out, err = run(capsys, "train", "--task", task, "--updates", "3", "--hidden", "4")
+    assert status == 0, err
+    line = out.splitlines()[1]
+    match = LOSS_LINE.fullmatch(line)
+    assert match, line
+    assert match[3] == "3" and match[5] == rule
+    expected = rnn.tasks.TASKS[task]().baseline
+    assert float(match[4]) == pytest.approx(expected, abs=5e-5)
+    if baseline is not None:
+        assert match[4] == baseline
+    if task == "adding":
+        assert float(match[4]) == pytest.approx(1 / 6, abs=5e-5)
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_each_optimizer_gets_its_own_learning_rate(capsys, train_calls, optimizer):
+    status, out, _ = run(capsys, "train", "--task", "chars", "--optimizer", optimizer,
+                         "--updates", "2", "--hidden", "4")
+    assert status == 0
+    used = train_calls[0]["optimizer"]
+    names = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+             "sgd": "SGD"}
+    assert type(used).__name__ == names[optimizer]
+    assert used.lr == rnn.tasks.CharText().learning_rate(optimizer)
+    assert f"{optimizer} lr={used.lr:g}," in out.splitlines()[0]
+
+
+def test_adagrad_on_text_does_not_keep_adams_rate(capsys, train_calls):
+    run(capsys, "train", "--task", "chars", "--optimizer", "adagrad", "--updates", "1",
+        "--hidden", "4")
+    run(capsys, "train", "--task", "chars", "--optimizer", "adam", "--updates", "1",
+        "--hidden", "4")
+    adagrad, adam = (call["optimizer"].lr for call in train_calls)
+    assert adagrad == 0.1 and adam != adagrad
+
+
+def test_an_explicit_lr_wins(capsys, train_calls):
+    run(capsys, "train", "--task", "sine", "--optimizer", "sgd", "--lr", "0.25",
+        "--updates", "1", "--hidden", "4")
+    assert train_calls[0]["optimizer"].lr == 0.25
+
+
+@pytest.mark.parametrize("task, k1, updates", [
+    ("sine", None, 4),        # one update per sequence
+    ("sine", 10, 7),          # three per sequence: the third sequence is cut after one
+    ("adding", 5, 3),         # only the last block of each sequence is scored: one update each
+    ("chars", 10, 5),
+])
+def test_updates_counts_updates(capsys, train_calls, task, k1, updates):
+    argv = ["train", "--task", task, "--updates", str(updates), "--hidden", "4"]
+    if k1:
+        argv += ["--k1", str(k1)]
+    status, out, _ = run(capsys, *argv)
+    assert status == 0
+    assert len(train_calls[0]["losses"]) == updates
+    assert f"of {updates} updates)" in out
+
+
+def test_train_defaults_come_from_the_task(capsys, train_calls):
+    run(capsys, "train", "--task", "copy", "--updates", "1")
+    task = rnn.tasks.CopyMemory()
+    assert train_calls[0]["hidden"] == task.hidden_size
+    assert train_calls[0]["optimizer"].lr == task.learning_rate("adam")
+    assert "H=" in run(capsys, "train", "--help")[1]         # the defaults are listed
+
+
+def test_the_loss_plot_draws_the_baseline(capsys, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+    figures = []
+    real = Figure.savefig
+
+    def keep(fig, *args, **kw):
+        figures.append(fig)
+        return real(fig, *args, **kw)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    path = tmp_path / "loss.png"
+    status, out, _ = run(capsys, "train", "--task", "adding", "--updates", "25", "--hidden", "4",
+                         "--plot", str(path))
+    assert status == 0 and path.stat().st_size > 0
+    [ax] = figures[0].axes
+    flat = [line for line in ax.get_lines() if len(set(line.get_ydata())) == 1]
+    assert len(flat) == 1
+    assert flat[0].get_ydata()[0] == pytest.approx(1 / 6)
+    assert "predict 1" in flat[0].get_label()
+    assert "predict 1" in [t.get_text() for t in ax.get_legend().get_texts()][-1]
