@@ -7,7 +7,9 @@ over the copies (the article: "the weight changes ... are summed"):
     dL/dW = Σ_t (dL/dW through copy t) = Σ_t δ_t s_{t-1}ᵀ,    δ_t = dL/da_t
 
 ``minigrad`` records that sum term by term; ``bptt(..., contributions=True)``
-hands back every copy's term.
+hands back every copy's term.  ``bptt(..., memory="sqrt")`` or an integer
+budget gets the same numbers in less memory by recomputing steps
+(``rnn.checkpoint``, Gruslys et al. 2016).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 import minigrad as mg
 
+from .checkpoint import checkpointed_backward, loss_weights, policy_for
 from .layout import given_shape
 from .losses import (check_loss_name, check_mask, check_targets, checked_sequence_loss,
                      step_loss)
@@ -38,15 +41,19 @@ class BPTTResult:
     contributions : dict or None
         Parameter name -> {"t=1": copy 1's term, ...}; the terms sum to ``grads``.
     loss_tensor : Tensor
-        L itself, with the whole graph behind it (``viz.draw_unrolled(result.loss_tensor)``).
-    run : Unrolled
-        The outputs and states of the forward pass.
+        L itself, with the whole graph behind it (``viz.draw_unrolled(result.loss_tensor)``);
+        with ``memory=`` other than "full", L's value without a graph.
+    run : Unrolled or None
+        The outputs and states of the forward pass (None with ``memory=``: not kept).
+    policy : rnn.Policy or None
+        The store-or-recompute plan that ran (None for full BPTT).
     """
     loss: float
     grads: dict
     contributions: dict | None
     loss_tensor: mg.Tensor
-    run: Unrolled
+    run: Unrolled | None
+    policy: object = None
 
 
 def check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first, where):
@@ -74,7 +81,7 @@ def check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first, where)
 
 
 def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contributions=False,
-         retain_grads=False, batch_first=False):
+         retain_grads=False, batch_first=False, memory="full"):
     """Full BPTT: unroll the whole sequence, compute L, back-propagate once.
 
     Parameters
@@ -95,6 +102,13 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     batch_first : bool
         A batch is (B, T, D) with targets (B, T, O) or (B, T), as in PyTorch.
         The results are identical to the time-major call on the transposed arrays.
+    memory : "full", "sqrt" or int
+        "full" keeps every step's record (memory ~ T).  "sqrt" keeps about √T
+        checkpointed states and recomputes each segment once
+        (:func:`rnn.sqrt_policy`); an integer is a budget of steps held at
+        once, and runs the plan with the fewest forward steps for it
+        (:func:`rnn.checkpoint_policy`, Gruslys et al. 2016, Eq. 2-3).  The
+        gradients and contributions are *equal* (``==``) to full BPTT's.
 
     Returns
     -------
@@ -108,9 +122,25 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     ...                   contributions=True)
     >>> sorted(result.grads), list(result.contributions["W"])
     (['U', 'V', 'W', 'b', 'c'], ['t=1', 't=2', 't=3', 't=4', 't=5'])
+
+    The same gradients, holding about √T steps instead of T:
+
+    >>> xs, ys = rng.normal(size=(50, 2)), rng.normal(size=(50, 1))
+    >>> full = rnn.bptt(model, xs, ys)
+    >>> small = rnn.bptt(model, xs, ys, memory="sqrt")
+    >>> all((full.grads[k] == small.grads[k]).all() for k in full.grads), small.loss == full.loss
+    (True, True)
     """
     xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
                                       "rnn.bptt")
+    policy = policy_for(memory, xs.shape[0], "rnn.bptt")
+    if policy is not None:
+        if retain_grads:
+            raise ValueError("rnn.bptt: retain_grads=True keeps every intermediate gradient "
+                             "on one graph, but memory=%r never holds the whole graph. Fix: "
+                             "memory='full' to draw the gradients" % (memory,))
+        return _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions,
+                                  policy)
     model.zero_grad()
     run = model.run(xs, s0)
     L = checked_sequence_loss(run.outputs, ys, loss, reduction, mask)
@@ -122,6 +152,25 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
         per_copy = {name: (mg.contributions(p) if p.grad is not None else {})
                     for name, p in params}
     return BPTTResult(L.item(), grads, per_copy, L, run)
+
+
+def _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions, policy):
+    """:func:`bptt` by a store-or-recompute plan: the same gradients and loss, bit for bit."""
+    model.zero_grad()
+    T = xs.shape[0]
+    n = T if mask is None else int(mask.sum())
+    weights = loss_weights(n, reduction, model.V.dtype)
+    y_list = mg.unbind(ys)
+    for t, y_t in enumerate(y_list, start=1):
+        y_t.name = f"y{t}"
+    costs, per_copy = checkpointed_backward(model, mg.unbind(xs), y_list, s0, policy, loss,
+                                            weights, mask, contributions=contributions)
+    with mg.no_grad():                        # L from the E_t, by full BPTT's own reduction
+        L = mg.tensor(costs[0]) if n == 1 else (
+            mg.tensor(costs).sum() if reduction == "sum" else mg.tensor(costs).mean())
+    grads = {name: np.zeros_like(p._data) if p.grad is None else p.grad
+             for name, p in model.named_parameters()}
+    return BPTTResult(L.item(), grads, per_copy, L, None, policy)
 
 
 def spectral_radius(W):
