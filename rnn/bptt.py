@@ -159,12 +159,14 @@ def _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions, 
     model.zero_grad()
     T = xs.shape[0]
     n = T if mask is None else int(mask.sum())
-    weights = loss_weights(n, reduction, model.V.dtype)
+    weights = np.zeros(T, model.V.dtype)              # dL/dE_t, as full BPTT's reduction gives it
+    weights[slice(None) if mask is None else mask] = loss_weights(n, reduction, model.V.dtype)
     y_list = mg.unbind(ys)
     for t, y_t in enumerate(y_list, start=1):
         y_t.name = f"y{t}"
-    costs, per_copy = checkpointed_backward(model, mg.unbind(xs), y_list, s0, policy, loss,
-                                            weights, mask, contributions=contributions)
+    costs, per_copy, _ = checkpointed_backward(model, mg.unbind(xs), y_list, s0, policy, loss,
+                                               weights, mask, contributions=contributions)
+    costs = costs if mask is None else costs[mask]
     with mg.no_grad():                        # L from the E_t, by full BPTT's own reduction
         L = mg.tensor(costs[0]) if n == 1 else (
             mg.tensor(costs).sum() if reduction == "sum" else mg.tensor(costs).mean())

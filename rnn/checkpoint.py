@@ -305,8 +305,8 @@ def _start_leaf(state, t):
     return leaves if isinstance(state, tuple) else leaves[0]
 
 
-def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept, first_step=1,
-                          contributions=False):
+def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept=None, first_step=1,
+                          contributions=False, carry_params=None, keep_states=()):
     """Run ``policy`` over steps first_step .. first_step + T - 1: dL/dp lands in every
     parameter's ``.grad`` exactly as one ``L.backward()`` over the whole graph puts it.
 
@@ -318,38 +318,38 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept, first_
     after the segment (so it is walked first; its vjp hands G_p over
     unchanged, 1·G_p).  dL/ds_b enters the same way, Σ (s_b ⊙ dL/ds_b), before
     o_b's share, as step b+1's share does in full BPTT.  Each step cost E_t is
-    scaled by ``weights`` (dL/dE_t of full BPTT's reduction, see
+    scaled by its weight (dL/dE_t of full BPTT's reduction, see
     :func:`loss_weights`), so it gets exactly the gradient it gets there.
 
     Parameters
     ----------
-    xs : list of Tensors, x_t for the T steps (``mg.unbind``)
-    ys : list of Tensors, y_t for the T steps
+    xs, ys : lists of Tensors, x_t and y_t for the T steps (``mg.unbind``)
     s0 : the state before the first step
-    weights, kept : dL/dE_t for each kept step, and a bool per step (None: all kept)
+    weights : ndarray (T,)
+        dL/dE_t for every step (ignored where ``kept`` is False).
+    kept : bool array (T,) or None (every step's cost counts)
     contributions : bool
         Also return each step's term of every parameter's gradient.
+    carry_params : dict, optional
+        name -> gradient already summed by graph parts walked before these steps.
+    keep_states : set of int
+        Steps t (1-based within xs) whose state s_t to return, detached.
 
     Returns
     -------
-    (costs, per_copy)
-        costs: E_t of the kept steps, in time order (an array); per_copy:
-        {name: {"t=<t>": term}} in time order, or None.
+    (costs, per_copy, states)
+        costs: E_t for every step (0 where not kept); per_copy: {name: {"t=<t>":
+        term}} in time order, or None; states: {t: s_t} for ``keep_states``.
 
     Example: ``rnn.bptt(model, xs, ys, memory="sqrt")`` calls this.
     """
-    T = len(xs)
     params = list(model.named_parameters())
-    dtype = model.V.dtype
-    index = np.cumsum(kept) - 1 if kept is not None else np.arange(T)
-    costs = np.zeros(int(index[-1]) + 1 if T else 0, dtype)
+    costs = np.zeros(len(xs), model.V.dtype)
     held = {0: s0}                            # checkpoints: step -> state
     carry_state = None                        # dL/ds_a of the segment just done
-    carry_params = {}                         # name -> dL/dp summed by the later segments
+    carry_params = dict(carry_params or {})   # name -> dL/dp summed by the later segments
     done_terms = []                           # per segment, its {name: {scope: term}}
-
-    def is_kept(t):
-        return kept is None or kept[t - 1]
+    states = {}
 
     for kind, a, b in policy.actions:
         if kind == "forward":
@@ -360,20 +360,21 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept, first_
             held[b] = s
             continue
         start = held.pop(a) if a else held[0]
-        s = start if a == 0 else _start_leaf(start, first_step - 1 + a)
-        s_a = s
+        s = s_a = start if a == 0 else _start_leaf(start, first_step - 1 + a)
         outputs = []
         for t in range(a + 1, b + 1):         # the same loop as model.run
             with mg.scope(f"t={first_step - 1 + t}"):
                 s = model.step(xs[t - 1], s)
                 outputs.append(model.output(s))
+            if t in keep_states:
+                states[t] = tuple(p.detach() for p in s) if isinstance(s, tuple) else s.detach()
         terms = []
         for t, o_t in zip(range(a + 1, b + 1), outputs):
-            if is_kept(t):
+            if kept is None or kept[t - 1]:
                 with mg.scope(f"t={first_step - 1 + t}"):
                     E_t = step_loss(o_t, ys[t - 1], loss)
-                costs[index[t - 1]] = E_t._data
-                terms.append(E_t * weights[index[t - 1]])
+                costs[t - 1] = E_t._data
+                terms.append(E_t * weights[t - 1])
         with mg.scope(CARRY):                 # created last, so walked first
             if carry_state is not None:
                 for part, g in zip(_as_parts(s), carry_state):
@@ -383,14 +384,11 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept, first_
                 if name in carry_params:
                     terms.append((p * carry_params[name]).sum())
         if not terms:                         # no loss here or later: no gradient yet
-            carry_state = None
             continue
         root = terms[0]
         for term in terms[1:]:
             root = root + term
         model.zero_grad()
-        if not root.requires_grad:
-            continue
         root.backward(contributions=contributions)
         carry_params = {name: p._grad for name, p in params if p._grad is not None}
         carry_state = (tuple(part._grad for part in _as_parts(s_a)) if a else None)
@@ -404,4 +402,4 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept, first_
         for segment in reversed(done_terms):          # segments ran last first
             for name, terms_by_scope in segment.items():
                 per_copy[name].update(terms_by_scope)
-    return costs, per_copy
+    return costs, per_copy, states

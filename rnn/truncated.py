@@ -49,6 +49,7 @@ import minigrad as mg
 from minigrad.optim import clip_grad_norm_
 
 from .bptt import check_sequence
+from .checkpoint import checkpointed_backward, loss_weights, policy_for
 from .layout import describe, given_shape
 from .losses import checked_sequence_loss, step_loss
 
@@ -104,10 +105,12 @@ def _run_without_graph(model, xs, states, first, last):
             s = states[t] = model.step(xs[t - 1], s)
 
 
-def _apply_update(model, L, optimizer, clip, keep_grads):
-    """Back-propagate L, remember the gradients if asked, clip, and step."""
-    model.zero_grad()
-    L.backward()
+def _apply_update(model, L, optimizer, clip, keep_grads, backward=True):
+    """Back-propagate L (unless the gradients are already in .grad), remember the
+    gradients if asked, clip, and step."""
+    if backward:
+        model.zero_grad()
+        L.backward()
     grads = None
     if keep_grads:
         grads = {name: np.zeros_like(p._data) if p.grad is None else p.grad.copy()
@@ -120,7 +123,7 @@ def _apply_update(model, L, optimizer, clip, keep_grads):
 
 
 def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=None, s0=None,
-          mask=None, keep_grads=False, batch_first=False):
+          mask=None, keep_grads=False, batch_first=False, memory="full"):
     """Truncated BPTT(k1, k2) over one sequence, updating the model as it goes.
 
     Every k1 steps, back-propagate the losses of those k1 steps through at
@@ -149,6 +152,11 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
     batch_first : bool
         xs is (B, T, D) and ys (B, T, O) or (B, T), as in PyTorch; the updates
         are identical to the time-major call on the transposed arrays.
+    memory : "full", "sqrt" or int
+        How each window is back-propagated: "full" keeps its k2 steps'
+        records; "sqrt" or an integer budget recomputes instead
+        (:func:`rnn.bptt`'s ``memory``, planned per window).  The updates
+        are equal (``==``) to "full"'s; ``last_loss_tensor`` then has no graph.
 
     Returns
     -------
@@ -164,6 +172,7 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
     """
     where = "rnn.tbptt"
     k1, k2 = _positive_int("k1", k1, where), _positive_int("k2", k2, where)
+    policy_for(memory, 1, where)              # a bad memory= fails before any work
     xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
                                       where)
     T = xs.shape[0]
@@ -183,20 +192,14 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
         else:
             # Steps before the window (only if k2 < block length) are constants.
             _run_without_graph(model, xs, states, done, w)
-            # The window, run again from the cut state s_w with the current weights.
-            run = model.run(xs[w:end], _detach(states[w], w), first_step=w + 1)
-            for t, s_t in enumerate(run.states, start=w + 1):
-                states[t] = _detach(s_t)
-            outputs = []
-            for t in range(done + 1, end + 1):          # the block's outputs o_t
-                if t > w:
-                    outputs.append(run.outputs[t - w - 1])
-                else:                                   # before the window: only V, c learn
-                    with mg.scope(f"t={t}"):
-                        outputs.append(model.output(states[t]))
-            L = checked_sequence_loss(outputs, ys[done:end], loss, reduction,
-                                      None if mask is None else mask[done:end], done + 1)
-            grads = _apply_update(model, L, optimizer, clip, keep_grads)
+            policy = policy_for(memory, end - w, where)
+            if policy is None:
+                L = _window_loss(model, xs, ys, states, done, w, end, loss, reduction, mask)
+                grads = _apply_update(model, L, optimizer, clip, keep_grads)
+            else:
+                L = _checkpointed_window(model, xs, ys, states, done, w, end, loss, reduction,
+                                         mask, policy, k1, k2, T)
+                grads = _apply_update(model, L, optimizer, clip, keep_grads, backward=False)
             result.updates.append(Update((done + 1, end), (w + 1, end), L.item(), grads))
             result.last_loss_tensor = L
         next_end = min(end + k1, T)           # forget states no later window starts from
@@ -206,6 +209,72 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
         done = end
     result.final_state = states[T]
     return result
+
+
+def _window_loss(model, xs, ys, states, done, w, end, loss, reduction, mask):
+    """The block's L, recorded: the window w+1..end run again from the cut state s_w."""
+    run = model.run(xs[w:end], _detach(states[w], w), first_step=w + 1)
+    for t, s_t in enumerate(run.states, start=w + 1):
+        states[t] = _detach(s_t)
+    outputs = []
+    for t in range(done + 1, end + 1):          # the block's outputs o_t
+        if t > w:
+            outputs.append(run.outputs[t - w - 1])
+        else:                                   # before the window: only V, c learn
+            with mg.scope(f"t={t}"):
+                outputs.append(model.output(states[t]))
+    return checked_sequence_loss(outputs, ys[done:end], loss, reduction,
+                                 None if mask is None else mask[done:end], done + 1)
+
+
+def _checkpointed_window(model, xs, ys, states, done, w, end, loss, reduction, mask, policy,
+                         k1, k2, T):
+    """:func:`_window_loss` and its backward by a store-or-recompute plan: the same
+    .grad, bit for bit, and L's value without a graph.
+
+    Full BPTT of the window walks, newest first: the outputs before the window
+    (k2 < block), then the window's steps from the last.  So those outputs'
+    share goes first, and enters the window's plan as its carried gradient.
+    """
+    kept = np.ones(end - done, bool) if mask is None else mask[done:end]
+    n = int(kept.sum())
+    block_weights = np.zeros(end - done, model.V.dtype)
+    block_weights[kept] = loss_weights(n, reduction, model.V.dtype)
+    y_list = mg.unbind(ys[done:end])
+    costs = np.zeros(end - done, model.V.dtype)
+    model.zero_grad()
+    before = []                                 # outputs before the window: only V, c learn
+    for t in range(done + 1, w + 1):
+        if kept[t - done - 1]:
+            with mg.scope(f"t={t}"):
+                E_t = step_loss(model.output(states[t]), y_list[t - done - 1], loss)
+            costs[t - done - 1] = E_t._data
+            before.append(E_t * block_weights[t - done - 1])
+    if before:
+        root = before[0]
+        for term in before[1:]:
+            root = root + term
+        root.backward()
+    carry = {name: p._grad for name, p in model.named_parameters() if p._grad is not None}
+    # The window's steps: the block's costs only for t > done (earlier ones were counted).
+    window_kept = np.array([t > done and kept[t - done - 1] for t in range(w + 1, end + 1)])
+    window_weights = np.array([block_weights[t - done - 1] if t > done else 0.0
+                               for t in range(w + 1, end + 1)], model.V.dtype)
+    window_ys = [y_list[t - done - 1] if t > done else None for t in range(w + 1, end + 1)]
+    next_end = min(end + k1, T)                 # the states later windows start from
+    keep_from = min(max(0, next_end - k2), end)
+    keep = {t - w for t in range(max(keep_from, w + 1), end + 1)}
+    window_costs, _, kept_states = checkpointed_backward(
+        model, mg.unbind(xs[w:end]), window_ys, _detach(states[w], w), policy, loss,
+        window_weights, window_kept, first_step=w + 1, carry_params=carry, keep_states=keep)
+    for i, s_t in kept_states.items():
+        states[w + i] = s_t
+    for t in range(max(done, w) + 1, end + 1):
+        costs[t - done - 1] = window_costs[t - w - 1]
+    with mg.no_grad():                          # L by the same reduction as the full path
+        values = costs[kept]
+        return mg.tensor(values[0]) if n == 1 else (
+            mg.tensor(values).sum() if reduction == "sum" else mg.tensor(values).mean())
 
 
 def sliding_window_bptt(model, xs, ys, k, optimizer, loss="mse", clip=None, s0=None,
