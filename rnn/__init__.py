@@ -28,6 +28,8 @@ from .losses import LOSSES, REDUCTIONS, sequence_loss, step_loss
 from .models import ACTIVATIONS, GRU, LSTM, RNN, Unrolled, from_torch
 from .train import TrainResult, train
 from .truncated import TBPTTResult, Update, sliding_window_bptt, tbptt
+from . import online  # noqa: E402  (online learning rules: UORO, SnAp, RFLO, ...)
+from .online import compare_online  # noqa: E402
 
 __all__ = [
     "RNN", "LSTM", "GRU", "Unrolled", "from_torch", "ACTIVATIONS",
@@ -38,3 +40,4 @@ __all__ = [
     "manual", "rtrl", "compare_gradients", "GradientReport",
     "tasks", "train", "TrainResult",
 ]
+__all__ += ["online", "compare_online"]

@@ -1,0 +1,128 @@
+"""Online learning rules: the gradient at every step, without storing the past.
+
+RTRL (``rnn.rtrl``) carries the whole influence matrix M_t = ds_t/dθ
+forward: exact, but O(H⁴) per step.  The rules here trade exactness for
+cost, each in its own way, and all under one interface
+(:class:`~rnn.online.base.OnlineRule`), one file per rule, each written to
+be read beside its paper:
+
+==============  ==========================================  ============  ==============
+rule            keeps                                        cost / step   gradient
+==============  ==========================================  ============  ==============
+``rtrl``        all of M_t (H·H·K)                           O(H⁴)         exact
+``uoro``        a rank-one s̃ θ̃ᵀ (H + H·K)                    O(H²)         unbiased, noisy
+``snap-n``      M_t on the n-step sparsity pattern           O(H²) (n=1)   biased
+``rflo``        a decaying local trace; random feedback      O(H²)         biased
+``tbptt-k``     the last k steps                             O(k H²)       biased (k < T)
+==============  ==========================================  ============  ==============
+
+(H: hidden units, K = H + D + 1 parameters per unit.)  The rules are
+written for the vanilla RNN, s_t = g(W s_{t-1} + U x_t + b); for LSTM and
+GRU, the exact forward-mode gradient is ``rnn.rtrl.rtrl_jvp``.
+``rnn.compare_online`` measures every rule against the exact gradient.
+
+>>> import numpy as np, rnn
+>>> model = rnn.RNN(2, 4, 1, rng=0)
+>>> rng = np.random.default_rng(0)
+>>> xs, ys = rng.normal(size=(10, 2)), rng.normal(size=(10, 1))
+>>> exact = rnn.bptt(model, xs, ys).grads["W"]
+>>> snap = rnn.online.online_gradient(model, xs, ys, "snap-1").grads["W"]
+>>> bool(np.dot(snap.ravel(), exact.ravel()) > 0)                  # points the same way
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..manual import _check_names, _initial_state, _sequence, _step_weights, model_arrays
+from .base import OnlineRule, Step
+from .rflo import RFLO
+from .rtrl import RTRL
+from .snap import SnAp
+from .tbptt import OnlineTBPTT
+from .uoro import UORO
+
+__all__ = ["OnlineRule", "Step", "RTRL", "UORO", "SnAp", "RFLO", "OnlineTBPTT",
+           "make_rule", "online_gradient", "OnlineResult", "RULE_NAMES"]
+
+RULE_NAMES = ("rtrl", "uoro", "snap-<n>", "rflo", "rflo-symmetric", "tbptt-<k>")
+
+
+def make_rule(rule):
+    """A rule from its name ("rtrl", "uoro", "snap-1", "rflo", "tbptt-8", ...) or itself.
+
+    >>> make_rule("snap-2"), make_rule("tbptt-4"), make_rule(UORO())
+    (snap-2, tbptt-4, uoro)
+    """
+    if isinstance(rule, OnlineRule):
+        return rule
+    if isinstance(rule, str):
+        name, _, number = rule.partition("-")
+        if rule == "rtrl":
+            return RTRL()
+        if rule == "uoro":
+            return UORO()
+        if rule == "rflo":
+            return RFLO()
+        if rule == "rflo-symmetric":
+            return RFLO(feedback="symmetric")
+        if name in ("snap", "tbptt") and number.isdigit() and int(number) >= 1:
+            return SnAp(int(number)) if name == "snap" else OnlineTBPTT(int(number))
+    raise ValueError(f"unknown online rule {rule!r}; use one of {', '.join(RULE_NAMES)} "
+                     f"(e.g. 'snap-1', 'tbptt-8'), or an OnlineRule instance")
+
+
+@dataclass
+class OnlineResult:
+    """The loss over the sequence and the rule's gradient estimate, by parameter name."""
+    loss: float
+    grads: dict
+    rule: str
+
+
+def online_gradient(model, xs, ys, rule="rtrl", loss="mse", reduction="sum", s0=None,
+                    mask=None, batch_first=False, rng=None):
+    """Run an online rule over a sequence with the weights held fixed; return the sum
+    of its per-step estimates, to be compared with BPTT's gradient of the same loss.
+
+    ``model`` is an ``rnn.RNN`` (or a dict of its arrays U, W, V, b, c); the other
+    arguments are those of :func:`rnn.bptt`; ``rng`` seeds the stochastic rules.
+
+    >>> import numpy as np, rnn
+    >>> model = rnn.RNN(2, 3, 1, rng=0)
+    >>> result = rnn.online.online_gradient(model, np.ones((4, 2)), np.zeros((4, 1)), "uoro",
+    ...                                     rng=1)
+    >>> result.rule, sorted(result.grads)
+    ('uoro', ['U', 'V', 'W', 'b', 'c'])
+    """
+    from ..models import RNN
+    from .base import run_rule
+
+    where = "rnn.online.online_gradient"
+    rule = make_rule(rule)
+    if isinstance(model, dict):
+        params, activation, output_activation = model, "tanh", None
+    elif isinstance(model, RNN):
+        params = model_arrays(model)
+        activation, output_activation = model.activation, model.output_activation
+    else:
+        raise TypeError(f"{where}: the online rules are written for the vanilla rnn.RNN, not "
+                        f"{type(model).__name__}; for an LSTM or a GRU use "
+                        f"rnn.rtrl.rtrl_jvp (exact RTRL by forward mode)")
+    _check_names(where, loss, reduction, activation, output_activation)
+    xs, ys, mask, batched = _sequence(where, xs, ys, loss, mask, batch_first,
+                                      params["U"].shape[1], params["V"].shape[0])
+    s0 = _initial_state(where, s0, xs.shape[1], params["W"].shape[0], batched)[0]
+    kappa = _step_weights(len(xs), reduction, mask)
+    L, grads = run_rule(rule, params, xs, ys, s0, kappa, loss, activation, output_activation,
+                        np.random.default_rng(rng))
+    order = [name for name in ("U", "W", "b", "V", "c") if name in params]
+    return OnlineResult(L, {name: grads[name] for name in order}, rule.name)
+
+
+from .compare import OnlineReport, RuleStats, compare_online  # noqa: E402  (uses the above)
+
+__all__ += ["compare_online", "OnlineReport", "RuleStats"]

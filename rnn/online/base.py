@@ -1,0 +1,112 @@
+"""What every online rule shares: one step of the vanilla RNN and its local derivatives.
+
+The notation is that of Marschall, Cho and Savin (JMLR 2020, Section 2),
+which puts every rule in one frame.  Write the recurrent parameters as one
+matrix Θ = [W U b] (H × K, K = H + D + 1) acting on z_t = [s_{t-1}; x_t; 1]::
+
+    a_t = Θ z_t,        s_t = g(a_t),        o_t = h(V s_t + c)
+
+Three local quantities are all a rule may use at step t:
+
+    D_t = ∂s_t/∂s_{t-1} = diag(g'(a_t)) W                 (H × H, the Jacobian)
+    M̄_t = ∂s_t/∂Θ      : M̄_t[i, j, k] = g'(a_t)_i δ_ij z_{t,k}   (immediate influence)
+    c_t = ∂E_t/∂s_t     = Vᵀ ∂E_t/∂(V s_t + c)              (the credit at step t)
+
+The exact gradient is dL/dΘ = Σ_t c_t · M_t with the influence matrix
+M_t = ds_t/dΘ obeying M_t = D_t M_{t-1} + M̄_t (RTRL).  Each rule keeps its
+own approximation of M_t (or of c_t's future) and turns it into this step's
+gradient estimate; the readout V, c gets its exact local gradient in every
+rule.  Rules never store the past (online TBPTT keeps its window of k steps).
+
+A rule is a subclass of :class:`OnlineRule` that defines ``start`` and
+``update``; :func:`rnn.online.online_gradient` runs it over a sequence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..manual import ACTIVATION, DERIVATIVE_FROM_OUTPUT, _output_layer, _weighted_error
+
+__all__ = ["OnlineRule", "Step"]
+
+
+@dataclass
+class Step:
+    """The local quantities of one step for a batch of B sequences (first axis).
+
+    z: (B, K) = [s_{t-1}, x_t, 1];  gp: (B, H) = g'(a_t);  s: (B, H) = s_t;
+    error: (B, O) = ∂(κ_t E_t)/∂(V s_t + c);  credit: (B, H) = c_t = error V;  W: (H, H).
+    """
+    z: np.ndarray
+    gp: np.ndarray
+    s: np.ndarray
+    error: np.ndarray
+    credit: np.ndarray
+    W: np.ndarray
+
+    def jacobian_times(self, m):
+        """D_t m = g'(a_t) ⊙ (W m), for m of shape (B, H, ...): the recurrent path."""
+        Wm = np.einsum("ij,bj...->bi...", self.W, m)
+        return self.gp.reshape(self.gp.shape + (1,) * (m.ndim - 2)) * Wm
+
+    def immediate_rows(self):
+        """M̄_t's non-zero part: ∂s_{t,j}/∂Θ_jk = g'(a_t)_j z_{t,k}, as (B, H, K)."""
+        return self.gp[:, :, None] * self.z[:, None, :]
+
+
+class OnlineRule:
+    """The interface: ``start(params, B, rng)``, then ``update(step)`` at every step,
+    which returns this step's estimate of ∂(κ_t E_t)/∂Θ summed over the batch (H × K).
+
+    Class attributes: ``name`` (for reports), ``stochastic`` (True if the
+    estimate depends on random draws), ``exact`` (True if it equals BPTT's).
+    """
+
+    name = "rule"
+    stochastic = False
+    exact = False
+
+    def start(self, params, B, rng):
+        raise NotImplementedError
+
+    def update(self, step):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return self.name
+
+
+def run_rule(rule, params, xs, ys, s0, kappa, loss, activation, output_activation, rng):
+    """Run ``rule`` over the time-major batch (xs (T, B, D)); the summed estimates by name."""
+    U, W, V = params["U"], params["W"], params["V"]
+    b, c = params.get("b"), params.get("c")
+    H, D = W.shape[0], U.shape[1]
+    B = xs.shape[1]
+    g, g_prime = ACTIVATION[activation], DERIVATIVE_FROM_OUTPUT[activation]
+    Theta = np.concatenate([W, U, (b if b is not None else np.zeros(H))[:, None]], axis=1)
+    rule.start(params, B, rng)
+
+    d_Theta = np.zeros_like(Theta)
+    grads = {"V": np.zeros_like(V)}
+    if c is not None:
+        grads["c"] = np.zeros_like(c)
+    L, s_prev = 0.0, s0
+    for t in range(1, len(xs) + 1):
+        z = np.concatenate([s_prev, xs[t - 1], np.ones((B, 1))], axis=1)    # [s_{t-1}; x_t; 1]
+        s = g(z @ Theta.T)                                                  # s_t = g(Θ z_t)
+        o = _output_layer(s, V, c, output_activation)
+        E_t, dz = _weighted_error(o, ys[t - 1], kappa[t], loss, output_activation)
+        L += E_t
+        grads["V"] += dz.T @ s                         # the readout: exact and local
+        if c is not None:
+            grads["c"] += dz.sum(axis=0)
+        step = Step(z=z, gp=g_prime(s), s=s, error=dz, credit=dz @ V, W=W)
+        d_Theta += rule.update(step)
+        s_prev = s
+    grads["W"], grads["U"] = d_Theta[:, :H], d_Theta[:, H:H + D]
+    if b is not None:
+        grads["b"] = d_Theta[:, H + D]
+    return L, grads

@@ -1,0 +1,143 @@
+"""How good is each online gradient?  Alignment, bias and spread against the exact one.
+
+The method is that of Marschall, Cho and Savin (JMLR 2020, Section 5):
+hold the weights fixed, run each rule over the same steps, and compare its
+gradient estimate ĝ with the exact gradient g of the same loss (BPTT).
+For every rule and every parameter (and ``"all"``, the recurrent
+parameters W, U, b together):
+
+* **alignment**: the cosine ⟨ĝ, g⟩ / (‖ĝ‖ ‖g‖), averaged over the seeds
+  (1 is perfect, 0 is orthogonal);
+* **bias**: ‖mean over seeds of ĝ − g‖ / ‖g‖, the relative error of the mean;
+* **spread**: √(mean over seeds ‖ĝ − mean ĝ‖²) / ‖g‖, the relative standard
+  deviation; 0 for deterministic rules, which run once.
+
+For an unbiased rule (UORO) the bias shrinks like spread / √(number of
+seeds); for a biased one (SnAp-1, RFLO, TBPTT with k < T) it stays put.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import make_rule, online_gradient
+
+__all__ = ["compare_online", "OnlineReport", "RuleStats"]
+
+DEFAULT_RULES = ("rtrl", "uoro", "snap-1", "rflo", "tbptt-4")
+RECURRENT = ("W", "U", "b")
+
+
+@dataclass
+class RuleStats:
+    """One rule's numbers for one parameter (or ``"all"``)."""
+    rule: str
+    param: str
+    alignment: float
+    bias: float
+    spread: float
+    seeds: int
+
+
+@dataclass
+class OnlineReport:
+    """What :func:`compare_online` returns: a table of :class:`RuleStats`.
+
+    ``str(report)`` is a terminal table; in Jupyter the report shows as an
+    HTML table.  ``report.stats(rule, param)`` finds one row;
+    ``report.estimates[rule]`` holds every seed's gradients.
+    """
+    rows: list
+    exact: dict
+    estimates: dict = field(repr=False)
+    loss: float = 0.0
+
+    def stats(self, rule, param="all"):
+        for row in self.rows:
+            if row.rule == rule and row.param == param:
+                return row
+        raise KeyError(f"no row for rule {rule!r} and parameter {param!r}; rules: "
+                       f"{sorted({r.rule for r in self.rows})}")
+
+    def _table(self):
+        head = ("rule", "param", "alignment", "bias", "spread", "seeds")
+        body = [(r.rule, r.param, f"{r.alignment:.4f}", f"{r.bias:.2e}",
+                 f"{r.spread:.2e}" if r.seeds > 1 else "-", str(r.seeds)) for r in self.rows]
+        return head, body
+
+    def __str__(self):
+        head, body = self._table()
+        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+        line = lambda row: "  ".join(cell.rjust(w) if i >= 2 else cell.ljust(w)  # noqa: E731
+                                     for i, (cell, w) in enumerate(zip(row, widths)))
+        rule = "  ".join("-" * w for w in widths)
+        text = [f"online gradients against exact BPTT (L = {self.loss:.6g}); bias and spread "
+                f"relative to |g|", line(head), rule]
+        text += [line(row) for row in body]
+        return "\n".join(text)
+
+    def _repr_html_(self):
+        head, body = self._table()
+        cells = lambda row, tag: "".join(f"<{tag}>{c}</{tag}>" for c in row)  # noqa: E731
+        rows = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in body)
+        return (f"<table><caption>online gradients against exact BPTT</caption>"
+                f"<tr>{cells(head, 'th')}</tr>{rows}</table>")
+
+
+def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse",
+                   reduction="sum", s0=None, mask=None, batch_first=False):
+    """Every rule's gradient against BPTT's, over the same steps with the weights fixed.
+
+    ``rules`` are names or :class:`~rnn.online.OnlineRule` instances;
+    ``seeds`` seed the stochastic rules (UORO, RFLO's random feedback); a
+    deterministic rule runs once.  The other arguments are those of
+    :func:`rnn.bptt`.
+
+    >>> import numpy as np, rnn
+    >>> model = rnn.RNN(2, 4, 1, rng=0)
+    >>> rng = np.random.default_rng(0)
+    >>> xs, ys = rng.normal(size=(10, 2)), rng.normal(size=(10, 1))
+    >>> report = rnn.compare_online(model, xs, ys, rules=["rtrl", "uoro"], seeds=range(4))
+    >>> report.stats("rtrl").bias < 1e-12, report.stats("uoro").seeds
+    (True, 4)
+    """
+    from ..bptt import bptt
+
+    exact_run = bptt(model, xs, ys, loss=loss, reduction=reduction, s0=s0, mask=mask,
+                     batch_first=batch_first)
+    exact = exact_run.grads
+    names = [n for n in exact if n in RECURRENT] + [n for n in exact if n not in RECURRENT]
+    rows, estimates = [], {}
+    for spec in rules:
+        rule = make_rule(spec)
+        runs = list(seeds) if rule.stochastic else [0]
+        if not runs:
+            raise ValueError("compare_online: seeds is empty; give at least one seed")
+        grads = [online_gradient(model, xs, ys, rule, loss, reduction, s0, mask, batch_first,
+                                 rng=seed).grads for seed in runs]
+        estimates[rule.name] = grads
+        for param in ["all"] + names:
+            keys = [n for n in names if n in RECURRENT] if param == "all" else [param]
+            g = np.concatenate([exact[k].ravel() for k in keys])
+            samples = np.array([np.concatenate([run[k].ravel() for k in keys]) for run in grads])
+            rows.append(_stats(rule.name, param, samples, g))
+    return OnlineReport(rows, exact, estimates, exact_run.loss)
+
+
+def _stats(rule, param, samples, g):
+    norm = np.linalg.norm(g)
+    scale = norm if norm > 0 else 1.0
+    mean = samples.mean(axis=0)
+    cosines = [_cosine(s, g) for s in samples]
+    spread = np.sqrt(((samples - mean) ** 2).sum(axis=1).mean()) / scale
+    return RuleStats(rule, param, float(np.mean(cosines)), float(np.linalg.norm(mean - g) / scale),
+                     float(spread), len(samples))
+
+
+def _cosine(a, b):
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return 1.0 if na == nb else 0.0
+    return float(np.dot(a, b) / (na * nb))

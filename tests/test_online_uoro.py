@@ -1,0 +1,103 @@
+"""UORO is unbiased: the mean of its estimates converges to the exact gradient at the
+1/√n rate.  Fixed seeds (0..N-1), so the test is deterministic.
+
+With n independent unbiased estimates of spread σ (σ² = E‖ĝ - g‖²), the mean's
+squared error has expectation σ²/n exactly.  So over disjoint blocks of n
+seeds, the root-mean-square error of the block means, times √n / σ, is about
+1 for every n, and the log-log slope of that error against n is -1/2.  A
+biased estimator flattens out at its bias; the last test shows the check
+catching a bias of 0.2 σ.
+"""
+
+import numpy as np
+import pytest
+
+import rnn
+from rnn.online import online_gradient
+
+N = 1024
+BLOCKS = (4, 16, 64, 256, 1024)
+
+
+@pytest.fixture(scope="module")
+def draws():
+    model = rnn.RNN(2, 3, 1, rng=0)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+    exact = rnn.bptt(model, xs, ys).grads
+    keys = ("W", "U", "b")
+    g = np.concatenate([exact[k].ravel() for k in keys])
+    estimates = np.array([np.concatenate([run[k].ravel() for k in keys]) for run in
+                          (online_gradient(model, xs, ys, "uoro", rng=seed).grads
+                           for seed in range(N))])
+    return estimates, g
+
+
+def rms_error_of_block_means(estimates, g, n):
+    means = estimates[: len(estimates) // n * n].reshape(-1, n, estimates.shape[1]).mean(axis=1)
+    return np.sqrt(((means - g) ** 2).sum(axis=1).mean())
+
+
+def unbiasedness(estimates, g):
+    sigma = np.sqrt(((estimates - g) ** 2).sum(axis=1).mean())
+    errors = np.array([rms_error_of_block_means(estimates, g, n) for n in BLOCKS])
+    scaled = errors * np.sqrt(BLOCKS) / sigma                  # ≈ 1 if unbiased
+    slope = np.polyfit(np.log(BLOCKS), np.log(errors), 1)[0]   # ≈ -1/2 if unbiased
+    return sigma, errors, scaled, slope
+
+
+def test_uoro_mean_converges_at_the_one_over_root_n_rate(draws):
+    estimates, g = draws
+    sigma, errors, scaled, slope = unbiasedness(estimates, g)
+    assert sigma > 0.5 * np.linalg.norm(g)                     # the single estimates are noisy
+    assert np.all((scaled > 0.4) & (scaled < 2.5)), scaled     # err(n) ≈ σ/√n for every n
+    assert -0.6 < slope < -0.4, slope
+    assert errors[-1] / np.linalg.norm(g) < 0.15               # the mean of 1024 is close
+
+
+def test_the_check_catches_a_small_bias(draws):
+    estimates, g = draws
+    sigma = np.sqrt(((estimates - g) ** 2).sum(axis=1).mean())
+    offset = np.ones_like(g) / np.sqrt(g.size) * 0.2 * sigma  # a bias of 0.2 σ
+    _, _, scaled, slope = unbiasedness(estimates + offset, g)
+    assert scaled[-1] > 2.5 or slope > -0.4, (scaled, slope)
+
+
+class ScriptedSigns:
+    """Stands in for the random generator: hands UORO the sign vectors ν it is given."""
+
+    def __init__(self, signs):
+        self.signs = iter(signs)
+
+    def choice(self, options, size):
+        return np.array(next(self.signs), dtype=float).reshape(size)
+
+
+def test_uoro_averaged_over_every_sign_pattern_is_the_exact_gradient():
+    """The expectation itself, not a sample of it: with H = 2 and T = 3 there are
+    (2^2)^3 = 64 equally likely sign sequences; their average estimate must be
+    BPTT's gradient to rounding."""
+    import itertools
+
+    from rnn.online import UORO
+    from rnn.online.base import run_rule
+    from rnn.manual import model_arrays
+
+    model = rnn.RNN(2, 2, 1, rng=3)
+    rng = np.random.default_rng(3)
+    xs, ys = rng.normal(size=(3, 1, 2)), rng.normal(size=(3, 1, 1))
+    exact = rnn.bptt(model, xs, ys).grads
+    patterns = list(itertools.product([-1.0, 1.0], repeat=2))
+    total = {k: 0.0 for k in ("W", "U", "b")}
+    runs = 0
+    for sequence in itertools.product(patterns, repeat=3):
+        _, grads = run_rule(UORO(), model_arrays(model), xs, ys, np.zeros((1, 2)),
+                            np.array([0.0, 1.0, 1.0, 1.0]), "mse", "tanh", None,
+                            ScriptedSigns(sequence))
+        runs += 1
+        for k in total:
+            total[k] = total[k] + grads[k]
+    assert runs == 64
+    for k in total:
+        mean = total[k] / runs
+        assert np.linalg.norm(mean - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
