@@ -115,8 +115,9 @@ def _task_defaults():
     for name in TASK_NAMES:
         task = TASKS[name]()
         rates = ", ".join(f"{opt} {task.learning_rate(opt):g}" for opt in OPTIMIZERS)
-        lines.append(f"  {name:6s}  H={task.hidden_size}, {task.updates} updates, lr: {rates}; "
-                     f"baseline {task.baseline:.4f} ({task.baseline_rule})")
+        lines += [f"{name:6s}  baseline {task.baseline:.4f}: {task.baseline_rule}",
+                  f"        {task.hidden_size} hidden units, {task.updates} updates, "
+                  f"{task.optimizer}; lr {rates}"]
     return lines
 
 
@@ -194,7 +195,7 @@ def build_parser():
                   "bptt train --task chars --optimizer adagrad --sample 300",
                   "bptt train --task adding --cell gru --optimizer rmsprop --clip 1",
                   "bptt train --task sine --k1 5 --k2 10 --plot out/loss.png"] +
-                 ["", "defaults (task: hidden units, updates, lr per optimizer; baseline):"] +
+                 ["", "each task's trivial baseline and defaults:"] +
                  _task_defaults())
     train.add_argument("--task", choices=TASK_NAMES, default="sine")
     train.add_argument("--cell", choices=CELLS, default="rnn")
@@ -204,7 +205,8 @@ def build_parser():
                        help="steps between updates (default: the sequence length)")
     train.add_argument("--k2", type=_positive_int, default=None,
                        help="steps to back-propagate through (default: k1)")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                       help="default: the task's (adam, or rmsprop for copy)")
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate (default: the task's rate for this optimizer)")
     train.add_argument("--clip", type=_positive_float, default=5.0,
@@ -216,6 +218,9 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--sample", type=_nonnegative_int, default=0, metavar="N",
                        help="for --task chars: print N sampled characters afterwards")
+    train.add_argument("--temperature", type=_positive_float, default=None, metavar="T",
+                       help="with --sample: draw from softmax(o_t / T) (default 0.5; "
+                            "1 is the model's own distribution, lower is more cautious)")
     train.add_argument("--plot", default=None, metavar="FILE",
                        help="save the loss curve, with the baseline as a line (needs "
                             "matplotlib: pip install 'minigrad-bptt[plot]')")
@@ -359,6 +364,8 @@ def cmd_train(args):
     task = rnn.tasks.TASKS[args.task]()
     if args.sample and args.task != "chars":
         raise UsageError("--sample needs --task chars")
+    if args.temperature is not None and not args.sample:
+        raise UsageError("--temperature does not apply without --sample N (with --task chars)")
     k1 = args.k1 or task.seq_len
     k2 = args.k2 or k1
     if k1 > task.seq_len:
@@ -371,10 +378,11 @@ def cmd_train(args):
     hidden = args.hidden or task.hidden_size
     updates = args.updates or task.updates
     model = make_model(args.cell, task.input_size, hidden, task.output_size, args.seed)
-    lr = args.lr or task.learning_rate(args.optimizer)
-    optimizer = getattr(mg.optim, OPTIMIZER_CLASSES[args.optimizer])(model.parameters(), lr=lr)
+    name = args.optimizer or task.optimizer
+    lr = args.lr or task.learning_rate(name)
+    optimizer = getattr(mg.optim, OPTIMIZER_CLASSES[name])(model.parameters(), lr=lr)
     print(f"training a {args.cell.upper()} ({hidden} hidden units) on '{args.task}' with "
-          f"TBPTT(k1={k1}, k2={k2}), {args.optimizer} lr={lr:g}, clip={args.clip}")
+          f"TBPTT(k1={k1}, k2={k2}), {name} lr={lr:g}, clip={args.clip}")
     result = rnn.train(model, task, optimizer, k1=k1, k2=k2, clip=args.clip,
                        updates=updates, seed=args.seed)
     first, last = result.losses[0], sum(result.losses[-10:]) / len(result.losses[-10:])
@@ -383,7 +391,7 @@ def cmd_train(args):
           f"({task.baseline_rule})")
     if args.sample:
         print(rnn.tasks.sample(model, task, length=args.sample, prime=task.text[:1],
-                               temperature=0.7, rng=args.seed))
+                               temperature=args.temperature or 0.5, rng=args.seed))
     if args.plot:
         from .demo import plot_losses
         path = plot_losses(result.losses, args.plot, f"{args.task}, TBPTT({k1}, {k2})",
