@@ -135,5 +135,8 @@ def test_compare_online_reports_alignment_bias_and_spread():
     assert report.stats("tbptt-3", "V").bias <= 1e-12
     text = str(report)
     assert "alignment" in text and "snap-1" in text and "<table>" in report._repr_html_()
+    assert report.ok() and report.exact_rules == ("rtrl",)
+    report.rows[0].bias = 1e-9                          # an exact rule that drifted
+    assert not report.ok()
     with pytest.raises(KeyError, match="no row"):
         report.stats("rflo")

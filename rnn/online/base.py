@@ -49,7 +49,7 @@ class Step:
 
     def jacobian_times(self, m):
         """D_t m = g'(a_t) ⊙ (W m), for m of shape (B, H, ...): the recurrent path."""
-        Wm = np.einsum("ij,bj...->bi...", self.W, m)
+        Wm = (self.W @ m.reshape(m.shape[0], m.shape[1], -1)).reshape(m.shape)
         return self.gp.reshape(self.gp.shape + (1,) * (m.ndim - 2)) * Wm
 
     def immediate_rows(self):

@@ -53,6 +53,11 @@ class OnlineReport:
     exact: dict
     estimates: dict = field(repr=False)
     loss: float = 0.0
+    exact_rules: tuple = ()
+
+    def ok(self, tol=1e-12):
+        """True if every exact rule (RTRL) matches BPTT: bias <= ``tol`` on every row."""
+        return all(r.bias <= tol for r in self.rows if r.rule in self.exact_rules)
 
     def stats(self, rule, param="all"):
         for row in self.rows:
@@ -100,8 +105,8 @@ def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse
     >>> rng = np.random.default_rng(0)
     >>> xs, ys = rng.normal(size=(10, 2)), rng.normal(size=(10, 1))
     >>> report = rnn.compare_online(model, xs, ys, rules=["rtrl", "uoro"], seeds=range(4))
-    >>> report.stats("rtrl").bias < 1e-12, report.stats("uoro").seeds
-    (True, 4)
+    >>> report.stats("rtrl").bias < 1e-12, report.stats("uoro").seeds, report.ok()
+    (True, 4, True)
     """
     from ..bptt import bptt
 
@@ -123,7 +128,8 @@ def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse
             g = np.concatenate([exact[k].ravel() for k in keys])
             samples = np.array([np.concatenate([run[k].ravel() for k in keys]) for run in grads])
             rows.append(_stats(rule.name, param, samples, g))
-    return OnlineReport(rows, exact, estimates, exact_run.loss)
+    exact_rules = tuple(make_rule(spec).name for spec in rules if make_rule(spec).exact)
+    return OnlineReport(rows, exact, estimates, exact_run.loss, exact_rules)
 
 
 def _stats(rule, param, samples, g):
