@@ -157,7 +157,7 @@ def rtrl_jvp(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None,
     """RTRL for any cell (RNN, LSTM, GRU) by the engine's forward mode.
 
     BPTT is reverse mode over the unrolled graph; this is forward mode over
-    it.  Williams and Zipser (1989, eqs. 11-12 in their notation p_ij^k)
+    it.  Williams and Zipser (1989, the recursion for their p_ij^k)
     carry the sensitivities ``S_t = ds_t/dθ`` of the state to every
     recurrent parameter θ (U, W, b, and GRU's b_hn) forward in time::
 

@@ -1,8 +1,9 @@
 """What every online rule shares: one step of the vanilla RNN and its local derivatives.
 
-The notation is that of Marschall, Cho and Savin (JMLR 2020, Section 2),
-which puts every rule in one frame.  Write the recurrent parameters as one
-matrix Θ = [W U b] (H × K, K = H + D + 1) acting on z_t = [s_{t-1}; x_t; 1]::
+The notation is that of Marschall, Cho and Savin (JMLR 2020), whose framework
+puts every rule in one frame (their influence matrix M, Jacobian J and
+immediate influence M̄).  Write the recurrent parameters as one matrix
+Θ = [W U b] (H × K, K = H + D + 1) acting on z_t = [s_{t-1}; x_t; 1]::
 
     a_t = Θ z_t,        s_t = g(a_t),        o_t = h(V s_t + c)
 

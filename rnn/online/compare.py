@@ -1,6 +1,7 @@
 """How good is each online gradient?  Alignment, bias and spread against the exact one.
 
-The method is that of Marschall, Cho and Savin (JMLR 2020, Section 5):
+The method is that of Marschall, Cho and Savin (JMLR 2020), who compare rules
+by their gradient's alignment with the exact one:
 hold the weights fixed, run each rule over the same steps, and compare its
 gradient estimate ĝ with the exact gradient g of the same loss (BPTT).
 For every rule and every parameter (and ``"all"``, the recurrent

@@ -1,7 +1,7 @@
 """RFLO: random-feedback local online learning (Murray, eLife 2019).
 
-Two local simplifications of RTRL (Murray's eqs. for the weight update and
-its eligibility trace; Marschall, Cho and Savin 2020, Section 4, "RFLO"):
+Two local simplifications of RTRL (Murray's weight update and its
+eligibility trace; RFLO in Marschall, Cho and Savin 2020):
 
 1. The Jacobian D_t = diag(g'(a_t)) W is replaced by a constant leak
    (1 - α) I, so the influence of Θ_jk stays on unit j, and decays:

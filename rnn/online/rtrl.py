@@ -1,7 +1,7 @@
 """Exact RTRL as an online rule: the whole influence matrix, carried forward.
 
-Williams and Zipser (1989), eq. 12 (their p^k_ij); in the notation of
-Marschall, Cho and Savin (2020, Section 3, "RTRL")::
+Williams and Zipser (1989), the recursion for their sensitivities p^k_ij;
+in the notation of Marschall, Cho and Savin (2020)::
 
     M_t = D_t M_{t-1} + M̄_t,        M_0 = 0
     ∂L/∂Θ ≈ Σ_t c_t M_t             (exact: equal to BPTT's gradient)

@@ -1,7 +1,7 @@
 """SnAp-n: the sparse n-step approximation of RTRL (Menick et al., ICLR 2021).
 
 Keep the influence matrix only where a parameter can reach a unit within n
-steps, and drop the rest after every step (the paper's Section 3)::
+steps, and drop the rest after every step (the paper's SnAp-n definition)::
 
     M_t = (D_t M_{t-1} + M̄_t) ⊙ P_n,        ∂L/∂Θ ≈ Σ_t c_t M_t
 

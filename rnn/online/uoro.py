@@ -10,10 +10,9 @@ E[ν νᵀ] = I, and update (the paper's Algorithm 1)::
 
 Then s̃_t θ̃_tᵀ = D_t s̃ θ̃ᵀ + ν νᵀ M̄_t + (two cross terms with one factor ν),
 whose mean over ν is D_t M_{t-1} + M̄_t: by induction E[s̃_t θ̃_tᵀ] = M_t, so
-the gradient estimate is unbiased (the paper's Proposition 1).  The
+the gradient estimate is unbiased (the paper's central claim).  The
 positive scalars ρ0 = √(‖θ̃‖/‖D_t s̃‖), ρ1 = √(‖νᵀ M̄_t‖/‖ν‖) balance the
-two factors to reduce the variance (the paper's Section 3, variance
-reduction); they do not depend on ν's signs (‖ν‖ = √H, ‖νᵀ M̄_t‖ =
+two factors to reduce the variance (the paper's variance reduction); they do not depend on ν's signs (‖ν‖ = √H, ‖νᵀ M̄_t‖ =
 ‖g'(a_t)‖ ‖z_t‖), so unbiasedness survives them.
 
 Cost per step: one Jacobian-vector product D_t s̃ (O(H²)) and an outer
