@@ -17,7 +17,6 @@ from minigrad import forward
 
 seeds = st.integers(0, 2**32 - 1)
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
-matrices = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)
 two_broadcasting = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
                                                      max_side=3)
 
@@ -110,14 +109,17 @@ def test_reductions_over_an_axis(op, shape, seed, keepdims, data):
               [values(rng, shape)], rng)
 
 
-@given(shape=matrices, seed=seeds, data=st.data())
-def test_matmul_matrices_vectors_and_batches(shape, seed, data):
-    k = shape[-1]
-    right = data.draw(st.sampled_from([(k,), (k, 2), (3, k, 2)[-len(shape) - 1:]]))
+sides = st.integers(1, 3)
+
+
+@given(n=sides, k=sides, m=sides, batch=st.sampled_from([(), (2,), (1,), (2, 1)]),
+       left_vector=st.booleans(), right=st.sampled_from(["vector", "matrix", "batched"]),
+       seed=seeds)
+def test_matmul_matrices_vectors_and_batches(n, k, m, batch, left_vector, right, seed):
+    left_shape = (k,) if left_vector else batch + (n, k)
+    right_shape = {"vector": (k,), "matrix": (k, m), "batched": (2,) + (k, m)}[right]
     rng = np.random.default_rng(seed)
-    if len(right) > 1 and right[-2] != k:
-        right = (k, 2)
-    check_jvp(lambda a, b: a @ b, [values(rng, shape), values(rng, right)], rng)
+    check_jvp(lambda a, b: a @ b, [values(rng, left_shape), values(rng, right_shape)], rng)
 
 
 @given(seed=seeds)
