@@ -101,7 +101,7 @@ def plot_losses(losses, path, title, baseline=None, baseline_label="baseline"):
     ax.set_xlabel("update")
     ax.set_ylabel("loss per step")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -17,7 +17,7 @@ print(f"text: {len(task.text)} characters, {task.input_size} distinct; "
       f"uniform guessing costs log({task.input_size}) = {np.log(task.input_size):.2f} nats")
 
 result = rnn.train(model, task, mg.optim.Adagrad(model.parameters(), lr=0.1), k1=25, k2=25,
-                   clip=5.0, steps=updates, seed=0)
+                   clip=5.0, updates=updates, seed=0)
 print(f"loss per character: {np.mean(result.losses[:20]):.2f} -> "
       f"{np.mean(result.losses[-50:]):.2f} after {updates} updates")
 print("---")
