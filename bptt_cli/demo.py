@@ -101,9 +101,10 @@ def plot_losses(losses, path, title, baseline=None, baseline_label="baseline"):
     ax.set_xlabel("update")
     ax.set_ylabel("loss per step")
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize="small",
+              frameon=False)                      # under the axes, off every curve
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -137,11 +138,13 @@ def run_demo(out, fast=False):
     trained = rnn.train(model, task, k1=10, k2=20, steps=20 if fast else 300, seed=0)
     losses = trained.losses
     print(f"loss per step: {np.mean(losses[:5]):.4f} at the start -> "
-          f"{np.mean(losses[-5:]):.4f} at the end ({len(losses)} updates)")
+          f"{np.mean(losses[-5:]):.4f} at the end ({len(losses)} updates); baseline "
+          f"{task.baseline:.4f} ({task.baseline_rule})")
 
     _section("4. drawings")
     written = gallery(out)
-    curve = plot_losses(losses, out / "loss.png", "sine task, TBPTT(10, 20)")
+    curve = plot_losses(losses, out / "loss.png", "sine task, TBPTT(10, 20)",
+                        baseline=task.baseline, baseline_label=f"baseline: {task.baseline_rule}")
     if curve is None:
         print("(matplotlib is not installed, so no loss curve: pip install "
               "'minigrad-bptt[plot]')")
