@@ -20,7 +20,7 @@ import numpy as np
 
 import minigrad as mg
 
-from .checkpoint import checkpointed_backward, loss_weights, policy_for
+from .checkpoint import checkpointed_backward, loss_weight, policy_for
 from .layout import given_shape
 from .losses import (check_loss_name, check_mask, check_targets, checked_sequence_loss,
                      step_loss)
@@ -159,13 +159,10 @@ def _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions, 
     model.zero_grad()
     T = xs.shape[0]
     n = T if mask is None else int(mask.sum())
-    weights = np.zeros(T, model.V.dtype)              # dL/dE_t, as full BPTT's reduction gives it
-    weights[slice(None) if mask is None else mask] = loss_weights(n, reduction, model.V.dtype)
-    y_list = mg.unbind(ys)
-    for t, y_t in enumerate(y_list, start=1):
-        y_t.name = f"y{t}"
-    costs, per_copy, _ = checkpointed_backward(model, mg.unbind(xs), y_list, s0, policy, loss,
-                                               weights, mask, contributions=contributions)
+    weight = loss_weight(n, reduction, model.V.dtype)    # dL/dE_t, as full BPTT gives it
+    steps = mg.unbind(xs) if xs.requires_grad else xs      # dL/dxs: the full graph's slices
+    costs, per_copy, _ = checkpointed_backward(model, steps, ys, s0, policy, loss, weight, mask,
+                                               contributions=contributions)
     costs = costs if mask is None else costs[mask]
     with mg.no_grad():                        # L from the E_t, by full BPTT's own reduction
         L = mg.tensor(costs[0]) if n == 1 else (

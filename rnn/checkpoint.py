@@ -36,7 +36,12 @@ H(t, m) the same when the start is a checkpoint counted among the m:
 run y steps, keep s_y, solve the right part with what is left, drop s_y,
 solve the left part.  That is the paper's recursion for BPTT-HSM (their
 Eq. 2 with the boundary conditions of Eq. 3), with one slot's worth of
-difference in who pays for a start state.  Its closed forms at the
+difference in who pays for a start state.
+
+A recorded step holds far more than a state (its ops, their saved arrays):
+``record_size=α`` counts it as α stored states, as the paper weighs an
+internal state against a hidden one, and "record all" becomes α·t <= m.
+α = 1 is the counting above.  Its closed forms at the
 extremes: a budget of T needs no recomputation, C(T, T) = T, and a budget
 of 1 recomputes from s_0 for every step, C(T, 1) = T(T+1)/2.
 
@@ -74,6 +79,8 @@ class Policy:
     T : int
     budget : int
         Steps that may be held at once (the module docstring says how they count).
+    record_size : int
+        What one recorded step counts, in stored states (α; 1 by default).
     actions : list of (kind, a, b)
         ``("forward", a, b)``: s_a -> s_b without recording, keep s_b;
         ``("backward", a, b)``: record steps a+1..b from s_a and back-propagate.
@@ -84,6 +91,7 @@ class Policy:
     budget: int
     actions: list
     cost: int
+    record_size: int = 1
 
     @property
     def stored(self):
@@ -113,7 +121,7 @@ class Policy:
                 peak = max(peak, len(held) + 1)            # the running state
                 held.add(b)
             else:
-                peak = max(peak, (b - a) + len(held - {a}))
+                peak = max(peak, self.record_size * (b - a) + len(held - {a}))
                 held.discard(a)
         return peak
 
@@ -146,7 +154,7 @@ def _check_budget(budget, where):
     return int(budget)
 
 
-def checkpoint_policy(T, budget):
+def checkpoint_policy(T, budget, record_size=1):
     """The plan that back-propagates T steps with the fewest forward steps, holding at
     most ``budget`` steps at once (Gruslys et al. 2016, Section 3, Eq. 2-3).
 
@@ -158,7 +166,10 @@ def checkpoint_policy(T, budget):
     Parameters
     ----------
     T : int >= 1
-    budget : int >= 1  (a budget above T is the same as T)
+    budget : int >= record_size  (a budget above α·T is the same as α·T)
+    record_size : int >= 1
+        α: what one recorded step holds, in stored states.  With α > 1 the
+        plan keeps more checkpoints and records shorter segments.
 
     Returns
     -------
@@ -173,18 +184,24 @@ def checkpoint_policy(T, budget):
     """
     where = "rnn.checkpoint_policy"
     T = _check_T(T, where)
-    m = min(_check_budget(budget, where), T)
+    alpha = _check_budget(record_size, where.replace("policy", "policy (record_size)"))
+    m = min(_check_budget(budget, where), alpha * T)
+    if m < alpha:
+        raise ValueError(f"{where}: a budget of {m} cannot hold even one recorded step of "
+                         f"record_size {alpha}. Fix: budget >= {alpha}")
     if float(T) * T * m > _DP_LIMIT:
         raise ValueError(f"{where}: T={T} with budget {m} needs about {T * T * m:.1e} steps "
                          f"of the dynamic program (T² · budget), too many to wait for. Fix: "
                          f"memory='sqrt' (about √T checkpoints, each segment recomputed once), "
                          f"or a budget under {int(_DP_LIMIT / (T * T)) + 1}")
-    best_free, best_held = _best_splits(T, m)
+    if m == alpha * T:                     # everything fits: full BPTT, no table needed
+        return Policy(T, m, [("backward", 0, T)], T, alpha)
+    best_free, best_held = _best_splits(T, m, alpha)
     actions = []
     work = [(0, T, m, True)]               # (start, steps, slots, start is free)
     while work:                            # an explicit stack: a budget of 1 nests T deep
         start, t, slots, free = work.pop()
-        if t <= slots:
+        if alpha * t <= slots:
             actions.append(("backward", start, start + t))
             continue
         y = int((best_free if free else best_held)[slots][t])
@@ -192,11 +209,11 @@ def checkpoint_policy(T, budget):
         work.append((start, y, slots, free))                               # left part: later
         work.append((start + y, t - y, slots if free else slots - 1, False))   # right part: next
     cost = sum(b - a for kind, a, b in actions)
-    return Policy(T, m, actions, cost)
+    return Policy(T, m, actions, cost, alpha)
 
 
 @functools.lru_cache(maxsize=16)
-def _best_splits(T, m):
+def _best_splits(T, m, alpha=1):
     """The dynamic program's tables: for each number of slots k <= m and steps t <= T,
     the best first checkpoint y for a free start (C) and a held start (H).
 
@@ -210,11 +227,11 @@ def _best_splits(T, m):
     for k in range(1, m + 1):
         H = steps.copy()                  # t <= k: record all, cost t
         C = steps.copy()
-        yH = np.zeros(T + 1, int)
-        yC = np.zeros(T + 1, int)
-        H[k + 1:] = inf
-        C[k + 1:] = inf
-        for t in range(k + 1, T + 1):
+        yH = np.zeros(T + 1, np.int32)
+        yC = np.zeros(T + 1, np.int32)
+        H[k // alpha + 1:] = inf
+        C[k // alpha + 1:] = inf
+        for t in range(max(k // alpha + 1, 2), T + 1):
             y = steps[1:t]                                    # y = 1 .. t-1
             right = t - np.arange(1, t)                       # t - y
             held = y + H_prev[right] + H[1:t]
@@ -255,9 +272,17 @@ def policy_for(memory, T, where="rnn.bptt"):
     """The plan that ``memory=`` asks for: None for "full", :func:`sqrt_policy` for
     "sqrt", :func:`checkpoint_policy` for an integer budget; else a clear error.
 
+    A :class:`Policy` made for T steps is taken as it is.
+
     >>> policy_for("full", 100) is None, policy_for(10, 100).budget
     (True, 10)
     """
+    if isinstance(memory, Policy):
+        if memory.T != T:
+            raise ValueError(f"{where}: the policy given as memory= was made for T={memory.T} "
+                             f"steps, but the sequence has T={T}. Fix: "
+                             f"rnn.checkpoint_policy({T}, budget)")
+        return memory
     if isinstance(memory, str):
         if memory == "full":
             return None
@@ -279,18 +304,19 @@ def policy_for(memory, T, where="rnn.bptt"):
 
 # ------------------------------------------------------------ running a plan
 
-def loss_weights(n, reduction, dtype):
-    """dL/dE_i for each of the n step costs, exactly as full BPTT's reduction gives it:
-    L = stack(E).sum() gives 1 each, .mean() gives 1/n each (the engine's own vjp).
+def loss_weight(n, reduction, dtype):
+    """dL/dE_t, the same for each of the n counted step costs, exactly as full BPTT's
+    reduction gives it: L = stack(E).sum() gives 1, .mean() gives 1/n (the engine's own
+    vjp, run on a probe).
 
-    >>> loss_weights(4, "mean", np.float64).tolist()
-    [0.25, 0.25, 0.25, 0.25]
+    >>> float(loss_weight(4, "mean", np.float64)), float(loss_weight(4, "sum", np.float64))
+    (0.25, 1.0)
     """
     if n == 1:                                # L = E_1 itself: seeded with 1
-        return np.ones(1, dtype)
+        return np.ones((), dtype)
     probe = mg.Tensor(np.zeros(n, dtype), requires_grad=True)
     (probe.sum() if reduction == "sum" else probe.mean()).backward()
-    return probe.grad
+    return probe.grad[0].copy()
 
 
 def _as_parts(state):
@@ -305,7 +331,14 @@ def _start_leaf(state, t):
     return leaves if isinstance(state, tuple) else leaves[0]
 
 
-def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept=None, first_step=1,
+def _steps(seq, a, b):
+    """x_{a+1} .. x_b as tensors: views made for this segment only (or a list's items)."""
+    if isinstance(seq, list):
+        return seq[a:b]
+    return mg.unbind(seq[a:b])
+
+
+def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, first_step=1,
                           contributions=False, carry_params=None, keep_states=()):
     """Run ``policy`` over steps first_step .. first_step + T - 1: dL/dp lands in every
     parameter's ``.grad`` exactly as one ``L.backward()`` over the whole graph puts it.
@@ -318,15 +351,16 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept=None, f
     after the segment (so it is walked first; its vjp hands G_p over
     unchanged, 1·G_p).  dL/ds_b enters the same way, Σ (s_b ⊙ dL/ds_b), before
     o_b's share, as step b+1's share does in full BPTT.  Each step cost E_t is
-    scaled by its weight (dL/dE_t of full BPTT's reduction, see
-    :func:`loss_weights`), so it gets exactly the gradient it gets there.
+    scaled by ``weight`` (dL/dE_t of full BPTT's reduction, see
+    :func:`loss_weight`), so it gets exactly the gradient it gets there.
 
     Parameters
     ----------
-    xs, ys : lists of Tensors, x_t and y_t for the T steps (``mg.unbind``)
+    xs, ys : time-major Tensor and array (or lists of x_t, y_t), sliced one segment
+        at a time, so that no more than a segment's steps exist as tensors at once
     s0 : the state before the first step
-    weights : ndarray (T,)
-        dL/dE_t for every step (ignored where ``kept`` is False).
+    weight : 0-d array
+        dL/dE_t for every counted step.
     kept : bool array (T,) or None (every step's cost counts)
     contributions : bool
         Also return each step's term of every parameter's gradient.
@@ -355,26 +389,30 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept=None, f
         if kind == "forward":
             s = held[a]
             with mg.no_grad():
-                for t in range(a + 1, b + 1):
-                    s = model.step(xs[t - 1], s)
+                for x_t in _steps(xs, a, b):
+                    s = model.step(x_t, s)
             held[b] = s
             continue
         start = held.pop(a) if a else held[0]
         s = s_a = start if a == 0 else _start_leaf(start, first_step - 1 + a)
         outputs = []
-        for t in range(a + 1, b + 1):         # the same loop as model.run
+        for t, x_t in enumerate(_steps(xs, a, b), start=a + 1):     # the loop of model.run
             with mg.scope(f"t={first_step - 1 + t}"):
-                s = model.step(xs[t - 1], s)
+                s = model.step(x_t, s)
                 outputs.append(model.output(s))
             if t in keep_states:
                 states[t] = tuple(p.detach() for p in s) if isinstance(s, tuple) else s.detach()
-        terms = []
-        for t, o_t in zip(range(a + 1, b + 1), outputs):
+        step_costs, counted = [], []
+        for t, o_t, y_t in zip(range(a + 1, b + 1), outputs, _steps(ys, a, b)):
             if kept is None or kept[t - 1]:
                 with mg.scope(f"t={first_step - 1 + t}"):
-                    E_t = step_loss(o_t, ys[t - 1], loss)
-                costs[t - 1] = E_t._data
-                terms.append(E_t * weights[t - 1])
+                    step_costs.append(step_loss(o_t, y_t, loss))
+                counted.append(t - 1)
+        terms = []
+        if step_costs:                        # Σ_t w_t E_t: each E_t gets 1·w_t, as in full BPTT
+            E = mg.stack(step_costs)
+            costs[counted] = E._data
+            terms.append((E * weight).sum())
         with mg.scope(CARRY):                 # created last, so walked first
             if carry_state is not None:
                 for part, g in zip(_as_parts(s), carry_state):
@@ -392,6 +430,8 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weights, kept=None, f
         root.backward(contributions=contributions)
         carry_params = {name: p._grad for name, p in params if p._grad is not None}
         carry_state = (tuple(part._grad for part in _as_parts(s_a)) if a else None)
+        del root, terms, outputs, step_costs, s, s_a, start    # free this segment's record now,
+        E = None                                               # not when the next one is built
         if contributions:
             done_terms.append({name: {key: term for key, term in mg.contributions(p).items()
                                       if key.split("/")[-1] != CARRY}

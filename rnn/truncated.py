@@ -49,7 +49,7 @@ import minigrad as mg
 from minigrad.optim import clip_grad_norm_
 
 from .bptt import check_sequence
-from .checkpoint import checkpointed_backward, loss_weights, policy_for
+from .checkpoint import Policy, checkpointed_backward, loss_weight, policy_for
 from .layout import describe, given_shape
 from .losses import checked_sequence_loss, step_loss
 
@@ -172,6 +172,9 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
     """
     where = "rnn.tbptt"
     k1, k2 = _positive_int("k1", k1, where), _positive_int("k2", k2, where)
+    if isinstance(memory, Policy):
+        raise TypeError(f"{where}: a Policy fits one sequence length, and tbptt plans each "
+                        f"window itself. Fix: memory='sqrt' or an integer budget")
     policy_for(memory, 1, where)              # a bad memory= fails before any work
     xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
                                       where)
@@ -238,8 +241,7 @@ def _checkpointed_window(model, xs, ys, states, done, w, end, loss, reduction, m
     """
     kept = np.ones(end - done, bool) if mask is None else mask[done:end]
     n = int(kept.sum())
-    block_weights = np.zeros(end - done, model.V.dtype)
-    block_weights[kept] = loss_weights(n, reduction, model.V.dtype)
+    weight = loss_weight(n, reduction, model.V.dtype)     # dL/dE_t, as the full window gives it
     y_list = mg.unbind(ys[done:end])
     costs = np.zeros(end - done, model.V.dtype)
     model.zero_grad()
@@ -249,7 +251,7 @@ def _checkpointed_window(model, xs, ys, states, done, w, end, loss, reduction, m
             with mg.scope(f"t={t}"):
                 E_t = step_loss(model.output(states[t]), y_list[t - done - 1], loss)
             costs[t - done - 1] = E_t._data
-            before.append(E_t * block_weights[t - done - 1])
+            before.append(E_t * weight)
     if before:
         root = before[0]
         for term in before[1:]:
@@ -258,15 +260,12 @@ def _checkpointed_window(model, xs, ys, states, done, w, end, loss, reduction, m
     carry = {name: p._grad for name, p in model.named_parameters() if p._grad is not None}
     # The window's steps: the block's costs only for t > done (earlier ones were counted).
     window_kept = np.array([t > done and kept[t - done - 1] for t in range(w + 1, end + 1)])
-    window_weights = np.array([block_weights[t - done - 1] if t > done else 0.0
-                               for t in range(w + 1, end + 1)], model.V.dtype)
-    window_ys = [y_list[t - done - 1] if t > done else None for t in range(w + 1, end + 1)]
     next_end = min(end + k1, T)                 # the states later windows start from
     keep_from = min(max(0, next_end - k2), end)
     keep = {t - w for t in range(max(keep_from, w + 1), end + 1)}
     window_costs, _, kept_states = checkpointed_backward(
-        model, mg.unbind(xs[w:end]), window_ys, _detach(states[w], w), policy, loss,
-        window_weights, window_kept, first_step=w + 1, carry_params=carry, keep_states=keep)
+        model, xs[w:end], ys[w:end], _detach(states[w], w), policy, loss,
+        weight, window_kept, first_step=w + 1, carry_params=carry, keep_states=keep)
     for i, s_t in kept_states.items():
         states[w + i] = s_t
     for t in range(max(done, w) + 1, end + 1):

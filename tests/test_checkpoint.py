@@ -20,7 +20,7 @@ CELLS = {"RNN": rnn.RNN, "LSTM": rnn.LSTM, "GRU": rnn.GRU}
 
 # ------------------------------------------------------------------ the policy
 
-def brute_force_cost(T, m):
+def brute_force_cost(T, m, alpha=1):
     """The fewest forward steps that back-propagate T steps holding at most m steps,
     found by Dijkstra over every sequence of moves (independent of the dynamic program).
 
@@ -53,11 +53,11 @@ def brute_force_cost(T, m):
             if others + 1 <= m:                    # keep the running state
                 moves.append((0, (done, ckpts | {running}, None)))
             k = done - running                     # record from the running state
-            if k + others <= m:
+            if alpha * k + others <= m:
                 moves.append((k, (running, frozenset(c for c in ckpts if c < running), None)))
         for c in ckpts:                            # record from a checkpoint to `done`
             k = done - c
-            if c < done and k + len(ckpts - {0, c}) <= m and running is None:
+            if c < done and alpha * k + len(ckpts - {0, c}) <= m and running is None:
                 moves.append((k, (c, frozenset(x for x in ckpts if x < c) | {0}, None)))
         for c in ckpts - {0}:                      # drop a checkpoint
             moves.append((0, (done, ckpts - {c}, running)))
@@ -74,6 +74,15 @@ def test_policy_cost_is_the_brute_force_optimum(T):
         assert rnn.checkpoint_policy(T, m).cost == brute_force_cost(T, m), (T, m)
 
 
+@pytest.mark.parametrize("T", range(1, 7))
+def test_policy_with_bigger_records_is_the_brute_force_optimum(T):
+    for alpha in (2, 3):
+        for m in range(alpha, alpha * T + 1):
+            policy = rnn.checkpoint_policy(T, m, record_size=alpha)
+            assert policy.cost == brute_force_cost(T, m, alpha), (T, m, alpha)
+            assert simulate(policy)[1] <= m
+
+
 @pytest.mark.parametrize("T", [1, 2, 5, 17, 60])
 def test_policy_closed_forms_at_the_extremes(T):
     assert rnn.checkpoint_policy(T, T).cost == T                       # no recomputation
@@ -86,6 +95,7 @@ def simulate(policy):
     """Run a plan on paper: every step back-propagated once, from the state it needs;
     the cost counted; the most steps held at once."""
     T, held, done, cost, peak = policy.T, {0}, policy.T, 0, 0
+    alpha = policy.record_size
     for kind, a, b in policy.actions:
         assert a in held, f"{kind} from s{a}, which is not held"
         cost += b - a
@@ -95,7 +105,7 @@ def simulate(policy):
             held.add(b)
         else:
             assert b == done, f"backward {a + 1}..{b} but dL/ds_{done} is what is known"
-            peak = max(peak, (b - a) + len(held - {0, a}))
+            peak = max(peak, alpha * (b - a) + len(held - {0, a}))
             held.discard(a) if a else None
             done = a
     assert done == 0
@@ -314,3 +324,15 @@ def test_tbptt_refuses_a_bad_memory_before_work():
         rnn.tbptt(model, xs, ys, 5, 5, None, memory="tiny")
     with pytest.raises(ValueError, match="rnn.tbptt: the memory budget must be >= 1"):
         rnn.tbptt(model, xs, ys, 5, 5, None, memory=0)
+
+
+def test_a_policy_object_as_memory():
+    model, xs, ys = problem("LSTM", T=30)
+    full = rnn.bptt(model, xs, ys, contributions=True)
+    policy = rnn.checkpoint_policy(30, 20, record_size=4)
+    assert policy.peak_memory() <= 20 and len(policy.stored) > 1
+    assert_equal_results(full, rnn.bptt(model, xs, ys, contributions=True, memory=policy), True)
+    with pytest.raises(ValueError, match="made for T=30 steps, but the sequence has T=12"):
+        rnn.bptt(model, xs[:12], ys[:12], memory=policy)
+    with pytest.raises(ValueError, match="budget >= 4"):
+        rnn.checkpoint_policy(30, 3, record_size=4)
