@@ -263,7 +263,16 @@ RENDER_UNROLLED_OPTIONS = ("steps", "batch", "seed", "detail", "direction", "hea
 
 def check_render_options(args):
     """Refuse, with a UsageError, an option that does not apply to the drawing asked for;
-    then fill in the defaults of the others."""
+    then fill in the defaults of the others.
+
+    >>> args = build_parser().parse_args(["render", "--view", "folded", "--heat"])
+    >>> check_render_options(args)
+    Traceback (most recent call last):
+    bptt_cli.main.UsageError: --heat does not apply to --view folded, which draws ...
+    >>> args = build_parser().parse_args(["render", "--heat"])
+    >>> check_render_options(args); args.steps, args.detail, args.loss_at
+    (6, 'ops', 'all')
+    """
     if args.view == "folded":
         _refuse(args, RENDER_UNROLLED_OPTIONS,
                 "to --view folded, which draws the cell's structure once, with no time "
@@ -351,12 +360,7 @@ def cmd_compare(args):
     return 0 if report.ok() else 1
 
 
-OPTIMIZER_CLASSES = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop",
-                     "adagrad": "Adagrad", "sgd": "SGD"}
-
-
 def cmd_train(args):
-    import minigrad as mg
     import rnn
     if args.steps is not None:
         raise UsageError("train has no --steps: --updates N counts optimizer updates (one "
@@ -379,8 +383,8 @@ def cmd_train(args):
     updates = args.updates or task.updates
     model = make_model(args.cell, task.input_size, hidden, task.output_size, args.seed)
     name = args.optimizer or task.optimizer
-    lr = args.lr or task.learning_rate(name)
-    optimizer = getattr(mg.optim, OPTIMIZER_CLASSES[name])(model.parameters(), lr=lr)
+    optimizer = task.make_optimizer(model.parameters(), name, args.lr)
+    lr = optimizer.lr
     print(f"training a {args.cell.upper()} ({hidden} hidden units) on '{args.task}' with "
           f"TBPTT(k1={k1}, k2={k2}), {name} lr={lr:g}, clip={args.clip}")
     result = rnn.train(model, task, optimizer, k1=k1, k2=k2, clip=args.clip,

@@ -49,7 +49,12 @@ import numpy as np
 import minigrad as mg
 
 __all__ = ["Task", "SineWave", "AddingProblem", "CopyMemory", "CharText", "sample",
-           "load_sonnets", "TASKS"]
+           "load_sonnets", "TASKS", "OPTIMIZERS"]
+
+
+# The optimizers a task has a learning rate for: name -> minigrad.optim class name.
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+              "sgd": "SGD"}
 
 
 class Task:
@@ -77,6 +82,23 @@ class Task:
             raise ValueError(f"{type(self).__name__}.learning_rate: unknown optimizer "
                              f"{optimizer!r}; known: {', '.join(self.learning_rates)}")
         return self.learning_rates[optimizer]
+
+    def make_optimizer(self, parameters, optimizer=None, lr=None):
+        """``optimizer`` (a name; default the task's own) over ``parameters``, with this
+        task's learning rate for it unless ``lr`` is given.
+
+        >>> import rnn
+        >>> task = rnn.tasks.CopyMemory()
+        >>> model = rnn.RNN(task.input_size, 8, task.output_size, rng=0)
+        >>> opt = task.make_optimizer(model.parameters())
+        >>> type(opt).__name__, opt.lr
+        ('RMSprop', 0.01)
+        >>> task.make_optimizer(model.parameters(), "adagrad").lr
+        0.1
+        """
+        name = self.optimizer if optimizer is None else optimizer
+        rate = self.learning_rate(name) if lr is None else lr
+        return getattr(mg.optim, OPTIMIZERS[name])(parameters, lr=rate)
 
     @property
     def baseline(self):

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-import minigrad as mg
 
 from .truncated import tbptt
 
@@ -57,7 +56,8 @@ def train(model, task, optimizer=None, k1=None, k2=None, clip=5.0, steps=200, se
     Parameters
     ----------
     optimizer : minigrad.optim.Optimizer, optional
-        Default: Adam with the task's learning rate for Adam.
+        Default: the task's own optimizer and learning rate
+        (``task.make_optimizer``; Adam for most tasks).
     steps : int
         Batches to train on (ignored when ``updates`` is given).
     updates : int, optional
@@ -79,7 +79,7 @@ def train(model, task, optimizer=None, k1=None, k2=None, clip=5.0, steps=200, se
     """
     rng = np.random.default_rng(seed)
     if optimizer is None:
-        optimizer = mg.optim.Adam(model.parameters(), lr=task.learning_rate("adam"))
+        optimizer = task.make_optimizer(model.parameters())
     k1 = task.seq_len if k1 is None else k1
     k2 = k1 if k2 is None else k2
     if updates is not None and (not isinstance(updates, (int, np.integer)) or updates < 1):

@@ -28,7 +28,7 @@ def run(capsys, *argv):
 
 
 def test_the_cli_module_examples_run():
-    failed, attempted = doctest.testmod(bptt_cli.main)
+    failed, attempted = doctest.testmod(bptt_cli.main, optionflags=doctest.ELLIPSIS)
     assert attempted > 0 and failed == 0
 
 
@@ -212,6 +212,12 @@ def test_each_optimizer_gets_its_own_learning_rate(capsys, train_calls, optimize
     assert type(used).__name__ == names[optimizer]
     assert used.lr == rnn.tasks.CharText().learning_rate(optimizer)
     assert f"{optimizer} lr={used.lr:g}," in out.splitlines()[0]
+
+
+def test_the_cli_offers_every_optimizer_a_task_has_a_rate_for():
+    assert set(OPTIMIZERS) == set(rnn.tasks.OPTIMIZERS)
+    for task in rnn.tasks.TASKS.values():
+        assert set(task.learning_rates) == set(OPTIMIZERS) and task.optimizer in OPTIMIZERS
 
 
 def test_adagrad_on_text_does_not_keep_adams_rate(capsys, train_calls):
