@@ -89,7 +89,9 @@ def _fill_defaults(args, defaults):
 
 def _refuse(args, names, reason):
     """UsageError if any of the options ``names`` (dest names) was given: it does not apply."""
-    given = [name for name in names if getattr(args, name) not in (None, False)]
+    # `is`, not ==: --seed 0 and --forget-bias 0 are given too (0 == False)
+    given = [name for name in names
+             if getattr(args, name) is not None and getattr(args, name) is not False]
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         raise UsageError(f"{flags} {'does' if len(given) == 1 else 'do'} not apply {reason}")

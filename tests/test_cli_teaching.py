@@ -121,6 +121,7 @@ def test_render_sets_the_lstm_forget_gate_bias(capsys, tmp_path, bptt_calls, sav
     (["render", "--view", "folded", "--steps", "4"], "--steps"),
     (["render", "--view", "folded", "--batch", "2"], "--batch"),
     (["render", "--view", "folded", "--seed", "3"], "--seed"),
+    (["render", "--view", "folded", "--seed", "0"], "--seed"),          # 0 is given too
     (["render", "--view", "folded", "--detail", "cells"], "--detail"),
     (["render", "--view", "folded", "--direction", "TB"], "--direction"),
     (["render", "--view", "folded", "--no-elide"], "--no-elide"),
@@ -129,6 +130,7 @@ def test_render_sets_the_lstm_forget_gate_bias(capsys, tmp_path, bptt_calls, sav
     (["render", "--cell", "lstm", "--radius", "0.5"], "--radius"),
     (["render", "--cell", "gru", "--radius", "0.5"], "--radius"),
     (["render", "--forget-bias", "1"], "--forget-bias"),
+    (["render", "--forget-bias", "0"], "--forget-bias"),
     (["render", "--cell", "gru", "--forget-bias", "1"], "--forget-bias"),
     (["compare", "--methods", "numeric", "--tol", "1e-3"], "--tol"),
     (["train", "--task", "sine", "--k2", "31"], "--k2 31"),
