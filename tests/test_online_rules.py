@@ -116,8 +116,27 @@ def test_the_interface():
         OnlineTBPTT(0)
     with pytest.raises(ValueError, match="alpha"):
         RFLO(alpha=0)
-    with pytest.raises(TypeError, match="rtrl_jvp"):
-        online_gradient(rnn.LSTM(2, 3, 1), np.ones((3, 2)), np.ones((3, 1)), UORO())
+    for rule in ["snap-1", "rflo", "tbptt-2"]:
+        with pytest.raises(TypeError, match="use 'rtrl' or 'uoro'"):
+            online_gradient(rnn.LSTM(2, 3, 1), np.ones((3, 2)), np.ones((3, 1)), rule)
+    with pytest.raises(TypeError, match="expected an rnn.RNN"):
+        online_gradient("model", np.ones((3, 2)), np.ones((3, 1)), "uoro")
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_gated_cells_take_rtrl_and_uoro_from_the_engine(cell):
+    model = getattr(rnn, cell)(3, 3, 2, rng=8)
+    rng = np.random.default_rng(8)
+    xs, ys = rng.normal(size=(5, 2, 3)), rng.integers(0, 2, (5, 2))
+    kwargs = {"loss": "cross_entropy", "reduction": "mean"}
+    exact = rnn.bptt(model, xs, ys, **kwargs).grads
+    assert_exact(online_gradient(model, xs, ys, "rtrl", **kwargs).grads, exact)
+    uoro = online_gradient(model, xs, ys, UORO(), rng=1, **kwargs).grads
+    assert sorted(uoro) == sorted(exact)
+    assert rel_error(uoro["V"], exact["V"]) <= 1e-12                   # the readout is exact
+    assert rel_error(uoro["W"], exact["W"]) > 1e-3                     # one noisy draw
+    report = compare_online(model, xs, ys, rules=["rtrl", "uoro"], seeds=range(3), **kwargs)
+    assert report.ok() and report.stats("uoro").seeds == 3
 
 
 def test_compare_online_reports_alignment_bias_and_spread():

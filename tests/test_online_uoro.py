@@ -101,3 +101,43 @@ def test_uoro_averaged_over_every_sign_pattern_is_the_exact_gradient():
     for k in total:
         mean = total[k] / runs
         assert np.linalg.norm(mean - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
+
+
+@pytest.mark.parametrize("cell, H", [("LSTM", 1), ("GRU", 2), ("RNN", 2)])
+def test_uoro_by_the_engine_averaged_over_every_sign_pattern_is_exact(cell, H):
+    """UORO for any cell (one jvp and one vjp per step): the same exact expectation.
+    An LSTM draws signs for h_t and c_t; the ρ's then depend on them, yet the average
+    over all 64 patterns is still BPTT's gradient."""
+    import itertools
+
+    from rnn.bptt import check_sequence
+    from rnn.online.uoro import uoro_any_cell
+
+    model = getattr(rnn, cell)(2, H, 1, rng=4)
+    rng = np.random.default_rng(4)
+    xs, ys = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    exact = rnn.bptt(model, xs, ys).grads
+    parts = 2 if cell == "LSTM" else 1
+    signs = list(itertools.product([-1.0, 1.0], repeat=H))
+    calls = 3 * parts
+    total, runs = None, 0
+    for sequence in itertools.product(signs, repeat=calls):
+        checked = check_sequence(model, xs, ys, None, "mse", "sum", None, False, "test")
+        _, grads = uoro_any_cell(model, checked[0], checked[1], "mse", "sum", checked[2], None,
+                                 ScriptedSigns(sequence))
+        total = grads if total is None else {k: total[k] + grads[k] for k in grads}
+        runs += 1
+    assert runs == 64
+    for k in exact:
+        mean = total[k] / runs
+        assert np.linalg.norm(mean - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
+
+
+def test_uoro_by_the_engine_equals_the_closed_form_on_the_same_draws():
+    model = rnn.RNN(2, 3, 2, rng=0)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
+    closed = online_gradient(model, xs, ys, "uoro", rng=5).grads
+    engine = online_gradient(model, xs, ys, "uoro", rng=5, engine=True).grads
+    for k in closed:
+        assert np.linalg.norm(engine[k] - closed[k]) <= 1e-12 * np.linalg.norm(closed[k]), k

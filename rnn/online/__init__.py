@@ -17,8 +17,10 @@ rule            keeps                                        cost / step   gradi
 ==============  ==========================================  ============  ==============
 
 (H: hidden units, K = H + D + 1 parameters per unit.)  The rules are
-written for the vanilla RNN, s_t = g(W s_{t-1} + U x_t + b); for LSTM and
-GRU, the exact forward-mode gradient is ``rnn.rtrl.rtrl_jvp``.
+written for the vanilla RNN, s_t = g(W s_{t-1} + U x_t + b), in closed
+form.  For LSTM and GRU, ``online_gradient`` runs the two rules that need
+no closed form: ``"rtrl"`` by forward mode (``rnn.rtrl.rtrl_jvp``) and
+``"uoro"`` from one jvp and one vjp per step (``uoro.uoro_any_cell``).
 ``rnn.compare_online`` measures every rule against the exact gradient.
 
 >>> import numpy as np, rnn
@@ -84,12 +86,17 @@ class OnlineResult:
 
 
 def online_gradient(model, xs, ys, rule="rtrl", loss="mse", reduction="sum", s0=None,
-                    mask=None, batch_first=False, rng=None):
+                    mask=None, batch_first=False, rng=None, engine=False):
     """Run an online rule over a sequence with the weights held fixed; return the sum
     of its per-step estimates, to be compared with BPTT's gradient of the same loss.
 
     ``model`` is an ``rnn.RNN`` (or a dict of its arrays U, W, V, b, c); the other
     arguments are those of :func:`rnn.bptt`; ``rng`` seeds the stochastic rules.
+
+    An LSTM or a GRU takes the rules that are defined for any cell: ``"rtrl"``
+    (``rnn.rtrl.rtrl_jvp``, by forward mode) and ``"uoro"``
+    (:func:`~rnn.online.uoro.uoro_any_cell`, one jvp and one vjp per step).
+    ``engine=True`` runs those engine versions for the vanilla RNN too.
 
     >>> import numpy as np, rnn
     >>> model = rnn.RNN(2, 3, 1, rng=0)
@@ -103,15 +110,17 @@ def online_gradient(model, xs, ys, rule="rtrl", loss="mse", reduction="sum", s0=
 
     where = "rnn.online.online_gradient"
     rule = make_rule(rule)
+    if not isinstance(model, dict) and (engine or not isinstance(model, RNN)):
+        return _by_the_engine(where, model, xs, ys, rule, loss, reduction, s0, mask,
+                              batch_first, rng)
     if isinstance(model, dict):
         params, activation, output_activation = model, "tanh", None
     elif isinstance(model, RNN):
         params = model_arrays(model)
         activation, output_activation = model.activation, model.output_activation
     else:
-        raise TypeError(f"{where}: the online rules are written for the vanilla rnn.RNN, not "
-                        f"{type(model).__name__}; for an LSTM or a GRU use "
-                        f"rnn.rtrl.rtrl_jvp (exact RTRL by forward mode)")
+        raise TypeError(f"{where}: expected an rnn.RNN, LSTM or GRU (or a dict of an RNN's "
+                        f"arrays), got {type(model).__name__}")
     _check_names(where, loss, reduction, activation, output_activation)
     xs, ys, mask, batched = _sequence(where, xs, ys, loss, mask, batch_first,
                                       params["U"].shape[1], params["V"].shape[0])
@@ -121,6 +130,32 @@ def online_gradient(model, xs, ys, rule="rtrl", loss="mse", reduction="sum", s0=
                         np.random.default_rng(rng))
     order = [name for name in ("U", "W", "b", "V", "c") if name in params]
     return OnlineResult(L, {name: grads[name] for name in order}, rule.name)
+
+
+def _by_the_engine(where, model, xs, ys, rule, loss, reduction, s0, mask, batch_first, rng):
+    """RTRL and UORO for any cell, from the engine's jvps (and vjps)."""
+    from ..bptt import check_sequence
+    from ..models import Recurrent
+    from ..rtrl import rtrl_jvp
+    from .uoro import uoro_any_cell
+
+    if not isinstance(model, Recurrent):
+        raise TypeError(f"{where}: expected an rnn.RNN, LSTM or GRU (or a dict of an RNN's "
+                        f"arrays), got {type(model).__name__}")
+    if rule.name == "rtrl":
+        result = rtrl_jvp(model, xs, ys, loss, reduction, s0, mask, batch_first)
+        return OnlineResult(result.loss, result.grads, "rtrl")
+    if rule.name == "uoro":
+        xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask,
+                                          batch_first, where)
+        L, grads = uoro_any_cell(model, xs, ys, loss, reduction, s0, mask,
+                                 np.random.default_rng(rng), rule.eps)
+        order = [name for name, _ in model.named_parameters()]
+        return OnlineResult(L, {name: grads[name] for name in order}, "uoro")
+    raise TypeError(f"{where}: rule {rule.name!r} is written for the vanilla rnn.RNN (it uses "
+                    f"the closed-form D_t and M̄_t of s_t = g(W s_{{t-1}} + U x_t + b)); for "
+                    f"an {type(model).__name__} use 'rtrl' or 'uoro', which the engine's "
+                    f"jvps give for any cell")
 
 
 from .compare import OnlineReport, RuleStats, compare_online  # noqa: E402  (uses the above)
