@@ -137,6 +137,12 @@ def test_gated_cells_take_rtrl_and_uoro_from_the_engine(cell):
     assert rel_error(uoro["W"], exact["W"]) > 1e-3                     # one noisy draw
     report = compare_online(model, xs, ys, rules=["rtrl", "uoro"], seeds=range(3), **kwargs)
     assert report.ok() and report.stats("uoro").seeds == 3
+    recurrent = [n for n in exact if n not in ("V", "c")]               # GRU: with b_hn
+    g = np.concatenate([exact[n].ravel() for n in recurrent])
+    mean = np.mean([np.concatenate([run[n].ravel() for n in recurrent])
+                    for run in report.estimates["uoro"]], axis=0)
+    assert report.stats("uoro", "all").bias == pytest.approx(
+        np.linalg.norm(mean - g) / np.linalg.norm(g), rel=1e-12)
 
 
 def test_compare_online_reports_alignment_bias_and_spread():

@@ -1,11 +1,11 @@
 """How good is each online gradient?  Alignment, bias and spread against the exact one.
 
 The method is that of Marschall, Cho and Savin (JMLR 2020), who compare rules
-by their gradient's alignment with the exact one:
-hold the weights fixed, run each rule over the same steps, and compare its
-gradient estimate ĝ with the exact gradient g of the same loss (BPTT).
-For every rule and every parameter (and ``"all"``, the recurrent
-parameters W, U, b together):
+by their gradient's alignment with the exact one: hold the weights fixed,
+run each rule over the same steps, and compare its gradient estimate ĝ with
+the exact gradient g of the same loss (BPTT).  For every rule and every
+parameter (and ``"all"``: the recurrent parameters W, U, b, and a GRU's
+b_hn, together):
 
 * **alignment**: the cosine ⟨ĝ, g⟩ / (‖ĝ‖ ‖g‖), averaged over the seeds
   (1 is perfect, 0 is orthogonal);
@@ -28,7 +28,7 @@ from . import make_rule, online_gradient
 __all__ = ["compare_online", "OnlineReport", "RuleStats"]
 
 DEFAULT_RULES = ("rtrl", "uoro", "snap-1", "rflo", "tbptt-4")
-RECURRENT = ("W", "U", "b")
+READOUT = ("V", "c")
 
 
 @dataclass
@@ -114,7 +114,7 @@ def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse
     exact_run = bptt(model, xs, ys, loss=loss, reduction=reduction, s0=s0, mask=mask,
                      batch_first=batch_first)
     exact = exact_run.grads
-    names = [n for n in exact if n in RECURRENT] + [n for n in exact if n not in RECURRENT]
+    names = [n for n in exact if n not in READOUT] + [n for n in exact if n in READOUT]
     rows, estimates = [], {}
     for spec in rules:
         rule = make_rule(spec)
@@ -125,7 +125,7 @@ def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse
                                  rng=seed).grads for seed in runs]
         estimates[rule.name] = grads
         for param in ["all"] + names:
-            keys = [n for n in names if n in RECURRENT] if param == "all" else [param]
+            keys = [n for n in names if n not in READOUT] if param == "all" else [param]
             g = np.concatenate([exact[k].ravel() for k in keys])
             samples = np.array([np.concatenate([run[k].ravel() for k in keys]) for run in grads])
             rows.append(_stats(rule.name, param, samples, g))
