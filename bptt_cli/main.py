@@ -133,10 +133,10 @@ def build_parser():
 
     render = _subcommand(
         commands, "render", help="draw an unrolled (or folded) network to a file",
-        description="Draw a network unrolled in time, after one backward pass. Options "
-                    "that apply to one view or cell only (--heat and the other unrolled-view "
-                    "options, --radius for --cell rnn, --forget-bias for --cell lstm) are "
-                    "refused elsewhere, with status 2.",
+        description="Draw a network unrolled in time, after one backward pass.\n"
+                    "Options that apply to one view or cell only (--heat and the other\n"
+                    "unrolled-view options, --radius for --cell rnn, --forget-bias for\n"
+                    "--cell lstm) are refused elsewhere, with status 2.",
         examples=["bptt render -o out/rnn.svg",
                   "bptt render --cell lstm --steps 4 --detail cells -o out/lstm.png",
                   "bptt render --steps 40 --heat --detail cells -o out/heat.svg",
