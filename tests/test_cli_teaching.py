@@ -286,3 +286,43 @@ def test_the_loss_plot_draws_the_baseline(capsys, tmp_path, monkeypatch):
     assert flat[0].get_ydata()[0] == pytest.approx(1 / 6)
     assert "predict 1" in flat[0].get_label()
     assert "predict 1" in [t.get_text() for t in ax.get_legend().get_texts()][-1]
+
+
+README = __import__("pathlib").Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_commands():
+    """Every `bptt ...` command line in the README's code blocks, without its comment."""
+    import shlex
+    lines, in_code = [], False
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif in_code:
+            lines.append(line.split("#")[0].strip().removeprefix("$ "))
+    return [shlex.split(line) for line in lines if line.startswith((".venv/bin/bptt ", "bptt "))]
+
+
+def test_the_readme_commands_run_as_written_up_to_their_work(monkeypatch):
+    # Each README command parses, and none uses an option its command would refuse.
+    commands = _readme_commands()
+    assert len(commands) >= 6
+    # shown with the path that works before `source .venv/bin/activate`
+    assert {program for program, *_ in commands} == {".venv/bin/bptt"}
+    from bptt_cli.main import build_parser, check_render_options
+    for _, *argv in commands:
+        args = build_parser().parse_args(argv)
+        if args.command == "render":
+            check_render_options(args)
+
+
+def test_the_readme_names_and_links_its_three_sources():
+    text = README.read_text(encoding="utf-8")
+    sources = text[text.index("## Sources"):]
+    for link in ("https://en.wikipedia.org/wiki/Backpropagation_through_time",
+                 "https://www.techleer.com/articles/185-backpropagation-through-time-",
+                 "https://www.futurelearn.com/courses/an-introduction-to-machine-learning-"):
+        assert link in sources
+    for name in ("encyclopedia article", "TBPTT(k1, k2) tutorial", "course notes"):
+        assert f"**The {name}**" in sources
+    assert "source .venv/bin/activate" in text
