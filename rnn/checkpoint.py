@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import minigrad as mg
+from minigrad.graph import record
 
 from .losses import step_loss
 
@@ -331,6 +332,15 @@ def _start_leaf(state, t):
     return leaves if isinstance(state, tuple) else leaves[0]
 
 
+def _carry(pairs):
+    """Σ_i <x_i, G_i> as one recorded op: its gradient to each x_i is G_i (times the
+    incoming 1, exactly).  It hands the later segments' gradients to this one."""
+    inputs = tuple(x for x, _ in pairs)
+    value = np.asarray(sum(np.vdot(x._data, G) for x, G in pairs))
+    vjps = tuple((lambda g, G=G: g * G) for _, G in pairs)
+    return record("carry", value, inputs, vjps)
+
+
 def _steps(seq, a, b):
     """x_{a+1} .. x_b as tensors: views made for this segment only (or a list's items)."""
     if isinstance(seq, list):
@@ -347,10 +357,10 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
     numbers as full BPTT.  The engine adds a parameter's gradient terms in the
     order it walks the graph, newest first: step T's, then T-1's, ...  A
     segment is walked in that order too, and what the later segments already
-    summed, G_p, enters it first, through one extra term Σ (p ⊙ G_p) created
+    summed, G_p, enters it first, through one extra op Σ <p, G_p> recorded
     after the segment (so it is walked first; its vjp hands G_p over
-    unchanged, 1·G_p).  dL/ds_b enters the same way, Σ (s_b ⊙ dL/ds_b), before
-    o_b's share, as step b+1's share does in full BPTT.  Each step cost E_t is
+    unchanged, 1·G_p).  dL/ds_b enters the same op, Σ <s_b, dL/ds_b>, and so
+    reaches s_b before o_b's share, as step b+1's share does in full BPTT.  Each step cost E_t is
     scaled by ``weight`` (dL/dE_t of full BPTT's reduction, see
     :func:`loss_weight`), so it gets exactly the gradient it gets there.
 
@@ -413,14 +423,12 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
             E = mg.stack(step_costs)
             costs[counted] = E._data
             terms.append((E * weight).sum())
-        with mg.scope(CARRY):                 # created last, so walked first
-            if carry_state is not None:
-                for part, g in zip(_as_parts(s), carry_state):
-                    if g is not None:
-                        terms.append((part * g).sum())
-            for name, p in params:
-                if name in carry_params:
-                    terms.append((p * carry_params[name]).sum())
+        carried = [(p, carry_params[name]) for name, p in params if name in carry_params]
+        if carry_state is not None:
+            carried += [(part, g) for part, g in zip(_as_parts(s), carry_state) if g is not None]
+        if carried:
+            with mg.scope(CARRY):             # created last, so walked first
+                terms.append(_carry(carried))
         if not terms:                         # no loss here or later: no gradient yet
             continue
         root = terms[0]
