@@ -408,25 +408,34 @@ def cmd_train(args):
     return 0
 
 
+def cmd_demo(args):
+    from .demo import run_demo
+    return run_demo(Path(args.out), fast=args.fast)
+
+
+def cmd_docs(args):
+    from .demo import make_docs
+    return make_docs(Path(args.out))
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    from viz import GraphvizNotFoundError
-
-    from .demo import make_docs, run_demo
     handlers = {"render": cmd_render, "compare": cmd_compare, "train": cmd_train,
-                "demo": lambda a: run_demo(Path(a.out), fast=a.fast),
-                "docs": lambda a: make_docs(Path(a.out))}
+                "demo": cmd_demo, "docs": cmd_docs}
     prog = f"bptt {args.command}"
     try:
         return handlers[args.command](args)
-    except GraphvizNotFoundError as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        return 1
     except (UsageError, ValueError, OSError) as err:
         message = " ".join(str(err).split())           # always one line
         print(f"{prog}: error: {message}", file=sys.stderr)
         return EXIT_BAD_ARGUMENTS
+    except RuntimeError as err:
+        viz = sys.modules.get("viz")      # imported only by the commands that draw
+        if viz is None or not isinstance(err, viz.GraphvizNotFoundError):
+            raise
+        print(f"{prog}: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
