@@ -5,6 +5,7 @@
 * ``draw_folded(model)``    the compact recurrent diagram with W as a loop
 * ``draw_truncation(res)``  which steps a truncated-BPTT update reaches
 * ``draw_gradient_flow(f)`` vanishing or exploding: ||dE_T/ds_t|| for every step t
+* ``draw_checkpoints(p)``   a checkpointing plan: states kept, steps recomputed, order
 * ``backward_frames(loss)`` the reverse walk, one image per step
 * ``save(graph, path)``     write .svg, .png or .pdf (Jupyter shows graphs inline)
 
@@ -15,6 +16,7 @@
 >>> graph = viz.draw(loss)          # a graphviz.Digraph; graph.source is its DOT text
 """
 
+from .checkpoints import draw_checkpoints
 from .diagrams import draw_folded, draw_gradient_flow, draw_truncation
 from .draw import draw
 from .frames import backward_frames
@@ -22,5 +24,5 @@ from .render import FORMATS, GraphvizNotFoundError, save
 from .unrolled import draw_unrolled
 
 __all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "draw_gradient_flow",
-           "backward_frames",
+           "draw_checkpoints", "backward_frames",
            "save", "FORMATS", "GraphvizNotFoundError"]

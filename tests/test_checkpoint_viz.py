@@ -1,0 +1,56 @@
+"""viz.draw_checkpoints: the strip shows exactly the plan's actions, in order."""
+
+import re
+
+import pytest
+
+import rnn
+
+viz = pytest.importorskip("viz")
+
+
+def rows_of(graph):
+    """Each table row after the header: (label, [cell texts of steps 1..T])."""
+    table = re.search(r"<TABLE.*</TABLE>", graph.source, re.S).group(0)
+    rows = re.findall(r"<TR>(.*?)</TR>", table, re.S)[1:]
+    out = []
+    for row in rows:
+        cells = re.findall(r"<TD[^>]*>(.*?)</TD>", row, re.S)
+        out.append((cells[0], [re.sub(r"</?B>", "", c).strip() for c in cells[1:]]))
+    return out
+
+
+@pytest.mark.parametrize("T, budget", [(12, 4), (10, 2), (9, 1), (7, 7)])
+def test_strip_shows_every_action_in_order(T, budget):
+    policy = rnn.checkpoint_policy(T, budget)
+    rows = rows_of(viz.draw_checkpoints(policy))
+    assert len(rows) == len(policy.actions)
+    for (label, cells), (kind, a, b) in zip(rows, policy.actions):
+        assert len(cells) == T
+        assert label.split(". ")[1].startswith(kind)
+        for t, cell in enumerate(cells, start=1):
+            if kind == "forward":
+                expected = f"s{b}" if t == b else ("→" if a < t < b else "")
+            else:
+                expected = "←" if a < t <= b else ""
+            assert cell == expected, (label, t, cell)
+    backward = [t for _, cells in rows for t, c in enumerate(cells, 1) if c == "←"]
+    assert sorted(backward) == list(range(1, T + 1))          # each step once
+    forward = sum(c == "→" or c.startswith("s") for _, cells in rows for c in cells)
+    assert forward == policy.cost - T                           # the recomputed steps
+
+
+def test_title_states_cost_and_memory():
+    policy = rnn.checkpoint_policy(12, 4)
+    source = viz.draw_checkpoints(policy).source
+    assert f"{policy.cost} forward steps ({policy.cost - 12} recomputed)" in source
+    assert f"at most {policy.peak_memory()} steps held" in source
+
+
+def test_sqrt_plan_draws_and_bad_inputs_are_refused():
+    rows = rows_of(viz.draw_checkpoints(rnn.sqrt_policy(10)))
+    assert [label for label, _ in rows][:2] == ["1. forward s0→s4", "2. forward s4→s8"]
+    with pytest.raises(ValueError, match="T=100 steps; at most 60.*rnn.checkpoint_policy"):
+        viz.draw_checkpoints(rnn.checkpoint_policy(100, 10))
+    with pytest.raises(TypeError, match="viz.draw_checkpoints: expected a plan"):
+        viz.draw_checkpoints([("forward", 0, 3)])
