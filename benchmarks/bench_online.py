@@ -15,8 +15,14 @@ grows with T (it stores every step); the online rules' does not.
 
 Before timing, each exact rule's gradient is checked against BPTT's.
 
+``--echo`` instead trains on the two-lag echo task (``rnn.online.echo``):
+RTRL, UORO and SnAp-1 online (an Adam step after every step), and
+TBPTT(k, k) for k = 2, 5, 10, 20, on B = 32 streams of T steps, and draws
+the loss curves against the three closed-form levels.
+
 Usage:
     python benchmarks/bench_online.py                       # H = 8 .. 128, plot bench_online.png
+    python benchmarks/bench_online.py --echo --plot echo.png   # the echo task's loss curves
     python benchmarks/bench_online.py --plot out.png --batch 32   # B = 32 sequences
     python benchmarks/bench_online.py --tiny                # a seconds-long smoke run (a test)
 """
@@ -99,9 +105,13 @@ def main(argv=None):
     parser.add_argument("--plot", default=os.path.join(os.path.dirname(__file__),
                                                        "bench_online.png"))
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("--echo", action="store_true", help="train on the echo task instead")
+    parser.add_argument("--steps", type=int, default=20000, help="--echo: steps per stream")
     parser.add_argument("--batch", type=int, default=1,
                         help="B sequences per step: more arithmetic per Python call")
     args = parser.parse_args(argv)
+    if args.echo:
+        return echo(args)
     hs = [4, 8] if args.tiny else [8, 16, 32, 64, 128]
     T, repeats, h_min = (3, 1, 0) if args.tiny else (20, 3, 32)
 
@@ -157,6 +167,72 @@ def draw(hs, times, slopes, h_min, path):
     ax.tick_params(labelsize=12)
     ax.legend(fontsize=11)
     ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+ECHO_RULES = ("rtrl", "uoro", "snap-1", "TBPTT(2,2)", "TBPTT(5,5)", "TBPTT(10,10)",
+              "TBPTT(20,20)")
+
+
+def echo(args, H=8, B=32, lr=0.003, seed=0):
+    """Train every rule on the echo task; print the final losses and draw the curves."""
+    import minigrad as mg
+    from rnn.online import train_online
+    from rnn.online.echo import echo_data, echo_levels
+
+    T = 400 if args.tiny else args.steps
+    xs, ys, mask = echo_data(T, batch=B, rng=seed + 1)
+    levels = echo_levels()
+    curves = {}
+    print(f"echo task: H = {H}, B = {B} streams of T = {T} steps, Adam lr = {lr}, seed {seed}")
+    print("levels: " + ", ".join(f"{k} {v:.4f}" for k, v in levels.items()))
+    for name in ECHO_RULES:
+        model = rnn.RNN(1, H, 2, rng=seed)
+        optimizer = mg.optim.Adam(model.parameters(), lr=lr)
+        start = time.perf_counter()
+        if name.startswith("TBPTT"):
+            k = int(name[6:].split(",")[0])
+            result = rnn.tbptt(model, xs, ys, k, k, optimizer, loss="cross_entropy",
+                               reduction="mean", mask=mask)
+            losses = np.repeat(np.array(result.losses) / B, k)[:T]     # per step, per stream
+            losses[:8] = np.nan
+        else:
+            losses = train_online(model, xs, ys, name, optimizer, loss="cross_entropy",
+                                  mask=mask, rng=seed).losses
+            losses[:8] = np.nan
+        curves[name] = losses
+        tail = np.nanmean(losses[-T // 10:])
+        print(f"{name:<13} final loss (last 10% of steps) {tail:.4f}   "
+              f"({time.perf_counter() - start:.1f} s)")
+    if not args.no_plot:
+        draw_echo(curves, levels, args.plot, H, B, lr)
+        print(f"plot: {args.plot}")
+    return 0
+
+
+def draw_echo(curves, levels, path, H, B, lr, window=500):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for name, losses in curves.items():
+        valid = np.nan_to_num(losses, nan=levels["neither"])
+        w = min(window, max(1, len(valid) // 5))
+        smooth = np.convolve(valid, np.ones(w) / w, mode="valid")
+        ax.plot(np.arange(len(smooth)) + w, smooth, linewidth=2, label=name)
+    for label, level in levels.items():
+        ax.axhline(level, color="k", linestyle=":", linewidth=1)
+        ax.text(0, level + 0.003, f"{label}: {level:.3f}", fontsize=12)
+    ax.set_xlabel("time step (one stream of B sequences)", fontsize=14)
+    ax.set_ylabel(f"cross-entropy (nats, mean of {window} steps)", fontsize=13)
+    ax.set_title(f"echo task: learning lags 3 and 8 online (H={H}, B={B}, Adam {lr})",
+                 fontsize=14)
+    ax.tick_params(labelsize=12)
+    ax.set_ylim(levels["both"] - 0.03, levels["neither"] + 0.04)
+    ax.legend(fontsize=11, loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

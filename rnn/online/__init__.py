@@ -159,5 +159,8 @@ def _by_the_engine(where, model, xs, ys, rule, loss, reduction, s0, mask, batch_
 
 
 from .compare import OnlineReport, RuleStats, compare_online  # noqa: E402  (uses the above)
+from .train import OnlineTraining, train_online  # noqa: E402
+from . import echo  # noqa: E402
 
-__all__ += ["compare_online", "OnlineReport", "RuleStats"]
+__all__ += ["compare_online", "OnlineReport", "RuleStats", "train_online", "OnlineTraining",
+            "echo"]

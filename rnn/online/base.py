@@ -39,7 +39,8 @@ class Step:
     """The local quantities of one step for a batch of B sequences (first axis).
 
     z: (B, K) = [s_{t-1}, x_t, 1];  gp: (B, H) = g'(a_t);  s: (B, H) = s_t;
-    error: (B, O) = ∂(κ_t E_t)/∂(V s_t + c);  credit: (B, H) = c_t = error V;  W: (H, H).
+    error: (B, O) = ∂(κ_t E_t)/∂(V s_t + c);  credit: (B, H) = c_t = error V;
+    W: (H, H) and V: (O, H), the weights of this step (they may change while training).
     """
     z: np.ndarray
     gp: np.ndarray
@@ -47,6 +48,7 @@ class Step:
     error: np.ndarray
     credit: np.ndarray
     W: np.ndarray
+    V: np.ndarray
 
     def jacobian_times(self, m):
         """D_t m = g'(a_t) ⊙ (W m), for m of shape (B, H, ...): the recurrent path."""
@@ -82,32 +84,34 @@ class OnlineRule:
 
 def run_rule(rule, params, xs, ys, s0, kappa, loss, activation, output_activation, rng):
     """Run ``rule`` over the time-major batch (xs (T, B, D)); the summed estimates by name."""
+    rule.start(params, xs.shape[1], rng)
+    total = {name: np.zeros_like(a) for name, a in params.items()}
+    L, s = 0.0, s0
+    for t in range(1, len(xs) + 1):
+        E_t, s, grads = one_step(rule, params, s, xs[t - 1], ys[t - 1], kappa[t], loss,
+                                 activation, output_activation)
+        L += E_t
+        for name in total:
+            total[name] = total[name] + grads[name]
+    return L, total
+
+
+def one_step(rule, params, s_prev, x_t, y_t, kappa_t, loss, activation, output_activation):
+    """One step of the RNN, and the rule's estimate for it: (κ_t E_t, s_t, grads by name)."""
     U, W, V = params["U"], params["W"], params["V"]
     b, c = params.get("b"), params.get("c")
     H, D = W.shape[0], U.shape[1]
-    B = xs.shape[1]
     g, g_prime = ACTIVATION[activation], DERIVATIVE_FROM_OUTPUT[activation]
     Theta = np.concatenate([W, U, (b if b is not None else np.zeros(H))[:, None]], axis=1)
-    rule.start(params, B, rng)
-
-    d_Theta = np.zeros_like(Theta)
-    grads = {"V": np.zeros_like(V)}
-    if c is not None:
-        grads["c"] = np.zeros_like(c)
-    L, s_prev = 0.0, s0
-    for t in range(1, len(xs) + 1):
-        z = np.concatenate([s_prev, xs[t - 1], np.ones((B, 1))], axis=1)    # [s_{t-1}; x_t; 1]
-        s = g(z @ Theta.T)                                                  # s_t = g(Θ z_t)
-        o = _output_layer(s, V, c, output_activation)
-        E_t, dz = _weighted_error(o, ys[t - 1], kappa[t], loss, output_activation)
-        L += E_t
-        grads["V"] += dz.T @ s                         # the readout: exact and local
-        if c is not None:
-            grads["c"] += dz.sum(axis=0)
-        step = Step(z=z, gp=g_prime(s), s=s, error=dz, credit=dz @ V, W=W)
-        d_Theta += rule.update(step)
-        s_prev = s
-    grads["W"], grads["U"] = d_Theta[:, :H], d_Theta[:, H:H + D]
+    z = np.concatenate([s_prev, x_t, np.ones((len(x_t), 1))], axis=1)   # [s_{t-1}; x_t; 1]
+    s = g(z @ Theta.T)                                                  # s_t = g(Θ z_t)
+    o = _output_layer(s, V, c, output_activation)
+    E_t, dz = _weighted_error(o, y_t, kappa_t, loss, output_activation)
+    step = Step(z=z, gp=g_prime(s), s=s, error=dz, credit=dz @ V, W=W, V=V)
+    d_Theta = rule.update(step)
+    grads = {"W": d_Theta[:, :H], "U": d_Theta[:, H:H + D], "V": dz.T @ s}   # V, c: exact
     if b is not None:
         grads["b"] = d_Theta[:, H + D]
-    return L, grads
+    if c is not None:
+        grads["c"] = dz.sum(axis=0)
+    return E_t, s, grads

@@ -54,11 +54,12 @@ class RFLO(OnlineRule):
     def start(self, params, B, rng):
         V = params["V"]
         H, D = params["W"].shape[0], params["U"].shape[1]
-        self.feedback_matrix = (V if self.feedback == "symmetric"                  # e_t B
+        self.feedback_matrix = (None if self.feedback == "symmetric"               # V itself
                                 else rng.normal(0.0, 1.0 / np.sqrt(H), size=V.shape))
         self.P = np.zeros((B, H, H + D + 1))
 
     def update(self, step):
         self.P = (1 - self.alpha) * self.P + self.alpha * step.immediate_rows()
-        credit = step.error @ self.feedback_matrix                                 # B e_t
+        B = step.V if self.feedback_matrix is None else self.feedback_matrix
+        credit = step.error @ B                                                    # B e_t
         return np.einsum("bj,bjk->jk", credit, self.P) / self.alpha

@@ -47,7 +47,6 @@ class SnAp(OnlineRule):
         H, K = W.shape[0], W.shape[0] + D + 1
         if self.n == 1:
             self.J = np.zeros((B, H, K))                  # J[b, j, k] = ds_j / dΘ_jk
-            self.W_diagonal = np.diag(W).copy()
         else:
             self.pattern = reach(W, self.n)[None, :, :, None]
             self.eye = np.eye(H)
@@ -55,7 +54,7 @@ class SnAp(OnlineRule):
 
     def update(self, step):
         if self.n == 1:                                   # J_t = g' W_jj J_{t-1} + g' z
-            self.J = (step.gp * self.W_diagonal)[:, :, None] * self.J + step.immediate_rows()
+            self.J = (step.gp * np.diag(step.W))[:, :, None] * self.J + step.immediate_rows()
             return np.einsum("bj,bjk->jk", step.credit, self.J)
         M_bar = np.einsum("ij,bjk->bijk", self.eye, step.immediate_rows())
         self.M = (step.jacobian_times(self.M) + M_bar) * self.pattern

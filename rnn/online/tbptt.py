@@ -38,14 +38,13 @@ class OnlineTBPTT(OnlineRule):
         self.name = f"tbptt-{self.k}"
 
     def start(self, params, B, rng):
-        self.W = params["W"]
-        self.window = deque(maxlen=self.k)               # (z_τ, g'(a_τ)) of the last k steps
+        self.window = deque(maxlen=self.k)      # (z_τ, g'(a_τ), W at τ) of the last k steps
 
     def update(self, step):
-        self.window.append((step.z, step.gp))
+        self.window.append((step.z, step.gp, step.W))
         delta, grad = step.credit, 0.0
-        for z, gp in reversed(self.window):              # τ = t, t-1, ..., t-k+1
+        for z, gp, W in reversed(self.window):           # τ = t, t-1, ..., t-k+1
             delta_a = gp * delta                          # ∂E_t/∂a_τ
             grad = grad + delta_a.T @ z                   # its share of ∂E_t/∂Θ
-            delta = delta_a @ self.W                      # ∂E_t/∂s_{τ-1} = Wᵀ (g' ⊙ δ)
+            delta = delta_a @ W                           # ∂E_t/∂s_{τ-1} = Wᵀ (g' ⊙ δ)
         return grad
