@@ -25,6 +25,7 @@ docs: $(VENV)/.installed-base graphviz
 # Timings against hand-written NumPy and the peers (not part of the tests).
 bench: $(VENV)/.installed-bench graphviz
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/bench_bptt.py
+	$(PY) benchmarks/bench_memory.py --plot docs/checkpoint_memory.png
 	$(PY) benchmarks/bench_viz.py
 
 $(PY):
@@ -44,7 +45,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed-base
 	$(PY) -m pip install --quiet -e ".[dev,plot]"
 	touch $@
 
-# Adds the peer engines the benchmark compares against (HIPS autograd, MyGrad).
+# Adds the peer engines the benchmark compares against (HIPS autograd, MyGrad, micrograd).
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
 	$(PY) -m pip install --quiet -e ".[dev,plot,bench]"
 	touch $@

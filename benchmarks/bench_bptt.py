@@ -13,8 +13,18 @@ that moves U x_t and V s_t out of the time loop (one big matmul each) is
 printed for reference: no engine that records one node per step can match
 it, and the ratios are not taken against it.
 
+minigrad runs three ways: through the library (rnn.RNN + rnn.bptt), as raw
+ops with the multi-input ``linear`` and ``mse_loss`` (fewer, bigger ops),
+and on the plain loop every peer runs, written the same way in each engine:
+
+    s = (x_t @ U.T + s @ W.T + b).tanh();  loss += 0.5 * ((s @ V.T + c - y_t) ** 2).sum()
+
+A second table times single ops: µs per op, forward plus backward, on a
+chain of 20,000 ops (y = y * w + w) of small arrays (4 numbers; micrograd's
+scalar Value holds one).
+
 Usage:
-    python benchmarks/bench_bptt.py                 # workloads S, M, L
+    python benchmarks/bench_bptt.py                 # workloads S, M, L, and the per-op table
     python benchmarks/bench_bptt.py --long          # also T = 100,000 steps of L's shape
     python benchmarks/bench_bptt.py --tiny          # a seconds-long smoke run (used by a test)
 """
@@ -157,6 +167,30 @@ _RAW = {}
 
 def prepare_minigrad_ops(P):
     _RAW[id(P)] = [mg.tensor(P[n], requires_grad=True) for n in NAMES]
+
+
+def minigrad_plain(P, xs, ys):
+    """The peers' plain loop, line for line, on minigrad tensors."""
+    U, W, V, b, c = _PLAIN[id(P)]["params"]
+    for p in (U, W, V, b, c):
+        p.grad = None
+    txs, tys = _PLAIN[id(P)]["xs"], _PLAIN[id(P)]["ys"]
+    s = mg.zeros(xs.shape[1], W.shape[0])
+    loss = 0
+    for t in range(xs.shape[0]):
+        s = (txs[t] @ U.T + s @ W.T + b).tanh()
+        loss = loss + 0.5 * ((s @ V.T + c - tys[t]) ** 2).sum()
+    loss = loss / xs.shape[0]
+    loss.backward()
+    return loss.item(), {n: p.grad for n, p in zip(NAMES, (U, W, V, b, c))}
+
+
+_PLAIN = {}
+
+
+def prepare_minigrad_plain(P, xs, ys):
+    _PLAIN[id(P)] = {"params": [mg.tensor(P[n], requires_grad=True) for n in NAMES],
+                     "xs": mg.tensor(xs), "ys": mg.tensor(ys)}
 
 
 # ------------------------------------------------------------ the peers
@@ -382,6 +416,126 @@ def long_sequence(T=100_000):
               f"({mem_mg / mem_np:.2f}x)")
 
 
+# ------------------------------------------------------- µs per op
+
+def chain_engines():
+    """Each engine's y = y * w + w, n times, then the sum's backward: {name: run(n)}."""
+    engines = {}
+    w0, y0 = np.full(4, 0.9999), np.linspace(0.1, 0.4, 4)
+
+    def minigrad_chain(n):
+        w = mg.tensor(w0, requires_grad=True)
+        y = mg.tensor(y0)
+        for _ in range(n // 2):
+            y = y * w + w
+        y.sum().backward()
+        return w.grad
+    engines["minigrad"] = minigrad_chain
+
+    try:
+        import torch
+        torch.set_num_threads(1)
+
+        def torch_chain(n):
+            w = torch.tensor(w0, requires_grad=True)
+            y = torch.tensor(y0)
+            for _ in range(n // 2):
+                y = y * w + w
+            y.sum().backward()
+            return w.grad.numpy()
+        engines["PyTorch eager"] = torch_chain
+    except ImportError:
+        pass
+    try:
+        import autograd
+        import autograd.numpy as anp
+
+        def f(w):
+            y = y0
+            for _ in range(N_HOLDER[0] // 2):
+                y = y * w + w
+            return anp.sum(y)
+        grad_f = autograd.grad(f)
+
+        def autograd_chain(n):
+            N_HOLDER[0] = n
+            return grad_f(w0)
+        engines["HIPS autograd"] = autograd_chain
+    except ImportError:
+        pass
+    try:
+        import mygrad
+
+        def mygrad_chain(n):
+            w = mygrad.tensor(w0)
+            y = mygrad.tensor(y0, constant=True)
+            for _ in range(n // 2):
+                y = y * w + w
+            y.sum().backward()
+            return w.grad
+        engines["MyGrad"] = mygrad_chain
+    except ImportError:
+        pass
+    try:
+        from micrograd.engine import Value
+
+        def micrograd_chain(n):     # one scalar, as micrograd has: 4 chains would be 4n ops
+            w = Value(float(w0[0]))
+            y = Value(float(y0[0]))
+            for _ in range(n // 2):
+                y = y * w + w
+            y.backward()            # recursive: run in a thread with a deep stack (below)
+            return np.array([w.grad])
+        engines["micrograd (scalar Value)"] = micrograd_chain
+    except ImportError:
+        pass
+    return engines
+
+
+N_HOLDER = [0]
+
+
+def _deep_stack(fn, *args):
+    """Run fn in a thread with room for micrograd's recursive backward on 20,000 nodes."""
+    import threading
+    result = {}
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(200_000)
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=lambda: result.setdefault("out", fn(*args)))
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(0)
+        sys.setrecursionlimit(old)
+    return result.get("out")
+
+
+def per_op(n=20_000, repeats=5):
+    """µs per op (forward + backward) on an n-op chain, every engine, interleaved rounds."""
+    print(f"\n== µs per op, forward + backward, on a chain of {n:,} ops "
+          f"(y = y * w + w; 4 numbers, micrograd 1) ==")
+    engines = chain_engines()
+    reference = None
+    runs = {}
+    for name, chain in engines.items():
+        run = (lambda chain=chain: _deep_stack(chain, n)) if name.startswith("micro") else \
+            (lambda chain=chain: chain(n))
+        grad = np.asarray(run(), dtype=float)
+        reference = grad[:1] if reference is None else reference
+        if not np.allclose(grad[:1], reference, rtol=1e-9):
+            print(f"  {name}: GRADIENT DISAGREES ({grad[:1]} vs {reference})")
+            continue
+        runs[name] = run
+    seconds = median_times(runs, repeats, 0)
+    base = seconds.get("minigrad")
+    for name, sec in seconds.items():
+        ratio = f"{sec / base:6.2f}x minigrad" if base else ""
+        print(f"  {name:28s} {sec / n * 1e6:8.2f} µs/op   {ratio}")
+    return seconds
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workloads", default="S,M,L", help="comma-separated, e.g. S,L")
@@ -390,6 +544,7 @@ def main(argv=None):
                         help="keep timing rounds until about this many seconds per engine")
     parser.add_argument("--long", action="store_true", help="also run T = 100,000 steps")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--skip-per-op", action="store_true", help="no µs-per-op table")
     args = parser.parse_args(argv)
 
     engines = {
@@ -397,6 +552,7 @@ def main(argv=None):
         "NumPy, projections hoisted (reference)": (numpy_hoisted, None),
         "minigrad: rnn.RNN + rnn.bptt": (minigrad_rnn, None),
         "minigrad: raw Tensor ops": (minigrad_ops, None),
+        "minigrad, plain loop (the peers' code)": (minigrad_plain, prepare_minigrad_plain),
     }
     engines.update(torch_engines())
     engines.update(autograd_engine())
@@ -422,6 +578,8 @@ def main(argv=None):
             print(f"  {name}: time {t_rnn:.2f} (rnn.bptt) / {t_raw:.2f} (raw ops), target "
                   f"<= {TARGETS[name]};  memory {m_rnn:.2f} / {m_raw:.2f}"
                   + (f", target <= {mem_target}" if mem_target else ""))
+    if not args.skip_per_op:
+        per_op(200 if args.tiny else 20_000, 2 if args.tiny else 5)
     if args.long:
         long_sequence()
     if not ok:
