@@ -131,14 +131,14 @@ def table(sizes, repeats, alpha, stored_bytes, recorded_bytes):
           f"{'full time':>10} {'ckpt time':>10} {'x full':>7}  targets")
     all_ok = True
     for T in sizes:
-        if T <= 5000:
+        if T <= 1000:                      # the dynamic program is T²·budget: short T only
             budget = max(alpha, int(0.025 * recorded_bytes * T / stored_bytes))
             memory = rnn.checkpoint_policy(T, budget, record_size=alpha)   # planned before
             plan = f"DP budget {budget} (α={alpha}), cost {memory.cost / T:.2f}T"
         else:
             memory = "sqrt"
             plan = f"sqrt: {len(rnn.sqrt_policy(T).stored)} checkpoints"
-        ok, t_full, t_ckpt, m_full, m_ckpt = compare(T, memory, repeats if T <= 5000 else 3)
+        ok, t_full, t_ckpt, m_full, m_ckpt = compare(T, memory, repeats if T <= 1000 else 3)
         mem_ratio, time_ratio = m_ckpt / m_full, t_ckpt / t_full
         target = TARGETS.get(T)
         verdict = ""
@@ -215,7 +215,7 @@ def main(argv=None):
     sizes = [int(s) for s in args.sizes.split(",")]
     sweep_T, budgets = 1000, SWEEP
     if args.tiny:
-        sizes, args.repeats, sweep_T, budgets = [60, 6000], 1, 40, (1, 3, 8, 40)
+        sizes, args.repeats, sweep_T, budgets = [60, 2000], 1, 40, (1, 3, 8, 40)
     alpha, recorded, stored = record_size()
     ok = table(sizes, args.repeats, alpha, stored, recorded)
     if args.sweep or args.plot:
