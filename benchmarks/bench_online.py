@@ -217,7 +217,7 @@ def draw_echo(curves, levels, path, H, B, lr, window=500):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = plt.subplots(figsize=(11, 5.5))
     for name, losses in curves.items():
         valid = np.nan_to_num(losses, nan=levels["neither"])
         w = min(window, max(1, len(valid) // 5))
@@ -232,7 +232,7 @@ def draw_echo(curves, levels, path, H, B, lr, window=500):
                  fontsize=14)
     ax.tick_params(labelsize=12)
     ax.set_ylim(levels["both"] - 0.03, levels["neither"] + 0.04)
-    ax.legend(fontsize=11, loc="upper right")
+    ax.legend(fontsize=12, loc="upper left", bbox_to_anchor=(1.01, 1.0))   # off the curves
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
