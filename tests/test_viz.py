@@ -67,13 +67,19 @@ def test_shared_parameters_appear_once_with_one_edge_into_each_copy(detail):
         ids = [n for n, a in g.node_attrs.items() if a.get("label", "").split("\n")[0] == name]
         assert len(ids) == 1, f"{name} drawn {len(ids)} times"
         assert cluster_of.get(ids[0]) is None                 # outside the step clusters
-        into = [cluster_of[h] for t, h, a in g.edges if t == ids[0]]
-        assert sorted(into) == [f"cluster_t{t}" for t in range(1, 6)], name
-        # the node shows the total, each edge the copy's term of dL/dp
+        # the node shows the total, each copy's edge its name and the copy's term of dL/dp
         assert f"‖total grad‖ {norm_text(p.grad)}" in g.node_attrs[ids[0]]["label"]
+        chips = [n for n in g.node_attrs if n.startswith(ids[0] + "_to_")]
+        assert sorted(cluster_of[c] for c in chips) == [f"cluster_t{t}" for t in range(1, 6)]
         terms = result.contributions[name]
-        shown = [a.get("headlabel") for t, h, a in g.edges if t == ids[0]]
-        assert shown == [norm_text(terms[f"t={t}"]) for t in range(1, 6)]
+        shown = sorted((cluster_of[c], g.node_attrs[c]["label"]) for c in chips)
+        assert shown == [(f"cluster_t{t}", f"{name} {norm_text(terms[f't={t}'])}")
+                         for t in range(1, 6)]
+        # each label leads into the copy, and the parameter's routed line reaches every label
+        for c in chips:
+            assert sum(t == c for t, h, a in g.edges) == 1
+        reached = {h for t, h, a in g.edges if t.startswith("bend_") or t == ids[0]}
+        assert set(chips) <= reached
 
 
 def test_elision_keeps_the_counts_it_promises():
@@ -86,11 +92,14 @@ def test_elision_keeps_the_counts_it_promises():
     assert cluster_order(graph) == names
     elided = g.clusters()[3]
     assert "14 steps" in elided.attrs["label"] and "t = 4 … 17" in elided.attrs["label"]
+    assert "steps 4–17 not drawn" in g.attrs.get("label", "") or \
+        "steps 4–17 not drawn" in graph.source
     W = next(n for n, a in g.node_attrs.items() if a.get("label", "").startswith("W\n"))
-    labels = [a.get("headlabel", "") for t, h, a in g.edges if t == W]
-    assert len(labels) == 7 and sum(label.startswith("×14") for label in labels) == 1
+    labels = [a["label"] for n, a in g.node_attrs.items() if n.startswith(W + "_to_")]
+    assert len(labels) == 7                       # 6 copies and the elided box's stand-in
     hidden = sum(result.contributions["W"][f"t={t}"] for t in range(4, 18))
-    assert f"×14 {norm_text(hidden)}" in labels
+    # the legend says what the 14 hidden copies add to dL/dW
+    assert f">W ×14 {norm_text(hidden)}<" in g.node_attrs["legend"]["label"]
     assert len(parse(viz.draw_unrolled(result.loss_tensor, elide=False).source)
                .clusters()) == 20
 

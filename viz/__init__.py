@@ -8,6 +8,10 @@
 * ``draw_checkpoints(p)``   a checkpointing plan: states kept, steps recomputed, order
 * ``backward_frames(loss)`` the reverse walk, one image per step
 * ``save(graph, path)``     write .svg, .png or .pdf (Jupyter shows graphs inline)
+* ``check_layout(graph)``   overlapping labels, nodes or boxes, edges through nodes, small text
+
+Every ``draw*`` takes ``style="slides"`` for a 16:9 figure whose text stays at
+least 14 px high projected 1920 px wide (the default, ``"notebook"``, is compact).
 
 >>> import minigrad as mg, viz
 >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
@@ -20,6 +24,7 @@ from .checkpoints import draw_checkpoints
 from .diagrams import draw_folded, draw_gradient_flow, draw_truncation
 from .draw import draw
 from .frames import backward_frames
+from .layout_check import check_layout
 from .render import FORMATS, GraphvizNotFoundError, save
 from .unrolled import draw_unrolled
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from .draw import _new_digraph
-from .style import COLORS, HeatScale, number_text
+from .style import COLORS, STYLES, HeatScale, number_text
 
 __all__ = ["draw_folded", "draw_truncation", "draw_gradient_flow"]
 
@@ -18,7 +18,7 @@ _CELL = {
 }
 
 
-def draw_folded(model, title=None):
+def draw_folded(model, title=None, style="notebook"):
     """The compact recurrent diagram: x_t → cell → o_t, with W as a loop on the state.
 
     It is the picture before unrolling; put it beside ``draw_unrolled``'s.
@@ -40,7 +40,7 @@ def draw_folded(model, title=None):
     gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind]
 
     dot = _new_digraph(title or f"{kind}, folded: one cell, reused at every step",
-                       rankdir="LR")
+                       rankdir="LR", style=style)
     dot.node("x", f"x_t\n{D} inputs", shape="ellipse", fillcolor=COLORS["const"])
     dot.node("s", f"{cell}\n{H} hidden units", fillcolor="white", penwidth="2")
     dot.node("o", f"{out}\n{O} outputs", fillcolor=COLORS["loss"])
@@ -54,7 +54,7 @@ def draw_folded(model, title=None):
     return dot
 
 
-def draw_truncation(result, update=-1, T=None, title=None):
+def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
     """Which steps one truncated-BPTT update reaches.
 
     Steps 1..T in a row: the update's losses (its block) are marked E_t, the
@@ -92,8 +92,9 @@ def draw_truncation(result, update=-1, T=None, title=None):
 
     key = ("green: the gradient flows back through these steps;  "
            "bold, with E_t: their losses count in this update")
-    dot = _new_digraph((title or f"update {k}: losses of steps {b1}–{b2}, gradient through "
-                                 f"steps {w1}–{w2}") + "\n" + key, rankdir="LR")
+    dot = _new_digraph((title or f"update {k + 1} of {len(updates)}: losses of steps "
+                                 f"{b1}–{b2}, gradient through "
+                                 f"steps {w1}–{w2}") + "\n" + key, rankdir="LR", style=style)
     dot.attr(nodesep="0.15", ranksep="0.25")
     if first > 1:
         dot.node("before", f"… steps 1–{first - 1}", shape="plaintext", fillcolor="white")
@@ -108,7 +109,7 @@ def draw_truncation(result, update=-1, T=None, title=None):
                         fontcolor="black" if t <= b2 else "#999999")
             if b1 <= t <= b2:
                 column.node(f"E{t}", f"E{t}", shape="ellipse", fillcolor=COLORS["loss"],
-                            fontsize="9", height="0.2")
+                            height="0.2")
         if b1 <= t <= b2:
             dot.edge(f"s{t}", f"E{t}", color=COLORS["block"], arrowsize="0.5")
         if t > first:
@@ -124,7 +125,7 @@ def draw_truncation(result, update=-1, T=None, title=None):
     return dot
 
 
-def draw_gradient_flow(flows, title=None):
+def draw_gradient_flow(flows, title=None, style="notebook"):
     """Vanishing and exploding gradients at a glance: one row of steps per network.
 
     Box t shows ||dE_T/ds_t||, the gradient of the last step's cost with
@@ -155,7 +156,7 @@ def draw_gradient_flow(flows, title=None):
     heat = HeatScale([float(n) for flow in rows.values() for n in flow.state_grad_norms])
 
     dot = _new_digraph(title or "‖dE_T/ds_t‖: how much of the last step's error reaches "
-                                "step t", rankdir="LR")
+                                "step t", rankdir="LR", style=style)
     dot.attr(nodesep="0.08", ranksep="0.12")
     heads = [f"row{r}" for r in range(len(rows))]
     for head, (r, (label, flow)) in zip(heads, enumerate(rows.items())):
@@ -168,7 +169,7 @@ def draw_gradient_flow(flows, title=None):
         boxes = [f"r{r}t{t}" for t in flow.steps]
         for box, t, size in zip(boxes, flow.steps, flow.state_grad_norms):
             dot.node(box, f"t = {t}\n{number_text(float(size))}", fillcolor=heat.color(size),
-                     fontsize="9", width="0.55")
+                     width="0.55")
         dot.edge(head, boxes[0], style="invis")                # the label starts the row
         for earlier, later in zip(boxes, boxes[1:]):  # drawn t -> t+1 to keep the columns in
             dot.edge(earlier, later, dir="back",      # time order, with the arrowhead at t

@@ -25,7 +25,8 @@ from minigrad import BackwardError, Detached
 from minigrad.graph import Node
 
 from .graphs import LOSS_OPS, as_root, collect, step_of
-from .style import COLORS, HeatScale, norm, norm_text, shape_text, value_text
+from .names import node_label, small_values
+from .style import COLORS, STYLES, HeatScale, norm, norm_text, shape_text, value_text
 
 __all__ = ["draw"]
 
@@ -38,9 +39,21 @@ NODE_STYLE = {"shape": "box", "style": "filled", "fillcolor": COLORS["op"], "fon
 EDGE_STYLE = {"arrowsize": "0.6", "fontsize": "8", "fontname": "Helvetica"}
 
 
-def _new_digraph(title, rankdir="TB"):
-    dot = graphviz.Digraph(graph_attr={**LAYOUT, "rankdir": rankdir},
-                           node_attr=NODE_STYLE, edge_attr=EDGE_STYLE)
+def _new_digraph(title, rankdir="TB", style="notebook"):
+    """A graph laid out by dot.  At slide style every text is 14 pt and the drawing is
+    stretched to a 16:9 frame; text stays >= 14 px projected 1920 px wide as long as
+    the layout itself is at most 1920 pt wide (check it with ``viz.check_layout``)."""
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(map(repr, STYLES))}, got {style!r}")
+    font = STYLES[style]["font"]
+    graph_attr = {**LAYOUT, "rankdir": rankdir, "fontsize": str(font + 2)}
+    if style == "slides":
+        graph_attr.update(size="16,9!", ratio="fill")
+    dot = graphviz.Digraph(graph_attr=graph_attr,
+                           node_attr={**NODE_STYLE, "fontsize": str(font)},
+                           edge_attr={**EDGE_STYLE, "fontsize": str(max(font - 2, 8)
+                                                                     if style == "notebook"
+                                                                     else font)})
     if title:
         dot.attr(label=title)
     return dot
@@ -60,21 +73,38 @@ class _Ids:
 
 @dataclass
 class _Look:
-    """What to show on nodes and edges."""
+    """What to show on nodes and edges, and at which style."""
     values: bool = False
     grads: bool = True
     heat: HeatScale | None = None
+    style: str = "notebook"
 
-    def node(self, node, is_root=False):
-        params = [p.name for p in node.inputs
-                  if type(p) is not Node and p.requires_grad and p.name]
-        lines = [node.op + (" · " + ", ".join(params) if params else ""), shape_text(node.shape)]
-        if self.values and node.value is not None:
-            lines.append(value_text(node.value))
-        if self.grads and node.grad is not None:
-            lines.append(f"‖grad‖ {norm_text(node.grad)}")
+    @property
+    def font(self):
+        return STYLES[self.style]["font"]
+
+    def grad_lines(self, g, norm_only=False):
+        """The gradient line of a label: signed values for up to 4 elements when
+        ``values`` is on, else the norm; nothing without a gradient or with grads off."""
+        if not self.grads or g is None:
+            return []
+        if self.values and not norm_only and small_values(g) is not None:
+            return [f"grad {small_values(g)}"]
+        return [f"‖grad‖ {norm_text(g)}"]
+
+    def value_lines(self, v):
+        if not self.values or v is None:
+            return []
+        return [f"= {small_values(v) or value_text(v)}"]
+
+    def node(self, node, is_root=False, reduction=None):
+        lines = [node_label(node, reduction)]
+        if STYLES[self.style]["shapes"]:
+            lines.append(shape_text(node.shape))
+        lines += self.value_lines(node.value) + self.grad_lines(node.grad)
         fill = COLORS["root"] if is_root else COLORS["loss"] if node.op in LOSS_OPS else \
-            COLORS["op"]
+            COLORS["state"] if node.name in ("s_t", "h_t") else \
+            COLORS["cell_state_fill"] if node.name == "c_t" else COLORS["op"]
         if self.heat is not None and node.grad is not None:
             fill = self.heat.color(norm(node.grad))
         return {"label": "\n".join(lines), "fillcolor": fill,
@@ -82,13 +112,22 @@ class _Look:
 
     def leaf(self, leaf, total_label="grad"):
         name = leaf.name or ("param" if leaf.requires_grad else "const")
-        lines = [name, shape_text(leaf.shape)]
+        lines = [name]
+        if STYLES[self.style]["shapes"]:
+            lines.append(shape_text(leaf.shape))
         if isinstance(leaf, Detached):
             lines[0] = f"{name} (cut)"
-        elif self.values or (not leaf.requires_grad and leaf.size <= 3):
-            lines.append(value_text(leaf._data))     # read only: .data would copy a held array
-        if self.grads and leaf.requires_grad and leaf.grad is not None:
-            lines.append(f"‖{total_label}‖ {norm_text(leaf.grad)}")
+        elif self.values or (not leaf.requires_grad and leaf.size <= 3
+                             and STYLES[self.style]["shapes"]):
+            lines += self.value_lines(leaf._data) if self.values else \
+                [value_text(leaf._data)]             # read only: .data would copy a held array
+        if leaf.requires_grad and leaf.grad is not None:
+            g = self.grad_lines(leaf.grad)
+            if g and g[0].startswith("‖"):
+                g = [f"‖{total_label}‖ {norm_text(leaf.grad)}"]
+            elif g:
+                g = [g[0].replace("grad", total_label, 1)]
+            lines += g
         attrs = {"label": "\n".join(lines), "shape": "ellipse"}
         if leaf.requires_grad:
             attrs.update(fillcolor=COLORS["param"], penwidth="2")
@@ -140,10 +179,12 @@ def _add_legend(dot, heat):
 # ------------------------------------------------------------------ draw()
 
 def draw(tensor, *, values=False, grads=True, edge_grads=None, heat=False, scopes=True,
-         title=None):
+         style="notebook", title=None):
     """Draw the whole graph behind ``tensor`` as a ``graphviz.Digraph``.
 
-    Op nodes show the op and the output's shape; leaves show their name,
+    Op nodes show the op as a formula over its inputs (``Σ (w ⊙ w)``), named
+    results as an equation (``h3 = tanh(a3)``: see ``Tensor.name``), and the
+    output's shape; leaves show their name,
     parameters in blue.  After ``backward()`` nodes show their gradient's
     norm (intermediate results only with ``backward(retain_grads=True)``).
 
@@ -160,6 +201,8 @@ def draw(tensor, *, values=False, grads=True, edge_grads=None, heat=False, scope
         Colour nodes and edges by gradient norm, on a log scale, with a legend.
     scopes : bool
         Draw a box around the ops of each ``minigrad.scope``.
+    style : "notebook" or "slides"
+        ``"slides"``: 14 pt text in a 16:9 frame, to project.
     title : str, optional
 
     The result shows itself inline in Jupyter; ``viz.save(graph, "g.svg")``
@@ -168,11 +211,11 @@ def draw(tensor, *, values=False, grads=True, edge_grads=None, heat=False, scope
     >>> import minigrad as mg, viz
     >>> w = mg.tensor([1.0, -2.0], requires_grad=True, name="w")
     >>> graph = viz.draw((w * w).sum())
-    >>> "mul" in graph.source and "w" in graph.source
+    >>> "Σ (w ⊙ w)" in graph.source         # each op reads like its formula
     True
     """
     graph = collect(as_root(tensor, "viz.draw"))
-    look = _Look(values, grads, _heat_scale(graph, "viz.draw") if heat else None)
+    look = _Look(values, grads, _heat_scale(graph, "viz.draw") if heat else None, style=style)
     if edge_grads is None:
         edge_grads = graph.has_intermediate_grads() and len(graph.edges) <= 150
     return _draw_graph(graph, look, scopes, edge_grads, title)
@@ -183,7 +226,7 @@ def _draw_graph(graph, look, scopes, edge_grads, title, node_extra=None, edge_ex
     node_extra = node_extra or (lambda x: {})
     edge_extra = edge_extra or (lambda e: {})
     ids = _Ids()
-    dot = _new_digraph(title)
+    dot = _new_digraph(title, style=look.style)
 
     # Op nodes, inside a box per scope (boxes nest like the scope paths).
     by_scope = {}

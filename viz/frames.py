@@ -101,8 +101,8 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
                 + (f" in {current.scope}" if current.scope else "")
                 + " sends its gradient to its inputs")
         if unrolled:       # pinned positions: every frame has exactly the same layout
-            dot = _unrolled(graph, _plan(graph, False, 12, 3), _Look(grads=False), False,
-                            "ops", "LR", what, _decorator(graph, node_extra, edge_extra))
+            dot, _ = _unrolled(graph, _plan(graph, False, 12, 3), _Look(grads=False), False,
+                               "ops", "LR", what, _decorator(graph, node_extra, edge_extra))
         else:
             dot = _draw_graph(graph, _Look(grads=False), scopes, False, what, node_extra,
                               edge_extra)
@@ -117,7 +117,8 @@ def _decorator(graph, node_extra, edge_extra):
             return builder.unit(x) if type(x) is Node else builder.ids(x)
 
         for x in graph.nodes + graph.leaves:
-            scene.units[uid(x)].attrs.update(node_extra(x))
+            if uid(x) in scene.units and (type(x) is not Node or builder.drawn(x) is x):
+                scene.units[uid(x)].attrs.update(node_extra(x))
         links = {(link.src, link.dst): link for link in scene.links}
         for e in graph.edges:
             link = links.get((uid(e.src), uid(e.dst)))

@@ -24,6 +24,7 @@ BOX_PAD = 0.25        # inside a box, around its units
 LABEL = 0.4           # room for a box's label
 ROW_GAP = 0.45        # between rows
 ELIDED_WIDTH = 1.6    # the box that stands for the elided steps
+LANE = 0.08           # between the parallel tracks of two parameters' routed edges
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Unit:
     step: object            # its time step t; None for the top level; "top"/"bottom" for parameters
     attrs: dict
     order: int = 0          # creation order, to break ties
+    beside: str = ""        # the id of a unit whose row this one joins (to its right)
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Link:
     dst: str
     kind: str               # "flow" (inside a step or to the top level), "state", "param", "invis"
     attrs: dict = field(default_factory=dict)
+    route: list = field(default_factory=list)     # bends, set by place()
+    label_segment: int = -1                       # which segment of a bent link has its label
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Scene:
     boxes: list = field(default_factory=list)     # the drawn steps, in time order
     squeezed: object = None                       # the step drawn as the narrow elision box
     root: str = ""
+    notes: dict = field(default_factory=dict)     # lines for the elided box: what it hides
 
     def add(self, unit):
         if unit.id not in self.units:
@@ -108,12 +113,41 @@ def _heights(scene):
     for u in height:                             # data sits just below where it is used
         if u not in producers and u in consumers and u not in from_state:
             height[u] = max(min(height[c] for c in consumers[u]) - 1, 0)
+    # The top level's own computation (L, a weight-decay term) goes above the steps.
+    steps_top = max([h for u, h in height.items() if scene.units[u].step is not None],
+                    default=0)
+    top = [u for u in height if scene.units[u].step is None and u in consumers
+           and all(scene.units[c].step is None for c in consumers[u])
+           or scene.units[u].step is None and u not in consumers]
+    for u in sorted(top, key=lambda u: height[u]):
+        below = [height[p] for p in producers.get(u, ())]
+        height[u] = max([steps_top + 1] + [h + 1 for h in below])
+    for u in height:
+        other = scene.units[u].beside
+        if other in height:
+            height[u] = height[other]
     return height
 
 
 def place(scene, direction="LR"):
     """Positions {unit id: (x, y)} and, per box, where its label spacer goes."""
     height = _heights(scene)
+    # A link inside a step that skips rows passes through one invisible "via" per row it
+    # crosses, placed like any unit (as dot does), so that it bends around the nodes.
+    vias = []
+    for link in scene.links:
+        src, dst = scene.units[link.src], scene.units[link.dst]
+        if (link.kind == "flow" and src.step == dst.step
+                and (src.step in scene.boxes or src.step is None)
+                and height[link.dst] - height[link.src] > 1
+                and link.attrs.get("style") != "invis"):
+            chain = []
+            for h in range(height[link.src] + 1, height[link.dst]):
+                via = Unit(f"via_{len(vias)}_{h}", src.step, {"style": "invis"})
+                scene.add(via)
+                height[via.id] = h
+                chain.append(via.id)
+            vias.append((link, chain))
     units = scene.units.values()
     sizes = {u.id: _size(u.attrs) for u in units}
     along = 0 if direction == "LR" else 1        # the size along the time axis
@@ -130,8 +164,8 @@ def place(scene, direction="LR"):
     index = {k: i for i, k in enumerate(keys)}
     row = {}
     for u in units:
-        if u.step == "top":                      # beside the loss, out of the way of its edges
-            row[u.id] = 0
+        if u.step in ("top", "bottom"):          # below everything: their edges are routed
+            row[u.id] = len(keys) - 1
         elif u.step == "bottom":
             row[u.id] = index["params", "bottom"]
         elif u.step is None:                     # the loss side, or data shared by many steps
@@ -143,15 +177,44 @@ def place(scene, direction="LR"):
     depth = [0.0] * n_rows                        # each row's size across the time axis
     for u in units:
         depth[row[u.id]] = max(depth[row[u.id]], sizes[u.id][across])
+
+    # Parameter edges run in tracks: along a lane above the parameters' row, up a
+    # column at the left of each step's box, along the gap under the row they
+    # enter.  Each parameter has its own track, so the gaps grow with their number.
+    params = [u.id for u in sorted(units, key=lambda u: u.order) if u.step in ("top", "bottom")]
+    track = {p: k for k, p in enumerate(params)}
+    param_links = [link for link in scene.links if link.kind == "param"]
+    gap_tracks = {}                               # row -> the tracks in the gap under it
+    for link in param_links:
+        gap_tracks.setdefault(row[link.dst], {}).setdefault(link.src, None)
+    lane_row = index["params", "bottom"]
+    for p in params:
+        gap_tracks.setdefault(lane_row - 1, {}).setdefault(p, None)
+    # In the cells view a state leaves its port beside E_t down into the gap under
+    # that row, runs to the gap between the boxes and enters the next cell from the left.
+    state_track = {}
+    for link in scene.links:
+        if link.kind == "state":
+            k = state_track.setdefault(link.attrs.get("_track", ""), len(state_track))
+            gap_tracks.setdefault(row[link.src], {}).setdefault(f"state{k}", None)
+            gap_tracks.setdefault(row[link.dst], {}).setdefault(f"state{k}", None)
     offset, r = [], 0.0
-    for d in depth:
+    last_top = max(i for i, k in enumerate(keys) if k[0] in ("top", "params") and i < lane_row)
+    for i, d in enumerate(depth):
         offset.append(r + d / 2)
-        r += d + ROW_GAP
+        r += d + ROW_GAP + LANE * len(gap_tracks.get(i, ()))
+        if i == last_top:                         # the boxes' labels go under the top level
+            r += LABEL / 2 + (0.6 if scene.squeezed is not None else 0)
+    column_room = LANE * (len(params) + 1)
 
     consumers = {}
     for link in scene.links:
         if link.kind == "flow":
             consumers.setdefault(link.src, []).append(link.dst)
+    for link, chain in vias:
+        consumers[link.src] = [chain[0] if c == link.dst else c for c in consumers[link.src]]
+        for a, b in zip(chain, chain[1:] + [link.dst]):
+            consumers.setdefault(a, []).append(b)
 
     # Along the time axis: the steps side by side, each laid out row by row.
     pos_along, cursor, spans = {}, 0.0, {}
@@ -174,9 +237,9 @@ def place(scene, direction="LR"):
                     fraction[u.id] = (i + 0.5) / len(line)
             widths = {r_: sum(sizes[u.id][along] for u in line) + UNIT_GAP * (len(line) - 1)
                       for r_, line in rows.items()}
-            width = max(widths.values(), default=1.0)
+            width = max(widths.values(), default=1.0) + column_room
             for r_, line in rows.items():
-                x = cursor + BOX_PAD + (width - widths[r_]) / 2
+                x = cursor + BOX_PAD + column_room + (width - column_room - widths[r_]) / 2
                 for u in line:
                     pos_along[u.id] = x + sizes[u.id][along] / 2
                     x += sizes[u.id][along] + UNIT_GAP
@@ -198,18 +261,65 @@ def place(scene, direction="LR"):
         for u in line:
             pos_along[u.id] = x + sizes[u.id][along] / 2
             x += sizes[u.id][along] + UNIT_GAP * 2
-    top = sorted((u for u in units if u.step == "top"), key=lambda u: u.order)
-    for i, u in enumerate(top):                   # left and right of the loss, alternately
-        side = -1 if i % 2 == 0 else 1
-        pos_along[u.id] = middle + side * width * (0.25 + 0.12 * (i // 2))
-    bottom = sorted((u for u in units if u.step == "bottom"), key=lambda u: u.order)
-    for i, u in enumerate(bottom):                # evenly across the drawing
-        pos_along[u.id] = width * (i + 1) / (len(bottom) + 1)
+    bottom = sorted((u for u in units if u.step in ("top", "bottom")), key=lambda u: u.order)
+    line = sum(sizes[u.id][along] for u in bottom) + UNIT_GAP * 2 * (len(bottom) - 1)
+    x = max(middle - line / 2, 0.0)
+    for u in bottom:                              # side by side under the middle
+        pos_along[u.id] = x + sizes[u.id][along] / 2
+        x += sizes[u.id][along] + UNIT_GAP * 2
+
+    def convert(a, r_):
+        return (a, -r_) if direction == "LR" else (-r_, -a)
 
     pos = {}
     for u in units:
-        a, r_ = pos_along[u.id], offset[row[u.id]]
-        pos[u.id] = (a, -r_) if direction == "LR" else (-r_, -a)
+        pos[u.id] = convert(pos_along[u.id], offset[row[u.id]])
+
+    # The routes of the parameter edges, as bends between the parameter and its consumer.
+    box_left = {t: span[0] for t, span in spans.items()}
+    left_of_all = min([0.0] + [pos_along[u.id] - sizes[u.id][along] / 2 for u in units])
+
+    def gap_below(r_, track):
+        k = list(gap_tracks.get(r_, {})).index(track) if track in gap_tracks.get(r_, {}) else 0
+        return offset[r_] + depth[r_] / 2 + ROW_GAP / 2 + LANE * k
+
+    for link in param_links:
+        k = track[link.src]
+        dst = scene.units[link.dst]
+        if dst.step in scene.boxes:
+            column = box_left[dst.step] + BOX_PAD / 2 + LANE * k
+            target = pos_along[link.dst]
+        else:                                     # the top level: left of all the boxes
+            column = left_of_all - BOX_PAD - LANE * k
+            target = pos_along[link.dst] + LANE * (k - len(params) / 2)
+        lane = gap_below(lane_row - 1, link.src)
+        up = gap_below(row[link.dst], link.src)
+        link.route = [convert(pos_along[link.src], lane), convert(column, lane),
+                      convert(column, up), convert(target, up)]
+
+    # The state runs from the gap under its row to the gap between the boxes, and
+    # enters the next step's consumer from the gap under that one's row.
+    n_params = len(params)
+    for link in scene.links:
+        if link.kind == "state":
+            k = state_track[link.attrs.pop("_track", "")]
+            src = scene.units[link.src]
+            down = gap_below(row[link.src], f"state{k}")
+            into = gap_below(row[link.dst], f"state{k}")
+            between = spans[src.step][1] + BOX_GAP / 2 + LANE * (k - 0.5)
+            link.route = [convert(pos_along[link.src], down), convert(between, down),
+                          convert(between, into),
+                          convert(pos_along[link.dst] - LANE * (k + 1), into)]
+            link.label_segment = 2
+
+    # Links from the steps up to the top level (E_t -> L) rise to the gap under their
+    # target's row and run along it: no line crosses the boxes' other nodes.
+    for link in scene.links:
+        src, dst = scene.units[link.src], scene.units[link.dst]
+        if link.kind == "flow" and src.step in scene.boxes and dst.step is None \
+                and row[link.dst] < row[link.src] and link.attrs.get("style") != "invis":
+            up = gap_below(row[link.dst], None)
+            link.route = [convert(pos_along[link.src], up), convert(pos_along[link.dst], up)]
     labels = {}                                   # room above each box's units for its label
     for t in spans:
         members = [u.id for u in in_steps if u.step == t]
@@ -217,6 +327,10 @@ def place(scene, direction="LR"):
         right = max(pos[m][0] + sizes[m][0] / 2 for m in members)
         top = max(pos[m][1] + sizes[m][1] / 2 for m in members)
         labels[t] = ((left + right) / 2, top + LABEL)
+    for link, chain in vias:
+        link.route = [pos.pop(v) for v in chain]
+        for v in chain:
+            del scene.units[v]
     return pos, labels
 
 

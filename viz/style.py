@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-__all__ = ["COLORS", "shape_text", "value_text", "number_text", "norm", "norm_text",
-           "HeatScale"]
+__all__ = ["COLORS", "STYLES", "shape_text", "value_text", "number_text", "norm", "norm_text",
+           "HeatScale", "legend_label", "pad_to_ratio"]
 
 COLORS = {
     "op": "white",
@@ -16,12 +16,24 @@ COLORS = {
     "param": "#cfe2f3",         # shared parameters
     "param_edge": "#2e75b6",
     "const": "#eeeeee",         # data: inputs, targets, initial states
-    "recurrent": "#c0392b",     # the state passed from step t to t+1
-    "state": "#fadbd8",
+    "recurrent": "#c0392b",     # the state passed from step t to t+1 (s, or an LSTM's h)
+    "cell_state": "#7d3c98",    # an LSTM's cell state c, passed from step t to t+1
+    "state": "#fadbd8",         # s_t, h_t
+    "cell_state_fill": "#e8daef",   # c_t
     "cut": "#7f7f7f",           # a truncation boundary
     "elided": "#f2f2f2",
     "window": "#d5f5e3",        # steps a truncated update's gradient reaches
     "block": "#1e8449",
+}
+
+# The two styles.  "notebook": compact, read on a screen.  "slides": projected; the
+# whole figure is scaled to 1920 px wide (a 16:9 slide), and every text must then be
+# at least 14 px high: text of ``font`` pt stays >= 14 px while the figure is at most
+# ``max_width_pt`` wide (1920 px / 14 px * font pt).
+STYLES = {
+    "notebook": {"font": 10, "max_steps": 12, "keep": 3, "shapes": True},
+    "slides": {"font": 14, "max_steps": 7, "keep": 3, "shapes": False,
+               "max_width_pt": 1900},     # measured on the rendered SVG
 }
 
 # Light yellow (small gradients) to dark red (large): ColorBrewer's YlOrRd.
@@ -96,3 +108,49 @@ def _interpolate(x):
     a = [int(_HEAT[i][k:k + 2], 16) for k in (1, 3, 5)]
     b = [int(_HEAT[i + 1][k:k + 2], 16) for k in (1, 3, 5)]
     return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(a, b))
+
+
+def pad_to_ratio(width, height, ratio):
+    """The smallest (width, height) at least as big as given with width / height = ratio.
+
+    >>> pad_to_ratio(8, 2, 16 / 9)
+    (8, 4.5)
+    """
+    if width / height >= ratio:
+        return width, width / ratio
+    return height * ratio, height
+
+
+def legend_label(look, kinds, cell_state=False, cut=False, terms=False, hidden=None):
+    """An HTML-like Graphviz label explaining the colours of an unrolled drawing."""
+    rows = []
+
+    def row(colour, text, dashed=False):
+        line = "- - -" if dashed else "———"
+        rows.append(f'<TR><TD><FONT COLOR="{colour}"><B>{line}</B></FONT></TD>'
+                    f'<TD ALIGN="LEFT">{text}</TD></TR>')
+
+    if "state" in kinds:
+        row(COLORS["recurrent"], "state passed to the next step" +
+            (" (h)" if cell_state else ""))
+    if cell_state:
+        row(COLORS["cell_state"], "cell state c passed to the next step")
+    if "param" in kinds:
+        row(COLORS["param_edge"], "shared parameter" +
+            (": name, ‖this copy's term of dL/dθ‖" if terms else ""))
+    if cut:
+        row(COLORS["cut"], "cut: no gradient crosses", dashed=True)
+    if hidden and hidden[1]:                      # what the elided copies add up to
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT">{hidden[0]}, not drawn, '
+                    f'add:</TD></TR>')
+        for line in hidden[1]:
+            rows.append(f'<TR><TD></TD><TD ALIGN="LEFT"><FONT COLOR="{COLORS["param_edge"]}">'
+                        f'{line}</FONT></TD></TR>')
+    table = "".join(rows)
+    if look.heat is not None:
+        strip = look.heat.legend()[1:-1]          # the table inside the <...>
+        table += f'<TR><TD COLSPAN="2">{strip}</TD></TR>'
+    if not table:
+        return None
+    return ('<<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" '
+            f'CELLPADDING="2">{table}</TABLE>>')

@@ -11,6 +11,7 @@ Graphviz graph with those positions pinned.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import graphviz
@@ -22,7 +23,8 @@ from minigrad.graph import Node
 from .draw import EDGE_STYLE, NODE_STYLE, _heat_scale, _Ids, _Look
 from .graphs import LOSS_OPS, as_root, collect, step_of
 from .layout import Link, Scene, Unit, place
-from .style import COLORS, norm, norm_text, number_text
+from .names import display, is_folded_constant
+from .style import COLORS, STYLES, legend_label, norm, norm_text, number_text, pad_to_ratio
 
 __all__ = ["draw_unrolled"]
 
@@ -108,16 +110,23 @@ def _recorded_contributions(param, wanted):
 
 
 def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, heat=False,
-                  elide=True, max_steps=12, keep=3, values=False, grads=True, title=None):
+                  elide=True, max_steps=None, keep=None, values=False, grads=True, labels=True,
+                  style="notebook", title=None):
     """Draw an unrolled network by time step.
 
-    Every step t recorded under ``minigrad.scope("t=<t>")`` becomes a
-    cluster "t = k", in time order.  Each shared parameter is drawn once,
-    outside the clusters, with one edge into every copy; after
-    ``backward(contributions=True)`` the edge into copy t is labelled with
-    the norm of copy t's term of the gradient, and the parameter shows the
-    norm of the total (the terms' sum).  Detached states (truncation
-    boundaries) are drawn as dashed "cut" edges.
+    Every step t recorded under ``minigrad.scope("t=<t>")`` becomes a box
+    "t = k", in time order.  Nodes show the math's names: what each model
+    step computes (``a3 = U x3 + W s2 + b``, ``s3 = tanh(a3)``, an LSTM's
+    gates ``i3 = σ(z3)`` … ``c3 = f3 ⊙ c2 + i3 ⊙ g3``), the per-step costs
+    ``E3`` and the loss ``L = Σ_t E_t``; slicing and constants are folded
+    away (name your own tensors with ``t.name = "h_t"``).  Each shared
+    parameter is drawn once, below the boxes, with one edge into every copy,
+    labelled with its name and, after ``backward(contributions=True)``, the
+    norm of that copy's term of the gradient (``W 0.24``); the parameter
+    shows the norm of the total (the terms' sum).  The state passed from
+    step to step is drawn in its own colour (an LSTM's cell state c in a
+    second one), detached states (truncation boundaries) as dashed "cut"
+    edges, and a legend says which colour is which.
 
     Parameters
     ----------
@@ -132,9 +141,19 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
         ``backward(retain_grads=True)``): vanishing gradients fade to pale yellow.
     elide, max_steps, keep :
         With more than ``max_steps`` steps, draw the first and last ``keep``
-        steps and one "... n steps ..." box for the rest.
-    values, grads : bool
-        Show value summaries (see ``minigrad.keep_values``) and gradient norms.
+        steps and one "... n steps ..." box for the rest (defaults: 12 and 3
+        for a notebook; at slide style, as many as fit on a slide).
+    values : bool
+        Show values (recorded inside ``minigrad.keep_values()``) and gradients:
+        signed numbers for tensors of up to 4 elements, else a summary / norm.
+    grads : bool
+        Show gradients at all (off: a structural figure).
+    labels : bool
+        Label edges with numbers (off: only the parameters' names).
+    style : "notebook" or "slides"
+        ``"slides"``: a 16:9 figure whose every text stays at least 14 px high
+        when projected 1920 px wide (steps are elided to fit, and the title
+        says so).  ``"notebook"``: compact, for reading on a screen.
 
     Positions are computed here and pinned, so the graph is laid out by
     Graphviz's ``neato`` engine (set on the returned graph).
@@ -145,38 +164,86 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
     >>> graph = viz.draw_unrolled(result.loss_tensor)
     >>> graph.source.count("subgraph cluster_t")      # 3 + 3 of the 20 steps
     6
+    >>> "s20 = tanh(a20)" in graph.source
+    True
     """
-    _check_options(detail, direction, max_steps, keep)
+    look_style = _check_style(style)
     graph = collect(as_root(loss, WHO))
-    plan = _plan(graph, elide, max_steps, keep)
-    look = _Look(values, grads, _heat_scale(graph, WHO) if heat else None)
+    user_limits = max_steps is not None or keep is not None
+    max_steps = look_style["max_steps"] if max_steps is None else max_steps
+    keep = look_style["keep"] if keep is None else keep
+    _check_options(detail, direction, max_steps, keep)
+    look = _Look(values, grads, _heat_scale(graph, WHO) if heat else None, style=style)
+    while True:
+        plan = _plan(graph, elide, max_steps, keep)
+        dot, fits = _unrolled(graph, plan, look, contributions and labels, detail, direction,
+                              title, labels=labels, fit=not user_limits)
+        if fits or not elide or keep == 1:
+            if not fits:                      # say so, rather than shrink the text
+                dot.graph_attr["label"] += ("\n(too wide for a slide even with steps elided: "
+                                            "try detail='cells' or direction='LR')")
+            return dot
+        keep -= 1                         # too wide for a slide: fewer steps, same text size
+        max_steps = 2 * keep + 1
+
+
+def _check_style(style):
+    if style not in STYLES:
+        raise ValueError(f"{WHO}: style must be one of {', '.join(map(repr, STYLES))}, got "
+                         f"{style!r}")
+    return STYLES[style]
+
+
+def _describe(graph, plan, look, detail):
+    """The default title: the cell, T and the settings that matter."""
+    names = {n.name for n in graph.nodes if n.name}
+    cell = ("LSTM" if "c_t" in names else "GRU" if "r_t" in names else
+            "RNN" if "s_t" in names else "network")
     steps = plan.steps
-    if title is None:
-        title = (f"unrolled over {len(steps)} steps (t = {steps[0]} … {steps[-1]})"
-                 + (f", {len(plan.hidden)} not drawn" if plan.hidden else ""))
-    return _unrolled(graph, plan, look, contributions, detail, direction, title)
+    title = f"{cell} unrolled over {len(steps)} step{'s' * (len(steps) != 1)}"
+    if steps[0] != 1:
+        title += f" (t = {steps[0]} … {steps[-1]})"
+    done = any(p.grad is not None for p in graph.leaves if p.requires_grad)
+    title += ", after backward()" if done else ", before backward()"
+    extras = ["one box per step" if detail == "cells" else "every op"]
+    if look.heat is not None:
+        extras.append("coloured by gradient norm")
+    if plan.hidden:
+        hidden = sorted(plan.hidden)
+        extras.append(f"steps {hidden[0]}–{hidden[-1]} not drawn"
+                      + (" (to fit a slide)" if look.style == "slides" else ""))
+    return title + "\n" + ", ".join(extras)
 
 
-def _unrolled(graph, plan, look, contributions, detail, direction, title, decorate=None):
-    """Build, optionally decorate (``decorate(scene_builder, scene)``), lay out and emit."""
-    builder = _Scene(graph, plan, look, contributions, detail)
+def _unrolled(graph, plan, look, contributions, detail, direction, title, decorate=None,
+              labels=True, fit=False):
+    """Build, optionally decorate (``decorate(scene_builder, scene)``), lay out and emit.
+
+    Returns the graph, and whether it fits its style's width (always True
+    unless ``fit``)."""
+    builder = _Scene(graph, plan, look, contributions, detail, labels)
     scene = builder.build()
     if decorate is not None:
         decorate(builder, scene)
-    return _emit(scene, plan, look, direction, title)
+    if title is None:
+        title = _describe(graph, plan, look, detail)
+    return _emit(scene, plan, look, direction, title, fit)
 
 
 class _Scene:
     """Decides what an unrolled drawing shows: its units and links.
 
     Every node of the graph maps to a drawn unit: itself (``ops``), or its
-    step's cell box f_t or cost box E_t (``cells``).  Elided steps map onto
-    the units of the first elided step, drawn faint in one narrow box; the
-    links leaving the last elided step leave from the matching unit there.
+    step's cell box f_t or cost box E_t (``cells``).  Slices (``getitem``)
+    map to the node they slice and the stack that gathers the costs to the
+    loss, so neither is drawn.  Elided steps map onto the units of the first
+    elided step, drawn faint in one narrow box; the links leaving the last
+    elided step leave from the matching unit there.
     """
 
-    def __init__(self, graph, plan, look, want_contributions, detail):
+    def __init__(self, graph, plan, look, want_contributions, detail, labels=True):
         self.graph, self.plan, self.look, self.detail = graph, plan, look, detail
+        self.labels = labels
         self.ids = _Ids()
         hidden = sorted(plan.hidden)
         self.skeleton = hidden[0] if hidden else None
@@ -184,6 +251,7 @@ class _Scene:
         self.params = [p for p in graph.leaves if p.requires_grad]
         self.contrib = {id(p): _recorded_contributions(p, want_contributions)
                         for p in self.params}
+        self.fold, self.reduction = _folds(graph)
         self.by_step = {}                        # each node's position in its step
         for node in graph.nodes:
             self.by_step.setdefault(plan.where(node), []).append(node)
@@ -198,13 +266,18 @@ class _Scene:
         """The step whose box draws the nodes of step t (the skeleton for elided steps)."""
         return self.skeleton if t in self.plan.hidden else t
 
+    def drawn(self, node):
+        """The node that stands for ``node`` in the drawing (itself, unless folded)."""
+        return self.fold.get(id(node), node)
+
     def unit(self, node):
         """The id of the drawn unit that stands for ``node`` (an op node)."""
+        node = self.drawn(node)
         t = self.plan.where(node)
         if t in self.plan.hidden and t != self.skeleton:
             twins = self.by_step[self.skeleton]
             k = self.offset[id(node)]
-            node = twins[k] if k < len(twins) else twins[-1]
+            node = self.drawn(twins[k] if k < len(twins) else twins[-1])
             t = self.skeleton
         if self.detail == "ops" or t is None:
             return self.ids(node)
@@ -213,10 +286,10 @@ class _Scene:
     def faint(self, t):
         return t is not None and t == self.skeleton
 
-    def add(self, uid, step, attrs):
+    def add(self, uid, step, attrs, beside=""):
         if self.faint(step) and not (self.detail == "cells" and uid.startswith("f")):
             attrs = {**attrs, "label": "", "style": "invis"}
-        self.scene.add(Unit(uid, step, attrs))
+        self.scene.add(Unit(uid, step, attrs, beside=beside))
 
     def link(self, src, dst, kind, **attrs):
         if (src, dst) not in self.seen_links:
@@ -230,27 +303,26 @@ class _Scene:
         state_grad = self._state_gradient_norms() if self.detail == "cells" else {}
         for node in self.graph.nodes:                      # op nodes, or cell boxes
             t = plan.where(node)
-            if t in plan.hidden and t != self.skeleton:
+            if t in plan.hidden and t != self.skeleton or self.drawn(node) is not node:
                 continue
             uid = self.unit(node)
             if uid in self.scene.units:
                 continue
             if self.detail == "ops" or t is None:
-                attrs = look.node(node, is_root=node is self.graph.root)
+                attrs = look.node(node, is_root=node is self.graph.root,
+                                  reduction=self.reduction if node is self.graph.root else None)
             elif uid.startswith("f"):
                 attrs = self._cell_attrs(t, state_grad.get(t))
             else:
                 attrs = look.node(node)
-                attrs["label"] = f"E{t}" + (f"\n‖grad‖ {norm_text(node.grad)}"
-                                            if look.grads and node.grad is not None else "")
+                attrs["label"] = "\n".join([f"E{t}"] + look.grad_lines(node.grad))
             self.add(uid, t, attrs)
+        home = self._constants()                           # y_t first, beside E_t
         if self.detail == "cells":
-            self._state_ports(state_grad)
-        home = self._constants()
+            self._state_ports(state_grad)                  # then the states, to its right
         total = "total grad" if any(v is not None for v in self.contrib.values()) else "grad"
         for p in self.params:
-            self.scene.add(Unit(self.ids(p), plan.row[id(p)],
-                                look.leaf(p, total_label=total)))
+            self.scene.add(Unit(self.ids(p), "bottom", look.leaf(p, total_label=total)))
         self._links(home)
         return self.scene
 
@@ -260,45 +332,88 @@ class _Scene:
                     "fillcolor": "white", "color": "#999999", "width": "0.8", "height": "0.5"}
         fill = self.look.heat.color(g) if self.look.heat is not None and g is not None else "white"
         return {"label": f"f{t}", "shape": "box", "style": "filled,bold", "fillcolor": fill,
-                "fontsize": "13", "width": "0.8", "height": "0.5"}
+                "fontsize": str(self.look.font + 3), "width": "0.8", "height": "0.5"}
+
+    def _state_nodes(self, t):
+        """The nodes of step t that pass its state on (for the last step: the same
+        positions as in the step before, since every step records the same ops)."""
+        return self._state_positions().get(t, [])
+
+    def _state_positions(self):
+        if not hasattr(self, "_positions"):
+            positions = {}
+            for e in self.graph.edges:
+                if type(e.src) is Node:
+                    src = self.drawn(e.src)
+                    t_src, t_dst = self.plan.where(src), self.plan.where(e.dst)
+                    if t_src is not None and t_dst is not None and t_src < t_dst:
+                        positions.setdefault(t_src, set()).add(self.offset[id(src)])
+            previous, out = None, {}
+            for t in self.plan.steps:
+                offsets = positions.get(t, previous)
+                previous = offsets
+                nodes = self.by_step.get(t, [])
+                out[t] = [nodes[i] for i in sorted(offsets or ()) if i < len(nodes)]
+            self._positions = out
+        return self._positions
+
+    def port(self, node):
+        """The id of the small node beside f_t that shows the state ``node`` (cells)."""
+        t = self.plan.where(node)
+        k = self.offset[id(node)]
+        return f"s{self.box_of(t)}_{k}" if t not in self.plan.hidden else \
+            f"s{self.skeleton}_{k}"
 
     def _state_ports(self, state_grad):
-        """s_t, the state cell f_t passes on, as a small node beside E_t."""
+        """The states that cell f_t passes on (s_t; h_t and c_t), as small nodes beside it."""
         for t in self.boxes:
-            g = state_grad.get(t)
-            label = f"s{t}" + (f"\n‖grad‖ {number_text(g)}" if self.look.grads and g is not None
-                               else "")
-            fill = self.look.heat.color(g) if self.look.heat is not None and g is not None \
-                else COLORS["state"]
-            self.add(f"s{t}", t, {"label": label, "shape": "ellipse", "style": "filled",
-                                  "fillcolor": fill, "fontsize": "9", "margin": "0.02"})
-            self.link(f"f{t}", f"s{t}", "flow", **({"style": "invis"} if self.faint(t) else {}))
+            for node in self._state_nodes(t):
+                name = display(node.name, t) if node.name else f"s{t}"
+                g = state_grad.get((t, self.offset[id(node)]))
+                label = "\n".join([name] + (self.look.grad_lines(g, norm_only=True)
+                                             if g is not None else []))
+                fill = self.look.heat.color(norm(g)) if self.look.heat is not None and \
+                    g is not None else COLORS["state"]
+                uid = f"s{t}_{self.offset[id(node)]}"
+                self.add(uid, t, {"label": label, "shape": "ellipse", "style": "filled",
+                                  "fillcolor": fill, "margin": "0.02"}, beside=f"E{t}")
+                self.link(f"f{t}", uid, "flow", style="invis")
 
     def _constants(self):
         """Each data leaf goes in the box of the step that uses it (the top level if
-        several steps do; only the skeleton's if its step is elided).  Returns {id: step}."""
+        several steps do; only the skeleton's if its step is elided).  Returns {id: step}.
+        Unnamed constant scalars (the 1 of 1 - z) are not drawn: their op's label says them."""
         steps = {}
         for e in self.graph.edges:
             if type(e.src) is not Node and not e.src.requires_grad:
                 steps.setdefault(id(e.src), set()).add(self.plan.where(e.dst))
         home = {}
         for leaf in self.graph.leaves:
-            if leaf.requires_grad:
+            if leaf.requires_grad or is_folded_constant(leaf):
                 continue
             used_in = steps[id(leaf)]
             t = home[id(leaf)] = used_in.pop() if len(used_in) == 1 else None
             if t not in self.plan.hidden or t == self.skeleton:
-                self.add(self.ids(leaf), t, self.look.leaf(leaf))
+                users = [self.unit(e.dst) for e in self.graph.edges if e.src is leaf]
+                beside = f"E{t}" if self.detail == "cells" and users and \
+                    users[0].startswith("E") else ""        # y_t beside E_t
+                self.add(self.ids(leaf), t, self.look.leaf(leaf), beside=beside)
         return home
 
     def _links(self, home):
         plan, look, ids = self.plan, self.look, self.ids
         hidden, skeleton = plan.hidden, self.skeleton
-        label_grads = self.detail == "ops" and look.grads and self.graph.has_intermediate_grads()
+        label_grads = (self.detail == "ops" and look.grads and self.labels
+                       and self.graph.has_intermediate_grads())
         first_use = set()
         for e in self.graph.edges:
             t_dst = plan.where(e.dst)
+            if self.drawn(e.dst) is not e.dst and type(e.src) is Node and \
+                    self.drawn(e.src) is self.drawn(e.dst):
+                continue                                   # inside a folded node
             if type(e.src) is not Node:
+                if is_folded_constant(e.src):
+                    continue
                 if t_dst in hidden and t_dst != skeleton:
                     continue                               # drawn once, on the skeleton
                 dst = self.unit(e.dst)
@@ -323,34 +438,41 @@ class _Scene:
             elif self.faint(t_src) and self.faint(t_dst):
                 self.link(src, dst, "flow", style="invis")
             elif self.detail == "cells" and src.startswith("f") and dst.startswith("E"):
-                self.link(src, dst, "flow", label=f"o{t_src}")
+                out = self.drawn(e.src)
+                self.link(src, dst, "flow",
+                          label=display(out.name, t_src) if out.name else f"o{t_src}")
             else:
-                attrs = look.edge(e)
-                if self.faint(t_src) and t_dst is None:
-                    attrs["label"] = f"×{len(hidden)}"
+                attrs = look.edge(e)          # its gradient shows on the node it leaves
                 self.link(src, dst, "flow", **attrs)
 
+    def _state_colour(self, node):
+        """The recurrence's colour; an LSTM's cell state c_t has its own."""
+        name = self.drawn(node).name or ""
+        return COLORS["cell_state"] if name.startswith("c_") else COLORS["recurrent"]
+
     def _state_link(self, e, src, dst, t_src, label_grads):
-        """The state passed from step t to t+1 (red; its gradient's norm when known)."""
+        """The state passed from step t to t+1 (in the recurrence's colour)."""
+        colour = self._state_colour(e.src)
         if self.detail == "cells":                         # from the port s_t, not the box
-            self.link(f"s{self.box_of(t_src)}", dst, "state", color=COLORS["recurrent"],
-                      penwidth="1.6")
+            self.link(self.port(self.drawn(e.src)), dst, "state", color=colour,
+                      penwidth="1.8", _track=self.drawn(e.src).name or "s")
             return
         across_gap = t_src in self.plan.hidden or self.plan.where(e.dst) in self.plan.hidden
         attrs = self.look.edge(e, label_grad=label_grads and not across_gap)
         if "label" in attrs:
-            attrs["fontcolor"] = COLORS["recurrent"]
-        attrs.setdefault("color", COLORS["recurrent"])
-        attrs.setdefault("penwidth", "1.4")
-        self.link(src, dst, "state", **attrs)
+            attrs["fontcolor"] = colour
+        attrs.setdefault("color", colour)
+        attrs.setdefault("penwidth", "1.8")
+        self.link(src, dst, "state", _track=self.drawn(e.src).name or "s", **attrs)
 
     def _param_link(self, param, consumer, t, first_use):
-        """An edge from a shared parameter into the copy of step t (or the skeleton)."""
-        attrs = {"color": COLORS["param_edge"] + "99"}
+        """A parameter's edge into the copy of step t (or the skeleton), through a
+        label "W 0.24": its name and this copy's term of the gradient."""
         parts = self.contrib[id(param)]
-        label = None
+        name = param.name or "θ"
+        label = name
         if t in self.plan.hidden:
-            label = f"×{len(self.plan.hidden)}"
+            label = f"{name} ×{len(self.plan.hidden)}"
             if parts is not None:
                 terms = [g for k, g in parts.items() if step_of(k) in self.plan.hidden]
                 if terms:
@@ -358,74 +480,169 @@ class _Scene:
         elif parts is not None and first_use:
             term = [g for k, g in parts.items() if step_of(k) == t]
             if term:
-                label = norm_text(sum(term))
-        if label:
-            attrs.update(headlabel=label, labelfontcolor=COLORS["param_edge"],
-                         labelfontsize="8", labeldistance="1.6")
-        self.link(self.ids(param), consumer, "param", **attrs)
+                label += f" {norm_text(sum(term))}"
+        colour = COLORS["param_edge"]
+        if t in self.plan.hidden:
+            self.scene.notes[name] = label
+        if t is None:                                      # a top-level use: one routed edge
+            self.link(self.ids(param), consumer, "param", color=colour, label=label,
+                      fontcolor=colour)
+            return
+        chip = f"{self.ids(param)}_to_{consumer}"
+        if chip in self.scene.units:
+            return
+        self.add(chip, self.box_of(t) if t is not None else None,
+                 {"label": label, "shape": "plaintext", "fontcolor": colour,
+                  "style": "", "fillcolor": "none", "width": "0", "height": "0",
+                  "margin": "0.01"})
+        self.link(chip, consumer, "flow", color=colour,
+                  **({"style": "invis"} if self.faint(t) else {}))
+        self.link(self.ids(param), chip, "param", color=colour,
+                  **({"style": "invis"} if self.faint(t) else {}))
 
     def _state_gradient_norms(self):
-        """‖dL/ds_t‖ per step, from the nodes that pass the state on (needs retained grads).
-
-        The last step passes nothing on; its state is the node at the same
-        position in the step before it (every step records the same ops).
-        """
-        positions = {}                                   # t -> offsets of its state nodes
-        for e in self.graph.edges:
-            if type(e.src) is Node:
-                t_src, t_dst = self.plan.where(e.src), self.plan.where(e.dst)
-                if t_src is not None and t_dst is not None and t_src < t_dst:
-                    positions.setdefault(t_src, set()).add(self.offset[id(e.src)])
-        norms = {}
-        previous = None
-        for t in self.plan.steps:
-            offsets = positions.get(t, previous)
-            previous = offsets
-            if offsets is None:
-                continue
-            nodes = self.by_step[t]
-            grads = [nodes[i].grad for i in offsets if i < len(nodes)]
+        """dL/ds_t per state node {(t, offset): array} and ‖dL/ds_t‖ per step {t: float},
+        from the nodes that pass the state on (needs retained grads)."""
+        out = {}
+        for t, nodes in self._state_positions().items():
+            grads = [n.grad for n in nodes]
             if grads and all(g is not None for g in grads):
-                norms[t] = float(np.sqrt(sum(norm(g) ** 2 for g in grads)))
-        return norms
+                for n in nodes:
+                    out[t, self.offset[id(n)]] = n.grad
+                out[t] = float(np.sqrt(sum(norm(g) ** 2 for g in grads)))
+        return out
 
 
-def _emit(scene, plan, look, direction, title):
-    """The Graphviz graph: units at their computed positions, boxes, links."""
+def _folds(graph):
+    """{id(node): the node drawn in its place}, and the loss's reduction ("sum", "mean"
+    or None): a slice is drawn as the node it slices; the stack of the costs E_t and
+    the sum (or mean) over it are one node, L."""
+    fold = {}
+    for node in graph.nodes:
+        if node.op == "getitem" and type(node.inputs[0]) is Node:
+            fold[id(node)] = fold.get(id(node.inputs[0]), node.inputs[0])
+    root, reduction = graph.root, None
+    if (type(root) is Node and root.op in ("sum", "mean") and type(root.inputs[0]) is Node
+            and root.inputs[0].op == "stack"
+            and all(type(x) is Node and x.op in LOSS_OPS for x in root.inputs[0].inputs)):
+        fold[id(root.inputs[0])] = root
+        reduction = root.op
+    elif type(root) is Node and root.op in LOSS_OPS and not root.name:
+        reduction = None
+    return fold, reduction
+
+
+def _emit(scene, plan, look, direction, title, fit=False):
+    """The Graphviz graph: units at their computed positions, boxes, links, legend.
+
+    Returns (graph, fits): whether the figure's text stays above its style's
+    size limit when the figure is scaled to the style's width."""
     pos, label_at = place(scene, direction)
-    dot = graphviz.Digraph(engine="neato", node_attr=NODE_STYLE, edge_attr=EDGE_STYLE,
+    style = STYLES[look.style]
+    dot = graphviz.Digraph(engine="neato", node_attr={**NODE_STYLE, "fontsize": str(look.font)},
+                           edge_attr={**EDGE_STYLE, "fontsize": str(look.font)},
                            graph_attr={"splines": "line", "overlap": "true", "labelloc": "t",
                                        "outputorder": "edgesfirst", "fontname": "Helvetica",
-                                       "fontsize": "12", "label": title})
+                                       "fontsize": str(look.font + 2), "label": title})
 
     def at(uid):
         x, y = pos[uid]
         return f"{x:.3f},{y:.3f}!"
 
     hidden = sorted(plan.hidden)
+    bends = {}                                    # route points inside a box, per box
+    for k, link in enumerate(scene.links):
+        t = scene.units[link.dst].step
+        if link.route and link.kind == "param" and t in scene.boxes:
+            bends.setdefault(t, []).extend([(k, 2), (k, 3)])     # the column and the turn
     for t in scene.boxes:
         box = graphviz.Digraph(name="cluster_elided" if t == scene.squeezed else f"cluster_t{t}")
         if t == scene.squeezed:
             box.attr(label=f"… {len(hidden)} steps\nnot drawn\n(t = {hidden[0]} … {hidden[-1]})",
                      style="dashed,filled", fillcolor=COLORS["elided"], color="#999999",
-                     fontsize="11")
+                     fontsize=str(look.font))
         else:
-            box.attr(label=f"t = {t}", style="rounded", color="#666666", fontsize="12")
+            box.attr(label=f"t = {t}", style="rounded", color="#666666",
+                     fontsize=str(look.font + 2))
         x, y = label_at[t]
+        if t == scene.squeezed:                   # room for its three lines
+            y += 2 * (look.font + 2) * 1.2 / 72
         box.node(f"label_room_{t}", "", shape="point", style="invis", width="0", height="0",
                  pos=f"{x:.3f},{y:.3f}!")
         for u in scene.units.values():
             if u.step == t:
                 box.node(u.id, **u.attrs, pos=at(u.id))
+        for k, b in bends.get(t, ()):
+            _bend(box, k, b, scene.links[k].route[b])
         dot.subgraph(box)
     for u in scene.units.values():
         if u.step not in scene.boxes:
             dot.node(u.id, **u.attrs, pos=at(u.id))
-    for link in scene.links:
-        dot.edge(link.src, link.dst, **link.attrs)
-    if look.heat is not None:
-        xs = [p[0] for p in pos.values()]
-        ys = [p[1] for p in pos.values()]
-        dot.node("legend", look.heat.legend(), shape="plaintext", fillcolor="white",
-                 pos=f"{max(xs) + 1.5:.3f},{max(ys):.3f}!")
-    return dot
+    for k, link in enumerate(scene.links):
+        if not link.route:
+            dot.edge(link.src, link.dst, **link.attrs)
+            continue
+        inside = bends.get(scene.units[link.dst].step, ())
+        for b, point in enumerate(link.route):    # the bends outside the boxes
+            if (k, b) not in inside:
+                _bend(dot, k, b, point)
+        chain = [link.src] + [f"bend_{k}_{b}" for b in range(len(link.route))] + [link.dst]
+        quiet = {"color": link.attrs.get("color", "black"), "dir": "none",
+                 "penwidth": link.attrs.get("penwidth", "1")}
+        if link.attrs.get("style") == "invis":
+            quiet["style"] = "invis"
+        label_at = link.label_segment % (len(chain) - 1)
+        text = {k_: link.attrs[k_] for k_ in ("label", "fontcolor") if k_ in link.attrs}
+        last = {k_: v for k_, v in link.attrs.items() if k_ not in text or label_at ==
+                len(chain) - 2}
+        for i, (a, b) in enumerate(zip(chain[:-2], chain[1:-1])):
+            dot.edge(a, b, **quiet, **(text if i == label_at else {}))
+        dot.edge(chain[-2], link.dst, **last)
+
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    right, top, bottom = max(xs), max(ys), min(ys)
+    legend = legend_label(look, kinds={link.kind for link in scene.links},
+                          cell_state=any(link.attrs.get("color") == COLORS["cell_state"]
+                                         for link in scene.links),
+                          cut=any(link.attrs.get("label") == "cut" for link in scene.links),
+                          terms=any(" " in str(u.attrs.get("label", "")) and
+                                    u.attrs.get("shape") == "plaintext"
+                                    for u in scene.units.values()),
+                          hidden=(f"steps {hidden[0]}–{hidden[-1]}", list(scene.notes.values()))
+                          if hidden else None)
+    if legend:
+        texts = re.findall(r">([^<>]+)<", legend)
+        half = (max(map(len, texts)) * 0.56 * look.font / 72 + 0.8) / 2
+        dot.node("legend", legend, shape="plaintext", fillcolor="white",
+                 pos=f"{right + 0.6 + half:.3f},{top:.3f}!")
+        right += 0.6 + 2 * half
+    left = min(xs) - 0.5
+    fits = True
+    if look.style == "slides":
+        # The whole figure is scaled to the slide's width; keep it 16:9 by padding.
+        width, height = right - left + 0.4, top - bottom + 1.2
+        width, height = pad_to_ratio(width, height, 16 / 9)
+        cx, cy = (left + right) / 2, (top + bottom) / 2
+        fits = True
+        for name, (x, y) in {"corner_a": (cx - width / 2, cy - height / 2),
+                             "corner_b": (cx + width / 2, cy + height / 2)}.items():
+            dot.node(name, "", shape="point", style="invis", width="0", height="0",
+                     pos=f"{x:.3f},{y:.3f}!")
+        fits = not fit or _svg_width(dot) <= style["max_width_pt"]
+    return dot, fits
+
+
+def _svg_width(dot):
+    """The width of the drawing in pt, as Graphviz lays it out (rendered here)."""
+    try:
+        head = dot.pipe(format="svg")[:2000].decode("utf-8", "replace")
+    except Exception:                     # no Graphviz: trust the estimate
+        return 0.0
+    found = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+)', head)
+    return float(found.group(1)) if found else 0.0
+
+
+def _bend(target, k, b, point):
+    target.node(f"bend_{k}_{b}", "", shape="point", style="invis", width="0", height="0",
+                pos=f"{point[0]:.3f},{point[1]:.3f}!")
