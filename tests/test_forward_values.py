@@ -144,19 +144,30 @@ def draw_operands(data, domains, dtypes=DTYPES, shapes_strategy=None):
     return arrays, [data.draw(numbers(domain)) for domain in domains]
 
 
-def every_form(forms, op, function, arrays, numbers):
-    """(form, operands, minigrad's result) for each form.
+def reference_operand(kind, array, number):
+    """An operand as the references see it: the number for n; for L, the float64 array
+    that a list of Python floats stands for (a 0-d "list" is a number); else the array."""
+    if kind == "n":
+        return number
+    if kind == "L":
+        return array.astype(np.float64) if array.ndim else array.item()
+    return array
 
-    The references get the operands (ndarrays or numbers); minigrad gets them as
-    the form says: T operands as Tensors, L operands as lists (of Python floats, so
-    their reference is the float64 array; a 0-d one is a number).
-    """
+
+def minigrad_operand(kind, value):
+    """An operand as the form hands it to minigrad: a Tensor, a list, or as it is."""
+    if kind == "T":
+        return mg.tensor(value)
+    if kind == "L" and isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def every_form(forms, op, function, arrays, numbers):
+    """(form, the references' operands, minigrad's result) for each form."""
     for form, (kinds, via) in forms.items():
-        operands = [n if kind == "n" else a for kind, a, n in zip(kinds, arrays, numbers)]
-        operands = [(v.astype(np.float64) if v.ndim else v.item()) if kind == "L" else v
-                    for kind, v in zip(kinds, operands)]
-        args = [mg.tensor(v) if kind == "T" else v.tolist() if kind == "L" and
-                isinstance(v, np.ndarray) else v for kind, v in zip(kinds, operands)]
+        operands = [reference_operand(*args) for args in zip(kinds, arrays, numbers)]
+        args = [minigrad_operand(kind, v) for kind, v in zip(kinds, operands)]
         yield form, operands, op(*args) if via == "operator" else function(*args)
 
 
