@@ -21,6 +21,7 @@ test: $(VENV)/.installed-dev graphviz
 # The README's images, regenerated into docs/.
 docs: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli docs --out docs
+	$(PY) -c "from bptt_cli.demo import make_slides; make_slides('docs/slides')"
 
 # Timings against hand-written NumPy and the peers (not part of the tests).
 bench: $(VENV)/.installed-bench graphviz

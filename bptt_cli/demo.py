@@ -15,8 +15,10 @@ def _section(title):
     print(f"\n== {title} " + "=" * max(0, 72 - len(title)))
 
 
-def gallery(out, formats=("svg", "png")):
-    """Write the teaching drawings into ``out``; returns the paths written."""
+def gallery(out, formats=("svg", "png"), style="notebook"):
+    """Write the teaching drawings into ``out``; returns the paths written.
+
+    ``style="slides"`` draws them for a projector (viz's 16:9 slide style)."""
     out = Path(out)
     written = []
 
@@ -29,13 +31,9 @@ def gallery(out, formats=("svg", "png")):
     xs, ys = task.batch(np.random.default_rng(0))
     model = rnn.RNN(1, 4, 1, rng=0)
     result = rnn.bptt(model, xs, ys, contributions=True, retain_grads=True)
-    save(viz.draw_unrolled(result.loss_tensor, title="s_t = tanh(U x_t + W s_t-1 + b), "
-                           "o_t = V s_t + c: unrolled over 5 steps, after backward()"),
-         "unrolled")
-    save(viz.draw_unrolled(result.loss_tensor, detail="cells",
-                           title="the same network, one box per copy of the cell"),
-         "unrolled_cells")
-    save(viz.draw_folded(model), "folded")
+    save(viz.draw_unrolled(result.loss_tensor, style=style), "unrolled")
+    save(viz.draw_unrolled(result.loss_tensor, detail="cells", style=style), "unrolled_cells")
+    save(viz.draw_folded(model, style=style), "folded")
 
     # Vanishing gradients: W with spectral radius 0.5, a cost at the last step only.
     model = rnn.RNN(1, 8, 1, rng=1)
@@ -46,9 +44,10 @@ def gallery(out, formats=("svg", "png")):
     mask[-1] = True
     result = rnn.bptt(model, xs, np.zeros((T, 1)), mask=mask, contributions=True,
                       retain_grads=True)
-    save(viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True,
-                           title=f"vanishing gradients: spectral radius of W = 0.5, "
-                                 f"cost at t = {T} only"), "gradient_heat")
+    save(viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True, style=style,
+                           labels=style != "slides",    # all 8 steps fit a slide without terms
+                           title=f"vanishing gradients: RNN over {T} steps, spectral radius "
+                                 f"of W = 0.5, cost at t = {T} only"), "gradient_heat")
 
     # The same measurement for three sizes of W: vanishing, steady, exploding.
     T = 16
@@ -59,19 +58,23 @@ def gallery(out, formats=("svg", "png")):
         model.W.data *= radius / rnn.spectral_radius(model.W)
         flows[f"spectral radius of W = {radius}"] = rnn.gradient_flow(model, xs,
                                                                       np.zeros((T, 1)))
-    save(viz.draw_gradient_flow(flows), "gradient_flow")
+    save(viz.draw_gradient_flow(flows, style=style), "gradient_flow")
 
     # One update of truncated BPTT(4, 8) over 16 steps.
     model = rnn.RNN(1, 4, 1, rng=0)
     wave = np.sin(np.linspace(0, 8, 17))[:, None]
     run = rnn.tbptt(model, wave[:-1], wave[1:], k1=4, k2=8,
                     optimizer=mg.optim.SGD(model.parameters(), lr=0.05))
-    save(viz.draw_truncation(run, update=2, title="TBPTT(k1=4, k2=8), update 3 of 4: "
-                             "costs of steps 9-12, gradient through steps 5-12"),
-         "truncation")
-    save(viz.draw_unrolled(run.last_loss_tensor,
-                           title="the last update's graph: it starts at the cut state s8"),
-         "truncation_graph")
+    last = run.updates[-1]                    # the strip and the graph show the same update
+    (b1, b2), (w1, w2) = last.block, last.window
+    save(viz.draw_truncation(run, update=-1, style=style,
+                             title=f"TBPTT(k1=4, k2=8), update {len(run.updates)} of "
+                                   f"{len(run.updates)}: costs of steps {b1}–{b2}, gradient "
+                                   f"through steps {w1}–{w2}"), "truncation")
+    save(viz.draw_unrolled(run.last_loss_tensor, style=style,
+                           title=f"the graph of that update (update {len(run.updates)}): "
+                                 f"RNN over steps {w1}–{w2}, starting at the cut state "
+                                 f"s{w1 - 1}"), "truncation_graph")
     return written
 
 
@@ -163,6 +166,14 @@ def _tiny_graph():
     """Two steps of a 2-unit RNN: small enough to step through frame by frame."""
     model = rnn.RNN(1, 2, 1, rng=0)
     return rnn.bptt(model, [[0.5], [-1.0]], [[0.2], [0.1]]).loss_tensor
+
+
+def make_slides(out):
+    """The README's figures at slide style (16:9, text >= 14 px at 1920 px), SVG and PNG:
+    ``make docs`` writes them into docs/slides."""
+    for path in gallery(out, formats=("svg", "png"), style="slides"):
+        print(f"wrote {path}")
+    return 0
 
 
 def make_docs(out):

@@ -105,10 +105,12 @@ class _Look:
         fill = COLORS["root"] if is_root else COLORS["loss"] if node.op in LOSS_OPS else \
             COLORS["state"] if node.name in ("s_t", "h_t") else \
             COLORS["cell_state_fill"] if node.name == "c_t" else COLORS["op"]
+        attrs = {"label": "\n".join(lines), "penwidth": "2" if is_root else "1"}
         if self.heat is not None and node.grad is not None:
             fill = self.heat.color(norm(node.grad))
-        return {"label": "\n".join(lines), "fillcolor": fill,
-                "penwidth": "2" if is_root else "1"}
+            attrs["fontcolor"] = self.heat.text_color(norm(node.grad))
+        attrs["fillcolor"] = fill
+        return attrs
 
     def leaf(self, leaf, total_label="grad"):
         name = leaf.name or ("param" if leaf.requires_grad else "const")
@@ -133,6 +135,7 @@ class _Look:
             attrs.update(fillcolor=COLORS["param"], penwidth="2")
             if self.heat is not None and leaf.grad is not None:
                 attrs["fillcolor"] = self.heat.color(norm(leaf.grad))
+                attrs["fontcolor"] = self.heat.text_color(norm(leaf.grad))
         elif isinstance(leaf, Detached):
             attrs.update(fillcolor="white", style="dashed", color=COLORS["cut"])
         else:

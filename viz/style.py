@@ -89,6 +89,13 @@ class HeatScale:
         x = (math.log10(value) - self.low) / (self.high - self.low)
         return _interpolate(min(max(x, 0.0), 1.0))
 
+    def text_color(self, value):
+        """White on the darkest reds, black elsewhere: text stays readable on its fill."""
+        if not value > 0 or not math.isfinite(value):
+            return "black"
+        return "white" if (math.log10(value) - self.low) / (self.high - self.low) > 0.7 \
+            else "black"
+
     def legend(self):
         """An HTML-like Graphviz label: a strip of colours with powers of ten."""
         decades = range(self.low, self.high + 1)

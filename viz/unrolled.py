@@ -330,8 +330,10 @@ class _Scene:
         if self.faint(t):
             return {"label": "…", "shape": "box", "style": "filled,dashed",
                     "fillcolor": "white", "color": "#999999", "width": "0.8", "height": "0.5"}
-        fill = self.look.heat.color(g) if self.look.heat is not None and g is not None else "white"
+        heat = self.look.heat is not None and g is not None
+        fill = self.look.heat.color(g) if heat else "white"
         return {"label": f"f{t}", "shape": "box", "style": "filled,bold", "fillcolor": fill,
+                "fontcolor": self.look.heat.text_color(g) if heat else "black",
                 "fontsize": str(self.look.font + 3), "width": "0.8", "height": "0.5"}
 
     def _state_nodes(self, t):
@@ -375,8 +377,11 @@ class _Scene:
                 fill = self.look.heat.color(norm(g)) if self.look.heat is not None and \
                     g is not None else COLORS["state"]
                 uid = f"s{t}_{self.offset[id(node)]}"
+                dark = self.look.heat is not None and g is not None
                 self.add(uid, t, {"label": label, "shape": "ellipse", "style": "filled",
-                                  "fillcolor": fill, "margin": "0.02"}, beside=f"E{t}")
+                                  "fillcolor": fill, "margin": "0.02",
+                                  "fontcolor": self.look.heat.text_color(norm(g)) if dark
+                                  else "black"}, beside=f"E{t}")
                 self.link(f"f{t}", uid, "flow", style="invis")
 
     def _constants(self):

@@ -1,0 +1,153 @@
+"""Drawings name what the math names: each model's quantities, the costs and the loss,
+the parameters' per-copy terms, the state's colours, small values, titles."""
+
+import re
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import rnn
+import viz
+from dotparse import parse
+from viz.style import COLORS, norm_text
+
+
+def result_of(cell, T=3, hidden=3, **kw):
+    model = cell(2, hidden, 1, rng=0)
+    rng = np.random.default_rng(0)
+    return model, rnn.bptt(model, rng.normal(size=(T, 2)), rng.normal(size=(T, 1)),
+                           contributions=True, retain_grads=True, **kw)
+
+
+def first_lines(graph):
+    g = parse(graph.source)
+    return g, {n: a.get("label", "").split("\n")[0] for n, a in g.node_attrs.items()}
+
+
+EQUATIONS = {
+    rnn.RNN: ["a2 = U x2 + W s1 + b", "s2 = tanh(a2)", "o2 = V s2 + c", "E2 = ‖o2 − y2‖²"],
+    rnn.LSTM: ["z2 = U x2 + W h1 + b", "i2 = σ(z2)", "f2 = σ(z2)", "g2 = tanh(z2)",
+               "o2 = σ(z2)", "c2 = f2 ⊙ c1 + i2 ⊙ g2", "h2 = o2 ⊙ tanh(c2)",
+               "out2 = V h2 + c", "E2 = ‖out2 − y2‖²"],
+    rnn.GRU: ["r2 = σ(U x2 + b + W h1)", "z2 = σ(U x2 + b + W h1)", "n2 = tanh(U x2 + b + r2 ⊙ ·)",
+              "h2 = (1 − z2) ⊙ n2 + z2 ⊙ h1", "o2 = V h2 + c"],
+}
+
+
+@pytest.mark.parametrize("cell", [rnn.RNN, rnn.LSTM, rnn.GRU])
+def test_each_step_is_drawn_as_its_equations(cell):
+    _, result = result_of(cell)
+    g, lines = first_lines(viz.draw_unrolled(result.loss_tensor))
+    shown = set(lines.values())
+    for equation in EQUATIONS[cell]:
+        assert equation in shown, equation
+    # plumbing is folded away: no slices, no stack, no constant node, one loss node
+    assert not any(re.match(r"(getitem|stack|const)\b", line) for line in shown)
+    assert list(lines.values()).count("L = Σ_t E_t") == 1
+    assert not any(a.get("shape") == "ellipse" and line == "const" for n, a in
+                   g.node_attrs.items() for line in [lines[n]])
+
+
+def test_the_mean_is_drawn_as_such():
+    _, result = result_of(rnn.RNN, reduction="mean")
+    _, lines = first_lines(viz.draw_unrolled(result.loss_tensor))
+    assert "L = (1/T) Σ_t E_t" in lines.values()
+
+
+def test_a_users_names_reach_the_drawing():
+    x = mg.tensor([0.5, -1.0], requires_grad=True, name="x")
+    with mg.scope("t=4"):
+        h = (x * 2.0).tanh()
+        h.name = "h_t"                       # named after the op ran: written through
+    assert h.node.name == "h_t" and h.name == "h_t"
+    loss = (h * h).sum()
+    loss.name = "L"
+    _, lines = first_lines(viz.draw(loss))
+    assert "h4 = tanh(x ⊙ 2)" in lines.values() and "L = Σ (h4 ⊙ h4)" in lines.values()
+    _, unrolled = first_lines(viz.draw_unrolled(loss))
+    assert "h4 = tanh(x ⊙ 2)" in unrolled.values()
+    with pytest.raises(TypeError, match="string or None"):
+        h.name = 3
+
+
+def test_lstm_state_paths_have_two_colours_and_a_legend():
+    for detail in ("ops", "cells"):
+        _, result = result_of(rnn.LSTM, T=4)
+        g = parse(viz.draw_unrolled(result.loss_tensor, detail=detail).source)
+        colours = {a.get("color") for t, h, a in g.edges}
+        assert COLORS["recurrent"] in colours and COLORS["cell_state"] in colours
+        legend = g.node_attrs["legend"]["label"]
+        assert "cell state c" in legend and "shared parameter" in legend
+        # into each of steps 2..4 come exactly one h path and one c path
+        heads = {}
+        for t, h, a in g.edges:
+            if a.get("color") in (COLORS["recurrent"], COLORS["cell_state"]) and \
+                    a.get("dir") != "none":
+                heads.setdefault(a["color"], []).append(h)
+        assert len(heads[COLORS["recurrent"]]) == len(heads[COLORS["cell_state"]]) == 3
+
+
+def test_cells_view_names_the_states_it_passes():
+    _, result = result_of(rnn.LSTM, T=3)
+    _, lines = first_lines(viz.draw_unrolled(result.loss_tensor, detail="cells"))
+    for t in (1, 2, 3):
+        assert f"h{t}" in lines.values() and f"c{t}" in lines.values()
+    assert not any(re.fullmatch(r"s\d", line) for line in lines.values())
+
+
+def test_values_show_signed_numbers_for_small_tensors():
+    model = rnn.RNN(1, 1, 1, rng=0)
+    with mg.keep_values():
+        result = rnn.bptt(model, [[0.5], [-1.0]], [[0.2], [0.1]], contributions=True,
+                          retain_grads=True)
+    g = parse(viz.draw_unrolled(result.loss_tensor, values=True).source)
+    labels = [a.get("label", "") for a in g.node_attrs.values()]
+    s2 = next(label for label in labels if label.startswith("s2 = tanh(a2)"))
+    lines = s2.split("\n")                                     # equation, shape, value, grad
+    assert re.fullmatch(r"= -?\d[\d.e-]*", lines[2])            # the value itself, signed
+    assert re.fullmatch(r"grad -?\d[\d.e-]*", lines[3])         # the gradient itself, signed
+    from viz.graphs import collect
+    s2_node = next(n for n in collect(result.loss_tensor).nodes
+                   if n.name == "s_t" and n.scope == "t=2")
+    assert lines[2] == f"= {s2_node.value.item():.3g}"
+    assert lines[3] == f"grad {s2_node.grad.item():.3g}"
+    W = next(label for label in labels if label.startswith("W\n"))
+    assert f"total grad {model.W.grad.item():.3g}" in W
+
+
+def test_titles_name_the_cell_steps_and_settings():
+    for cell, name in ((rnn.RNN, "RNN"), (rnn.LSTM, "LSTM"), (rnn.GRU, "GRU")):
+        _, result = result_of(cell, T=4)
+        title = viz.draw_unrolled(result.loss_tensor).graph_attr["label"]
+        assert title.startswith(f"{name} unrolled over 4 steps, after backward()")
+    _, result = result_of(rnn.RNN, T=20)
+    title = viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True).graph_attr["label"]
+    assert "one box per step" in title and "gradient norm" in title
+    assert "steps 4–17 not drawn" in title
+
+
+def test_structural_figure_without_numbers():
+    _, result = result_of(rnn.RNN, T=3)
+    g = parse(viz.draw_unrolled(result.loss_tensor, grads=False, labels=False).source)
+    text = " ".join(a.get("label", "") for a in g.node_attrs.values()) + \
+        " ".join(a.get("label", "") for _, _, a in g.edges)
+    assert "grad" not in text and not re.search(r"\b(U|W|b) \d", text)
+    assert {"U", "W", "b", "V", "c"} <= {a.get("label") for a in g.node_attrs.values()}
+
+
+def test_slide_style_is_16_by_9_and_elides_rather_than_shrinks():
+    _, result = result_of(rnn.RNN, T=30)
+    graph = viz.draw_unrolled(result.loss_tensor, style="slides")
+    report = viz.check_layout(graph, "slides")
+    assert report.ok, report
+    assert abs(report.width_pt / report.height_pt - 16 / 9) < 0.15
+    assert "not drawn (to fit a slide)" in graph.graph_attr["label"]
+    notebook = viz.draw_unrolled(result.loss_tensor)
+    assert 'fontsize=10' in notebook.source and 'fontsize=14' in graph.source
+    with pytest.raises(ValueError, match="style must be one of"):
+        viz.draw_unrolled(result.loss_tensor, style="poster")
+    for draw in (lambda s: viz.draw(result.loss_tensor, style=s),
+                 lambda s: viz.draw_folded(rnn.GRU(2, 3, 1), style=s)):
+        with pytest.raises(ValueError, match="style must be one of"):
+            draw("poster")
