@@ -107,7 +107,7 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
         checkpointed states and recomputes each segment once
         (:func:`rnn.sqrt_policy`); an integer is a budget of steps held at
         once, and runs the plan with the fewest forward steps for it
-        (:func:`rnn.checkpoint_policy`, Gruslys et al. 2016, Eq. 2-3).  The
+        (:func:`rnn.checkpoint_policy`, Gruslys et al. 2016, Section 3).  The
         gradients and contributions are *equal* (``==``) to full BPTT's.
 
     Returns

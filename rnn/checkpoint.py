@@ -34,8 +34,9 @@ H(t, m) the same when the start is a checkpoint counted among the m:
     H(t, m) = min_{1<=y<t}  y + H(t - y, m - 1) + H(y, m)
 
 run y steps, keep s_y, solve the right part with what is left, drop s_y,
-solve the left part.  That is the paper's recursion for BPTT-HSM (their
-Eq. 2 with the boundary conditions of Eq. 3), with one slot's worth of
+solve the left part.  That is the paper's recursion for BPTT-HSM (Section 3:
+the optimal cost as a minimum over the first checkpoint y, with the
+boundary case of a single slot, t(t+1)/2), with one slot's worth of
 difference in who pays for a start state.
 
 A recorded step holds far more than a state (its ops, their saved arrays):
@@ -157,7 +158,7 @@ def _check_budget(budget, where):
 
 def checkpoint_policy(T, budget, record_size=1):
     """The plan that back-propagates T steps with the fewest forward steps, holding at
-    most ``budget`` steps at once (Gruslys et al. 2016, Section 3, Eq. 2-3).
+    most ``budget`` steps at once (Gruslys et al. 2016, Section 3, BPTT-HSM).
 
     Dynamic program: with t steps left and m slots, either record all t (if
     t <= m), or run y steps forward, keep s_y, solve the right part t - y with
@@ -360,9 +361,10 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
     summed, G_p, enters it first, through one extra op Σ <p, G_p> recorded
     after the segment (so it is walked first; its vjp hands G_p over
     unchanged, 1·G_p).  dL/ds_b enters the same op, Σ <s_b, dL/ds_b>, and so
-    reaches s_b before o_b's share, as step b+1's share does in full BPTT.  Each step cost E_t is
-    scaled by ``weight`` (dL/dE_t of full BPTT's reduction, see
-    :func:`loss_weight`), so it gets exactly the gradient it gets there.
+    reaches s_b before o_b's share, as step b+1's share does in full BPTT.
+    Each step cost E_t is scaled by ``weight`` (dL/dE_t of full BPTT's
+    reduction, see :func:`loss_weight`), so it gets exactly the gradient it
+    gets there.
 
     Parameters
     ----------
