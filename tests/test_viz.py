@@ -193,8 +193,14 @@ def test_folded_diagrams():
     for model, loop in [(rnn.RNN(3, 8, 2), "W (8×8)"), (rnn.LSTM(3, 8, 2), "W (32×8)"),
                         (rnn.GRU(3, 8, 2), "W (24×8)")]:
         g = parse(viz.draw_folded(model).source)
-        (edge,) = [a for t, h, a in g.edges if t == h == "s"]       # the self-loop
+        loops = [a for t, h, a in g.edges if t == h == "s"]         # the self-loops
+        (edge,) = [a for a in loops if a["color"] == "#c0392b"]      # the recurrence
         assert edge["label"].startswith(loop)
+        # an LSTM's cell state is a second loop, in its own colour; the others have one
+        cell_state = [a for a in loops if a["color"] == "#7d3c98"]
+        assert len(cell_state) == (1 if isinstance(model, rnn.LSTM) else 0)
+        assert ("i_t, f_t, o_t = σ" in g.node_attrs["s"]["label"]) == \
+            isinstance(model, rnn.LSTM)
     with pytest.raises(TypeError, match="expected an rnn.RNN, rnn.LSTM or rnn.GRU"):
         viz.draw_folded(mg.nn.Linear(2, 2))
 

@@ -12,9 +12,11 @@ from .style import COLORS, STYLES, HeatScale, number_text
 __all__ = ["draw_folded", "draw_truncation", "draw_gradient_flow"]
 
 _CELL = {
-    "RNN": "s_t = {g}(U x_t + W s_t-1 + b)",
-    "LSTM": "(h_t, c_t) = LSTM(x_t, h_t-1, c_t-1)\n[i, f, g, o] = σσtanhσ(U x_t + W h_t-1 + b)",
-    "GRU": "h_t = GRU(x_t, h_t-1)\n[r, z, n]: U x_t + b,  W h_t-1 + b_hn",
+    "RNN": "a_t = U x_t + W s_t-1 + b\ns_t = {g}(a_t)",
+    "LSTM": "i_t, f_t, o_t = σ(U x_t + W h_t-1 + b)  (their rows)\ng_t = tanh(U x_t + W h_t-1 + b)"
+            "\nc_t = f_t ⊙ c_t-1 + i_t ⊙ g_t\nh_t = o_t ⊙ tanh(c_t)",
+    "GRU": "r_t, z_t = σ(U x_t + b + W h_t-1)  (their rows)\n"
+           "n_t = tanh(U x_t + b + r_t ⊙ (W h_t-1 + b_hn))\nh_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_t-1",
 }
 
 
@@ -25,7 +27,7 @@ def draw_folded(model, title=None, style="notebook"):
 
     >>> import rnn, viz
     >>> graph = viz.draw_folded(rnn.RNN(3, 8, 2))
-    >>> "W" in graph.source and "s_t = tanh" in graph.source
+    >>> "W" in graph.source and "s_t = tanh(a_t)" in graph.source
     True
     """
     kind = type(model).__name__
@@ -36,7 +38,8 @@ def draw_folded(model, title=None, style="notebook"):
     state = "s" if kind == "RNN" else "h"
     cell = _CELL[kind].format(g=getattr(model, "activation", ""))
     h = model.output_activation
-    out = f"o_t = {h + '(' if h else ''}V {state}_t + c{')' if h else ''}"
+    name = getattr(model, "output_name", "o_t")          # an LSTM's o_t is a gate: out_t
+    out = f"{name} = {h + '(' if h else ''}V {state}_t + c{')' if h else ''}"
     gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind]
 
     dot = _new_digraph(title or f"{kind}, folded: one cell, reused at every step",
@@ -49,6 +52,10 @@ def draw_folded(model, title=None, style="notebook"):
     dot.edge("s", "s", label=f"W ({gates * H}×{H})\none-step delay: {state}_t-1",
              color=COLORS["recurrent"], fontcolor=COLORS["recurrent"], tailport="n",
              headport="n", penwidth="1.6")
+    if kind == "LSTM":                       # the cell state: a second path, its own colour
+        dot.edge("s", "s", label="one-step delay: c_t-1 (cell state)",
+                 color=COLORS["cell_state"], fontcolor=COLORS["cell_state"], tailport="s",
+                 headport="s", penwidth="1.6")
     dot.edge("s", "o", label=f"V ({O}×{H})", color=COLORS["param_edge"],
              fontcolor=COLORS["param_edge"])
     return dot
