@@ -166,6 +166,16 @@ def build_parser():
     render.add_argument("--forget-bias", type=_number, default=None, metavar="F",
                         help="--cell lstm: set the forget gate's bias b_f to F (PyTorch "
                              "starts it near 0; 1 or more keeps c_t, and its gradient, alive)")
+    render.add_argument("--style", choices=("notebook", "slides"), default="notebook",
+                        help="notebook (compact), or slides: 16:9, every text at least 14 px "
+                             "high projected 1920 px wide, steps elided to fit")
+    render.add_argument("--values", action="store_true",
+                        help="show the values and gradients themselves (signed numbers for "
+                             "tensors of up to 4 elements: try --hidden 1)")
+    render.add_argument("--no-grads", action="store_true",
+                        help="no gradients at all: a bare structural figure")
+    render.add_argument("--no-labels", action="store_true",
+                        help="no numbers on the edges, only the parameters' names")
     render.add_argument("-o", "--output", default="out/unrolled.svg",
                         help="the file to write: .svg, .png or .pdf")
 
@@ -260,7 +270,8 @@ def example_data(steps, batch, input_size, output_size, loss, seed):
 
 
 RENDER_UNROLLED_OPTIONS = ("steps", "batch", "seed", "detail", "direction", "heat",
-                           "no_elide", "loss_at", "radius", "forget_bias")
+                           "no_elide", "loss_at", "radius", "forget_bias", "values",
+                           "no_grads", "no_labels")
 
 
 def check_render_options(args):
@@ -286,6 +297,9 @@ def check_render_options(args):
     if args.cell != "lstm":
         _refuse(args, ["forget_bias"], f"to --cell {args.cell}: only an LSTM has a forget "
                 f"gate; use --cell lstm")
+    if args.no_grads:
+        _refuse(args, ["heat", "values"], "with --no-grads: they show gradients (--values "
+                "shows each tensor's value with its gradient)")
     _fill_defaults(args, {"steps": 6, "batch": 1, "seed": 0, "detail": "ops",
                           "direction": "LR", "loss_at": "all"})
 
@@ -320,14 +334,17 @@ def vanishing_setup(model, radius=None, forget_bias=None):
 
 
 def cmd_render(args):
+    import contextlib
+
     import numpy as np
 
+    import minigrad as mg
     import rnn
     import viz
     check_render_options(args)
     model = make_model(args.cell, 2, args.hidden, 2, args.seed)
     if args.view == "folded":
-        graph = viz.draw_folded(model)
+        graph = viz.draw_folded(model, style=args.style)
     else:
         said = vanishing_setup(model, args.radius, args.forget_bias)
         xs, ys = example_data(args.steps, args.batch, 2, 2, "mse", args.seed)
@@ -335,14 +352,17 @@ def cmd_render(args):
         if args.loss_at == "last":
             mask = np.arange(args.steps) == args.steps - 1
             said.append(f"a loss at t = {args.steps} only")
-        result = rnn.bptt(model, xs, ys, mask=mask, contributions=True, retain_grads=True)
-        title = None                          # the drawing's own title, unless we set W, b, E
-        if said:
-            title = (f"{args.cell.upper()} unrolled over {args.steps} steps, after backward(): "
-                     + ", ".join(said))
+        with mg.keep_values() if args.values else contextlib.nullcontext():
+            result = rnn.bptt(model, xs, ys, mask=mask, contributions=True,
+                              retain_grads=True)
         graph = viz.draw_unrolled(result.loss_tensor, detail=args.detail,
                                   direction=args.direction, heat=args.heat,
-                                  elide=not args.no_elide, title=title)
+                                  elide=not args.no_elide, values=args.values,
+                                  grads=not args.no_grads, labels=not args.no_labels,
+                                  style=args.style)
+        if said:                  # the drawing's own title, plus how W, b_f and E were set
+            graph.graph_attr["label"] = graph.graph_attr.get("label", "") + "\n" + \
+                ", ".join(said)
     print(f"wrote {viz.save(graph, args.output)}")
     return 0
 

@@ -132,6 +132,11 @@ def test_render_sets_the_lstm_forget_gate_bias(capsys, tmp_path, bptt_calls, sav
     (["render", "--forget-bias", "1"], "--forget-bias"),
     (["render", "--forget-bias", "0"], "--forget-bias"),
     (["render", "--cell", "gru", "--forget-bias", "1"], "--forget-bias"),
+    (["render", "--view", "folded", "--values"], "--values"),
+    (["render", "--view", "folded", "--no-grads", "--no-labels"], "--no-grads, --no-labels"),
+    (["render", "--no-grads", "--heat"], "--heat"),
+    (["render", "--no-grads", "--values"], "--values"),
+    (["render", "--style", "projector"], "invalid choice: 'projector'"),
     (["compare", "--methods", "numeric", "--tol", "1e-3"], "--tol"),
     (["train", "--task", "sine", "--k2", "31"], "--k2 31"),
     (["train", "--task", "adding", "--sample", "5"], "--sample"),
@@ -159,6 +164,41 @@ def test_the_same_options_apply_where_they_belong(capsys, tmp_path):
     status, out, _ = run(capsys, "compare", "--steps", "3", "--methods", "manual",
                          "--tol", "1e-9")
     assert status == 0 and "relative tolerance 1e-09" in out
+
+
+@pytest.fixture
+def draw_calls(monkeypatch):
+    """The keyword arguments `bptt render` gives viz.draw_unrolled and viz.draw_folded."""
+    import viz
+    calls = []
+    for name in ("draw_unrolled", "draw_folded"):
+        real = getattr(viz, name)
+
+        def spy(*args, _real=real, _name=name, **kw):
+            calls.append((_name, kw))
+            return _real(*args, **kw)
+
+        monkeypatch.setattr(viz, name, spy)
+    return calls
+
+
+def test_render_passes_style_values_grads_and_labels_to_the_drawing(capsys, tmp_path,
+                                                                   draw_calls, saved):
+    out = str(tmp_path / "x.svg")
+    assert run(capsys, "render", "--steps", "2", "--hidden", "1", "--values", "-o", out)[0] == 0
+    assert run(capsys, "render", "--steps", "9", "--style", "slides", "--no-grads",
+               "--no-labels", "-o", out)[0] == 0
+    assert run(capsys, "render", "--view", "folded", "--style", "slides", "-o", out)[0] == 0
+    (_, values), (_, bare), (folded, kw) = draw_calls
+    assert values["values"] and values["grads"] and values["style"] == "notebook"
+    assert (bare["style"], bare["grads"], bare["labels"], bare["values"]) == \
+        ("slides", False, False, False)
+    assert folded == "draw_folded" and kw["style"] == "slides"
+    # --values records the forward values, so the figure shows s1's own signed number
+    assert re.search(r"s1 = tanh\(a1\)\n\(1,\)\n= -?\d", saved[0].source)
+    assert run(capsys, "render", "--steps", "2", "--hidden", "1", "-o", out)[0] == 0
+    assert "s1 = tanh(a1)" in saved[3].source
+    assert not re.search(r"s1 = tanh\(a1\)\n\(1,\)\n= ", saved[3].source)   # not asked for
 
 
 @pytest.fixture
