@@ -328,9 +328,24 @@ def place(scene, direction="LR"):
         top = max(pos[m][1] + sizes[m][1] / 2 for m in members)
         labels[t] = ((left + right) / 2, top + LABEL)
     for link, chain in vias:
-        link.route = [pos.pop(v) for v in chain]
+        # Between two rows the line turns in the gap: up from one point, along the gap,
+        # up into the next, so it never cuts across a neighbour in either row.  It
+        # enters the target from below, within the middle of its width.
+        reach = 0.4 * sizes[link.dst][along]
+        under = min(max(pos_along[chain[-1]], pos_along[link.dst] - reach),
+                    pos_along[link.dst] + reach)
+        stops = [(pos_along[link.src], row[link.src])] + \
+            [(pos_along[v], row[v]) for v in chain] + [(under, row[link.dst])]
+        route = []
+        for (a, r_a), (b, r_b) in zip(stops, stops[1:]):
+            gap = gap_below(r_b, None)
+            if route:
+                route.append(convert(a, offset[r_a]))
+            route += [convert(a, gap), convert(b, gap)]
+        link.route = route
         for v in chain:
             del scene.units[v]
+            del pos[v]
     return pos, labels
 
 
