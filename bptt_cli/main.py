@@ -359,7 +359,7 @@ def cmd_render(args):
                                   direction=args.direction, heat=args.heat,
                                   elide=not args.no_elide, values=args.values,
                                   grads=not args.no_grads, labels=not args.no_labels,
-                                  style=args.style)
+                                  contributions=not args.no_grads, style=args.style)
         if said:                  # the drawing's own title, plus how W, b_f and E were set
             graph.graph_attr["label"] = graph.graph_attr.get("label", "") + "\n" + \
                 ", ".join(said)

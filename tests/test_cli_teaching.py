@@ -191,8 +191,9 @@ def test_render_passes_style_values_grads_and_labels_to_the_drawing(capsys, tmp_
     assert run(capsys, "render", "--view", "folded", "--style", "slides", "-o", out)[0] == 0
     (_, values), (_, bare), (folded, kw) = draw_calls
     assert values["values"] and values["grads"] and values["style"] == "notebook"
-    assert (bare["style"], bare["grads"], bare["labels"], bare["values"]) == \
-        ("slides", False, False, False)
+    assert (bare["style"], bare["grads"], bare["contributions"], bare["labels"],
+            bare["values"]) == ("slides", False, False, False, False)
+    assert "dL/d" not in saved[1].source and not re.search(r"W \d", saved[1].source)
     assert folded == "draw_folded" and kw["style"] == "slides"
     # --values records the forward values, so the figure shows s1's own signed number
     assert re.search(r"s1 = tanh\(a1\)\n\(1,\)\n= -?\d", saved[0].source)
