@@ -92,7 +92,6 @@ KNOWN = {
     "LSTM-ops-TB-slides": "an LSTM's ops side by side in TB are wider than a slide",
     "GRU-ops-TB-slides": "a GRU's ops side by side in TB are wider than a slide",
     "GRU-cells-LR-slides": "six parameters' labels per step are wider than a slide",
-    "GRU-cells-LR-notebook": "x1's edge to f1 clips s0 beside it",
 }
 FIGURES = [pytest.param(*f, marks=pytest.mark.xfail(reason=KNOWN[f[0]], strict=False))
            if f[0] in KNOWN else f for f in FIGURES]

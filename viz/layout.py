@@ -327,6 +327,27 @@ def place(scene, direction="LR"):
         right = max(pos[m][0] + sizes[m][0] / 2 for m in members)
         top = max(pos[m][1] + sizes[m][1] / 2 for m in members)
         labels[t] = ((left + right) / 2, top + LABEL)
+    # A straight link between neighbouring rows that would clip a node beside its ends
+    # (by the estimated sizes) turns in the gap between the rows instead.
+    members = {}
+    for u in units:
+        members.setdefault((u.step, row[u.id]), []).append(u.id)
+    for link in scene.links:
+        src, dst = scene.units[link.src], scene.units[link.dst]
+        if (link.kind != "flow" or link.route or src.step != dst.step or src.step is None
+                or row[link.dst] != row[link.src] - 1 or link.attrs.get("style") == "invis"):
+            continue
+        a0, r0, a1, r1 = pos_along[link.src], offset[row[link.src]], pos_along[link.dst], \
+            offset[row[link.dst]]
+        others = [m for key in ((src.step, row[link.src]), (src.step, row[link.dst]))
+                  for m in members.get(key, ()) if m not in (link.src, link.dst)]
+        if any(_crosses(a0, r0, a1, r1, pos_along[m], offset[row[m]], sizes[m][along],
+                        sizes[m][across]) for m in others):
+            reach = 0.4 * sizes[link.dst][along]
+            under = min(max(a0, a1 - reach), a1 + reach)
+            gap = gap_below(row[link.dst], None)
+            link.route = [convert(a0, gap), convert(under, gap)]
+
     for link, chain in vias:
         # Between two rows the line turns in the gap: up from one point, along the gap,
         # up into the next, so it never cuts across a neighbour in either row.  It
@@ -347,6 +368,16 @@ def place(scene, direction="LR"):
             del scene.units[v]
             del pos[v]
     return pos, labels
+
+
+def _crosses(a0, r0, a1, r1, a, r, width, depth):
+    """Whether the segment (a0, r0)-(a1, r1) passes through the box centred at (a, r)."""
+    for k in range(1, 20):
+        f = k / 20
+        x, y = a0 + (a1 - a0) * f, r0 + (r1 - r0) * f
+        if abs(x - a) < width / 2 and abs(y - r) < depth / 2:
+            return True
+    return False
 
 
 def _mean(xs):
