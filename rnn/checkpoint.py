@@ -342,11 +342,19 @@ def _carry(pairs):
     return record("carry", value, inputs, vjps)
 
 
+def _weighted_sum(costs, weight):
+    """w · Σ_t E_t as one recorded op: each E_t gets the gradient g·w, which is w exactly
+    when g = 1 (as full BPTT's sum or mean gives each E_t)."""
+    value = np.asarray(weight * sum(E_t._data for E_t in costs))
+    vjp = lambda g, w=weight: g * w       # noqa: E731  (the same for every E_t)
+    return record("weighted_sum", value, tuple(costs), (vjp,) * len(costs))
+
+
 def _steps(seq, a, b):
-    """x_{a+1} .. x_b as tensors: views made for this segment only (or a list's items)."""
-    if isinstance(seq, list):
-        return seq[a:b]
-    return mg.unbind(seq[a:b])
+    """x_{a+1} .. x_b, one at a time (views of the sequence's array, or a list's items):
+    a forward run over many steps never holds them all."""
+    for t in range(a, b):
+        yield seq[t] if isinstance(seq, (list, mg.Tensor)) else mg.as_tensor(seq[t])
 
 
 def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, first_step=1,
@@ -421,10 +429,9 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
                     step_costs.append(step_loss(o_t, y_t, loss))
                 counted.append(t - 1)
         terms = []
-        if step_costs:                        # Σ_t w_t E_t: each E_t gets 1·w_t, as in full BPTT
-            E = mg.stack(step_costs)
-            costs[counted] = E._data
-            terms.append((E * weight).sum())
+        if step_costs:                        # Σ_t w E_t: each E_t gets 1·w, as in full BPTT
+            costs[counted] = [E_t._data for E_t in step_costs]
+            terms.append(_weighted_sum(step_costs, weight))
         carried = [(p, carry_params[name]) for name, p in params if name in carry_params]
         if carry_state is not None:
             carried += [(part, g) for part, g in zip(_as_parts(s), carry_state) if g is not None]
@@ -441,7 +448,7 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
         carry_params = {name: p._grad for name, p in params if p._grad is not None}
         carry_state = (tuple(part._grad for part in _as_parts(s_a)) if a else None)
         del root, terms, outputs, step_costs, s, s_a, start    # free this segment's record now,
-        E = None                                               # not when the next one is built
+        o_t = carried = None                                   # not when the next one is built
         if contributions:
             done_terms.append({name: {key: term for key, term in mg.contributions(p).items()
                                       if key.split("/")[-1] != CARRY}
