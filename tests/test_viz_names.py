@@ -151,3 +151,15 @@ def test_slide_style_is_16_by_9_and_elides_rather_than_shrinks():
                  lambda s: viz.draw_folded(rnn.GRU(2, 3, 1), style=s)):
         with pytest.raises(ValueError, match="style must be one of"):
             draw("poster")
+
+
+def test_a_cross_entropy_cost_is_named_with_its_saved_target():
+    model = rnn.RNN(3, 4, 5, rng=0, activation="relu")
+    rng = np.random.default_rng(0)
+    result = rnn.bptt(model, rng.normal(size=(3, 2, 3)), rng.integers(0, 5, size=(3, 2)),
+                      loss="cross_entropy", contributions=True, retain_grads=True)
+    for detail in ("ops", "cells"):
+        graph = viz.draw_unrolled(result.loss_tensor, detail=detail)
+        assert viz.check_layout(graph).ok
+    _, lines = first_lines(viz.draw_unrolled(result.loss_tensor))
+    assert {"E2 = CE(o2, y2)", "s2 = relu(a2)"} <= set(lines.values())

@@ -70,7 +70,7 @@ def _size(attrs):
         return 0.1, 0.1
     lines = str(attrs.get("label", "")).split("\n") or [""]
     font = float(attrs.get("fontsize", 10)) / 10
-    width = max(len(line) for line in lines) * 0.075 * font + 0.3
+    width = max(len(line) for line in lines) * 0.08 * font + 0.3
     height = len(lines) * 0.17 * font + 0.14
     if attrs.get("shape") == "ellipse":
         width, height = width * 1.25, height * 1.2

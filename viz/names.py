@@ -90,17 +90,23 @@ def _expr(x, depth, precedence=0, top=False):
             terms.append(_expr(args[-1], 0))
         text = " + ".join(terms)
         return f"({text})" if precedence > 1 else text
-    if op == "mse_loss":
-        return f"‖{_expr(args[0], depth - 1)} − {_expr(args[1], depth - 1)}‖²"
-    if op == "cross_entropy":
-        return f"CE({_expr(args[0], depth - 1)}, {_expr(args[1], depth - 1)})"
+    if op in LOSS_OPS:                    # the target may be saved rather than an input
+        t = step_of(x.scope)
+        target = _expr(args[1], depth - 1) if len(args) > 1 else \
+            (f"y{t}" if t is not None else "y")
+        if op == "mse_loss":
+            return f"‖{_expr(args[0], depth - 1)} − {target}‖²"
+        return f"CE({_expr(args[0], depth - 1)}, {target})"
     return f"{op}(·)"
 
 
 def formula(node, max_len=_MAX):
     """The right-hand side of ``node``'s equation, as deep as fits in ``max_len`` characters."""
     for depth in (3, 2, 1):
-        text = _expr_inputs(node, depth)
+        try:
+            text = _expr_inputs(node, depth)
+        except (IndexError, AttributeError, TypeError, ValueError):   # an op we cannot read
+            return f"{node.op}(·)"
         if len(text) <= max_len:
             return text
     return f"{node.op}(·)"
