@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .draw import _new_digraph
+from .draw import _frame, _new_digraph
 from .style import COLORS, STYLES, HeatScale, number_text
 
 __all__ = ["draw_folded", "draw_truncation", "draw_gradient_flow"]
@@ -58,7 +58,7 @@ def draw_folded(model, title=None, style="notebook"):
                  headport="s", penwidth="1.6")
     dot.edge("s", "o", label=f"V ({O}×{H})", color=COLORS["param_edge"],
              fontcolor=COLORS["param_edge"])
-    return dot
+    return _frame(dot, style)
 
 
 def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
@@ -129,7 +129,7 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
     if last < T:
         dot.node("after", f"steps {last + 1}–{T} …", shape="plaintext", fillcolor="white")
         dot.edge(f"s{last}", "after", style="dotted")
-    return dot
+    return _frame(dot, style)
 
 
 def draw_gradient_flow(flows, title=None, style="notebook"):
@@ -176,6 +176,7 @@ def draw_gradient_flow(flows, title=None, style="notebook"):
         boxes = [f"r{r}t{t}" for t in flow.steps]
         for box, t, size in zip(boxes, flow.steps, flow.state_grad_norms):
             dot.node(box, f"t = {t}\n{number_text(float(size))}", fillcolor=heat.color(size),
+                     fontcolor=heat.text_color(float(size)),
                      width="0.55")
         dot.edge(head, boxes[0], style="invis")                # the label starts the row
         for earlier, later in zip(boxes, boxes[1:]):  # drawn t -> t+1 to keep the columns in
@@ -185,4 +186,4 @@ def draw_gradient_flow(flows, title=None, style="notebook"):
         labels.attr(rank="same")
         for a, b in zip(heads, heads[1:]):
             labels.edge(a, b, style="invis")
-    return dot
+    return _frame(dot, style)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 import graphviz
 
 from minigrad import BackwardError, Detached
@@ -26,7 +28,8 @@ from minigrad.graph import Node
 
 from .graphs import LOSS_OPS, as_root, collect, step_of
 from .names import node_label, small_values
-from .style import COLORS, STYLES, HeatScale, norm, norm_text, shape_text, value_text
+from .style import (COLORS, STYLES, HeatScale, norm, norm_text, pad_to_ratio, shape_text,
+                    value_text)
 
 __all__ = ["draw"]
 
@@ -40,15 +43,12 @@ EDGE_STYLE = {"arrowsize": "0.6", "fontsize": "8", "fontname": "Helvetica"}
 
 
 def _new_digraph(title, rankdir="TB", style="notebook"):
-    """A graph laid out by dot.  At slide style every text is 14 pt and the drawing is
-    stretched to a 16:9 frame; text stays >= 14 px projected 1920 px wide as long as
-    the layout itself is at most 1920 pt wide (check it with ``viz.check_layout``)."""
+    """A graph laid out by dot.  At slide style every text is 14 pt; ``_frame`` then
+    pads the finished drawing to 16:9."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(map(repr, STYLES))}, got {style!r}")
     font = STYLES[style]["font"]
     graph_attr = {**LAYOUT, "rankdir": rankdir, "fontsize": str(font + 2)}
-    if style == "slides":
-        graph_attr.update(size="16,9!", ratio="fill")
     dot = graphviz.Digraph(graph_attr=graph_attr,
                            node_attr={**NODE_STYLE, "fontsize": str(font)},
                            edge_attr={**EDGE_STYLE, "fontsize": str(max(font - 2, 8)
@@ -158,6 +158,29 @@ class _Look:
         return attrs
 
 
+def _frame(dot, style):
+    """At slide style, pad a finished dot drawing to a 16:9 frame (it is laid out once
+    here to measure it).  Text of 14 pt stays >= 14 px projected 1920 px wide while the
+    frame is at most 1920 pt wide; a wider drawing says so in its title."""
+    if style != "slides":
+        return dot
+    try:
+        head = dot.pipe(format="svg")[:3000].decode("utf-8", "replace")
+    except Exception:                          # no Graphviz: nothing to measure
+        return dot
+    found = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)', head)
+    if not found:
+        return dot
+    width, height = float(found.group(1)), float(found.group(2))
+    framed_w, framed_h = pad_to_ratio(width, height, 16 / 9)
+    dot.graph_attr["pad"] = f"{(framed_w - width) / 144 + 0.1:.3f},{(framed_h - height) / 144 + 0.1:.3f}"
+    if framed_w > STYLES["slides"]["max_width_pt"]:
+        label = dot.graph_attr.get("label", "")
+        dot.graph_attr["label"] = label + "\n(too big for a slide: its text is under 14 px " \
+                                          "at 1920 px wide)"
+    return dot
+
+
 def _scope_order(path):
     """Sort scopes by time step where they have one (t=2 before t=10), else by name."""
     t = step_of(path)
@@ -259,4 +282,4 @@ def _draw_graph(graph, look, scopes, edge_grads, title, node_extra=None, edge_ex
         dot.edge(ids(edge.dst), ids(edge.src), dir="back",
                  **{**look.edge(edge, edge_grads), **edge_extra(edge)})
     _add_legend(dot, look.heat)
-    return dot
+    return _frame(dot, look.style)
