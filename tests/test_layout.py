@@ -91,7 +91,6 @@ FIGURES = figures()
 KNOWN = {
     "LSTM-ops-TB-slides": "an LSTM's ops side by side in TB are wider than a slide",
     "GRU-ops-TB-slides": "a GRU's ops side by side in TB are wider than a slide",
-    "GRU-cells-LR-slides": "six parameters' labels per step are wider than a slide",
 }
 FIGURES = [pytest.param(*f, marks=pytest.mark.xfail(reason=KNOWN[f[0]], strict=False))
            if f[0] in KNOWN else f for f in FIGURES]
@@ -169,3 +168,14 @@ def test_a_figure_too_wide_for_a_slide_says_so_in_its_title():
     graph = viz.draw_unrolled(result.loss_tensor, direction="TB", style="slides")
     assert "too wide for a slide" in graph.graph_attr["label"]
     assert "not drawn (to fit a slide)" in graph.graph_attr["label"]
+
+
+def test_per_copy_terms_are_left_out_when_steps_alone_do_not_fit():
+    _, result = run(rnn.GRU, T=5)
+    graph = viz.draw_unrolled(result.loss_tensor, detail="cells", style="slides")
+    title = graph.graph_attr["label"]
+    assert "per-copy terms left out to fit a slide" in title
+    assert check_layout(graph, "slides").ok
+    # the notebook figure keeps them
+    notebook = viz.draw_unrolled(result.loss_tensor, detail="cells").source
+    assert "W 0." in notebook and "W 0." not in graph.source

@@ -174,17 +174,23 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
     keep = look_style["keep"] if keep is None else keep
     _check_options(detail, direction, max_steps, keep)
     look = _Look(values, grads, _heat_scale(graph, WHO) if heat else None, style=style)
+    dropped = False
     while True:
         plan = _plan(graph, elide, max_steps, keep)
         dot, fits = _unrolled(graph, plan, look, contributions and labels, detail, direction,
                               title, labels=labels, fit=not user_limits)
-        if fits or not elide or keep == 1:
+        if fits or not elide or (keep == 1 and not labels):
             if not fits:                      # say so, rather than shrink the text
                 dot.graph_attr["label"] += ("\n(too wide for a slide even with steps elided: "
                                             "try detail='cells' or direction='LR')")
+            elif dropped:
+                dot.graph_attr["label"] += "\n(per-copy terms left out to fit a slide)"
             return dot
-        keep -= 1                         # too wide for a slide: fewer steps, same text size
-        max_steps = 2 * keep + 1
+        if keep > 1:
+            keep -= 1                     # too wide for a slide: fewer steps, same text size
+            max_steps = 2 * keep + 1
+        else:                             # then without the per-copy numbers
+            labels, dropped = False, True
 
 
 def _check_style(style):
