@@ -48,9 +48,19 @@ def test_carrying_the_state_equals_one_long_run():
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "identity"])
 def test_activations(activation):
+    """s_t = g(U x_t + W s_{t-1} + b) and o_t = σ(V s_t + c), against NumPy for each g."""
+    g = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0),
+         "sigmoid": lambda a: 1 / (1 + np.exp(-a)), "identity": lambda a: a}[activation]
     model = rnn.RNN(2, 3, 1, activation=activation, output_activation="sigmoid", rng=0)
-    run = model.unroll(np.ones((3, 2)))
-    assert 0 < run.outputs[-1].item() < 1
+    xs = np.random.default_rng(1).normal(size=(3, 2))
+    run = model.unroll(xs)
+    U, W, b, V, c = (p.data for p in (model.U, model.W, model.b, model.V, model.c))
+    s = np.zeros(3)
+    for t in range(3):
+        s = g(U @ xs[t] + W @ s + b)
+        np.testing.assert_allclose(run.states[t].data, s, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(run.outputs[t].data, 1 / (1 + np.exp(-(V @ s + c))),
+                                   rtol=1e-14, atol=0)
 
 
 @pytest.mark.parametrize("kind, cell_name", [("RNN", "RNN"), ("RNN-relu", "RNN"),
