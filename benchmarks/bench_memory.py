@@ -7,7 +7,8 @@ workload L's shape (a tanh RNN, B=1, D=4, H=16, O=4, squared loss, mean over
 t), on the same data, one thread:
 
 * peak memory of the call, as growth over the memory before it (tracemalloc);
-* median time of the call, full and checkpointed timed in alternating rounds.
+* time: the median over rounds of (checkpointed / full) timed in the same
+  round, so that a slow spell of a shared machine hits both.
 
 The inputs are made before the call (xs a Tensor, ys read-only), so neither
 side copies the data set into its figure.  Before timing, the gradients of
@@ -73,15 +74,24 @@ def peak_growth(fn):
     return peak - before
 
 
-def median_times(fns, repeats):
+def median_times(fns, repeats, samples=None):
     """Median seconds per call, the functions called in alternating rounds."""
-    samples = {label: [] for label in fns}
+    samples = {label: [] for label in fns} if samples is None else samples
     for _ in range(repeats):
         for label, fn in fns.items():
             t0 = time.perf_counter()
             fn()
             samples[label].append(time.perf_counter() - t0)
     return {label: statistics.median(ts) for label, ts in samples.items()}
+
+
+def median_ratio(full, other, repeats):
+    """Median over rounds of (other's time / full's time in the same round): a slow
+    spell of the machine hits both calls of a round, and drops out of the ratio."""
+    samples = {"full": [], "other": []}
+    times = median_times({"full": full, "other": other}, repeats, samples)
+    ratio = statistics.median(o / f for f, o in zip(samples["full"], samples["other"]))
+    return times["full"], times["other"], ratio
 
 
 def record_size(n=200):
@@ -116,11 +126,11 @@ def compare(T, memory, repeats):
     full = step(model, xs, ys)
     ok = check_equal(full, step(model, xs, ys, memory), f"T={T}")
     del full
-    times = median_times({"full": lambda: step(model, xs, ys),
-                          "checkpointed": lambda: step(model, xs, ys, memory)}, repeats)
+    t_full, t_ckpt, ratio = median_ratio(lambda: step(model, xs, ys),
+                                         lambda: step(model, xs, ys, memory), repeats)
     mem_full = peak_growth(lambda: step(model, xs, ys))
     mem_ckpt = peak_growth(lambda: step(model, xs, ys, memory))
-    return ok, times["full"], times["checkpointed"], mem_full, mem_ckpt
+    return ok, t_full, t_ckpt, ratio, mem_full, mem_ckpt
 
 
 def table(sizes, repeats, alpha, stored_bytes, recorded_bytes):
@@ -138,8 +148,9 @@ def table(sizes, repeats, alpha, stored_bytes, recorded_bytes):
         else:
             memory = "sqrt"
             plan = f"sqrt: {len(rnn.sqrt_policy(T).stored)} checkpoints"
-        ok, t_full, t_ckpt, m_full, m_ckpt = compare(T, memory, repeats if T <= 1000 else 3)
-        mem_ratio, time_ratio = m_ckpt / m_full, t_ckpt / t_full
+        ok, t_full, t_ckpt, time_ratio, m_full, m_ckpt = compare(T, memory,
+                                                                 repeats if T <= 1000 else 3)
+        mem_ratio = m_ckpt / m_full
         target = TARGETS.get(T)
         verdict = ""
         if target:
@@ -168,11 +179,10 @@ def sweep(T, budgets, repeats, plot):
         if not check_equal(full, step(model, xs, ys, policy), f"budget {budget}"):
             return False
         n = 1 if policy.cost > 20 * T else repeats
-        times = median_times({"full": lambda: step(model, xs, ys),      # same rounds: a slow
-                              "ckpt": lambda: step(model, xs, ys, policy)}, n)   # spell hits both
+        ratio = median_ratio(lambda: step(model, xs, ys),
+                             lambda: step(model, xs, ys, policy), n)[2]
         m = peak_growth(lambda: step(model, xs, ys, policy))
-        rows.append((budget, policy.cost / T, times["ckpt"] / times["full"],
-                     policy.peak_memory() / T, m / m_full))
+        rows.append((budget, policy.cost / T, ratio, policy.peak_memory() / T, m / m_full))
         print(f"{budget:>7} {rows[-1][1]:>10.2f} {rows[-1][2]:>12.2f} {rows[-1][3]:>8.3f} "
               f"{rows[-1][4]:>11.3f}")
     if plot:

@@ -350,11 +350,14 @@ def _weighted_sum(costs, weight):
     return record("weighted_sum", value, tuple(costs), (vjp,) * len(costs))
 
 
-def _steps(seq, a, b):
-    """x_{a+1} .. x_b, one at a time (views of the sequence's array, or a list's items):
-    a forward run over many steps never holds them all."""
-    for t in range(a, b):
-        yield seq[t] if isinstance(seq, (list, mg.Tensor)) else mg.as_tensor(seq[t])
+def _steps(seq, a, b, chunk=64):
+    """x_{a+1} .. x_b, as ``mg.unbind`` slices them (views of the sequence's array, or a
+    list's items), made ``chunk`` at a time: a long forward run never holds them all."""
+    if isinstance(seq, list):
+        yield from seq[a:b]
+        return
+    for first in range(a, b, chunk):
+        yield from mg.unbind(seq[first:min(first + chunk, b)])
 
 
 def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, first_step=1,
@@ -443,7 +446,8 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
         root = terms[0]
         for term in terms[1:]:
             root = root + term
-        model.zero_grad()
+        for _, p in params:                   # model.zero_grad(), without the module walk
+            p.grad = None
         root.backward(contributions=contributions)
         carry_params = {name: p._grad for name, p in params if p._grad is not None}
         carry_state = (tuple(part._grad for part in _as_parts(s_a)) if a else None)
