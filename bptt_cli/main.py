@@ -186,7 +186,9 @@ def build_parser():
                     "compare. Exits with status 1 if they disagree beyond the tolerance.",
         examples=["bptt compare",
                   "bptt compare --cell gru --steps 10 --loss cross_entropy --reduction mean",
-                  "bptt compare --steps 50 --methods manual,rtrl --tol 1e-12"])
+                  "bptt compare --steps 50 --methods manual,rtrl --tol 1e-12",
+                  "bptt compare --online",
+                  "bptt compare --online rtrl,uoro --cell lstm --seeds 16"])
     _model_options(compare)
     compare.add_argument("--loss", choices=("mse", "cross_entropy"), default="mse")
     compare.add_argument("--reduction", choices=("sum", "mean"), default="sum")
@@ -195,6 +197,13 @@ def build_parser():
     compare.add_argument("--tol", type=_positive_float, default=None,
                          help="largest relative error allowed for the exact methods, "
                               "manual and rtrl (default 1e-10)")
+    compare.add_argument("--online", nargs="?", const="rtrl,uoro,snap-1,rflo,tbptt-4",
+                         default=None, metavar="RULES",
+                         help="instead, compare online learning rules with exact BPTT: "
+                              "alignment, bias and spread over seeds (default rules: "
+                              "rtrl,uoro,snap-1,rflo,tbptt-4; gated cells: rtrl,uoro)")
+    compare.add_argument("--seeds", type=int, default=None,
+                         help="--online: seeds for the stochastic rules (default 8)")
 
     train = _subcommand(
         commands, "train", help="train on a small task with truncated BPTT",
@@ -369,6 +378,9 @@ def cmd_render(args):
 
 def cmd_compare(args):
     import rnn
+    if args.online is not None:
+        return _compare_online(args, rnn)
+    _refuse(args, ["seeds"], "without --online")
     methods = None if args.methods is None else [m.strip() for m in args.methods.split(",")]
     if methods is not None and not {"manual", "rtrl"} & set(methods):
         _refuse(args, ["tol"], "to --methods numeric alone: it is the tolerance of the exact "
@@ -378,6 +390,28 @@ def cmd_compare(args):
     xs, ys = example_data(args.steps, args.batch, 3, 3, args.loss, args.seed)
     report = rnn.compare_gradients(model, xs, ys, methods=methods, loss=args.loss,
                                    reduction=args.reduction, tol=args.tol)
+    print(report)
+    return 0 if report.ok() else 1
+
+
+def _compare_online(args, rnn):
+    """bptt compare --online: each online rule's gradient against exact BPTT's."""
+    _refuse(args, ["methods", "tol"], "to --online: the online rules are measured by their "
+            "alignment, bias and spread, not held to a tolerance")
+    rules = [r.strip() for r in args.online.split(",") if r.strip()]
+    if args.cell != "rnn" and not set(rules) <= {"rtrl", "uoro"}:
+        raise UsageError(f"--online {args.online} with --cell {args.cell}: only rtrl and uoro "
+                         f"are defined for gated cells; use --online rtrl,uoro")
+    seeds = 8 if args.seeds is None else args.seeds
+    if seeds < 1:
+        raise UsageError(f"--seeds {seeds}: give at least 1 seed")
+    model = make_model(args.cell, 3, args.hidden, 3, args.seed)
+    xs, ys = example_data(args.steps, args.batch, 3, 3, args.loss, args.seed)
+    try:
+        report = rnn.compare_online(model, xs, ys, rules=rules, seeds=range(seeds),
+                                    loss=args.loss, reduction=args.reduction)
+    except (KeyError, ValueError) as err:
+        raise UsageError(f"--online {args.online}: {err}") from None
     print(report)
     return 0 if report.ok() else 1
 
