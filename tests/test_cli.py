@@ -8,20 +8,11 @@ import sys
 import pytest
 
 import rnn
-from bptt_cli.main import EXIT_BAD_ARGUMENTS, build_parser, main
+from bptt_cli.main import EXIT_BAD_ARGUMENTS, build_parser
+from cli_run import run
 from dotparse import parse
 
 COMMANDS = ("render", "compare", "train", "demo", "docs")
-
-
-def run(capsys, *argv):
-    """main(argv) in-process: (exit status, stdout, stderr)."""
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:                 # argparse exits for --help and bad syntax
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -4,16 +4,8 @@ import re
 
 import pytest
 
-from bptt_cli.main import EXIT_BAD_ARGUMENTS, main
-
-
-def run(capsys, *argv):
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
+from bptt_cli.main import EXIT_BAD_ARGUMENTS
+from cli_run import run
 
 
 def rows(out):

@@ -14,17 +14,8 @@ import pytest
 
 import rnn
 import bptt_cli.main
-from bptt_cli.main import EXIT_BAD_ARGUMENTS, OPTIMIZERS, main
-
-
-def run(capsys, *argv):
-    """main(argv) in-process: (exit status, stdout, stderr)."""
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:                 # argparse exits for --help and bad syntax
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
+from bptt_cli.main import EXIT_BAD_ARGUMENTS, OPTIMIZERS
+from cli_run import run
 
 
 def test_the_cli_module_examples_run():

@@ -14,21 +14,8 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad import forward
+from op_cases import BINARY, UNARY, seeds, shapes, two_broadcasting, values
 
-seeds = st.integers(0, 2**32 - 1)
-shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
-two_broadcasting = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                     max_side=3)
-
-
-def values(rng, shape, domain="real"):
-    if domain == "real":
-        return rng.standard_normal(shape)
-    if domain == "positive":
-        return rng.uniform(0.5, 2.0, shape)
-    if domain == "nonzero":                  # abs and relu away from their kink
-        return rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
-    raise ValueError(domain)
 
 
 def check_jvp(fn, arrays, rng, eps=1e-6):
@@ -55,15 +42,6 @@ def check_jvp(fn, arrays, rng, eps=1e-6):
     assert forward_side == pytest.approx(reverse_side, rel=1e-10, abs=1e-12)
 
 
-BINARY = {
-    "add": (lambda a, b: a + b, "real", "real"),
-    "sub": (lambda a, b: a - b, "real", "real"),
-    "mul": (lambda a, b: a * b, "real", "real"),
-    "div": (lambda a, b: a / b, "real", "positive"),
-    "pow": (lambda a, b: a ** b, "positive", "real"),
-}
-
-
 @pytest.mark.parametrize("name", BINARY)
 @given(shapes=two_broadcasting, seed=seeds)
 def test_binary_jvps_broadcast_forward(name, shapes, seed):
@@ -74,16 +52,7 @@ def test_binary_jvps_broadcast_forward(name, shapes, seed):
 
 
 UNARY = {
-    "neg": (lambda a: -a, "real"),
-    "exp": (mg.exp, "real"),
-    "log": (mg.log, "positive"),
-    "sqrt": (mg.sqrt, "positive"),
-    "abs": (mg.abs, "nonzero"),
-    "tanh": (mg.tanh, "real"),
-    "sigmoid": (mg.sigmoid, "real"),
-    "relu": (mg.relu, "nonzero"),
-    "transpose": (lambda a: a.T, "real"),
-    "astype": (lambda a: a.astype(np.float64) * 1.0, "real"),
+    **UNARY,                                 # the elementwise ops and transpose, astype
     "sum": (lambda a: a.sum(), "real"),
     "mean": (lambda a: a.mean(), "real"),
     "max": (lambda a: a.max(), "real"),

@@ -13,19 +13,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+from op_cases import BINARY, UNARY, seeds, shapes, two_broadcasting, values
 
 
 def make(rng, shape, domain="real"):
     """A float64 leaf tensor that requires grad, with values suited to the op."""
-    if domain == "real":
-        data = rng.standard_normal(shape)
-    elif domain == "positive":                 # log, sqrt, pow's base, divisors
-        data = rng.uniform(0.5, 2.0, shape)
-    elif domain == "nonzero":                  # abs and relu away from their kink
-        data = rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
-    else:
-        raise ValueError(domain)
-    return mg.tensor(data, requires_grad=True)
+    return mg.tensor(values(rng, shape, domain), requires_grad=True)
 
 
 def check(fn, inputs):
@@ -33,18 +26,6 @@ def check(fn, inputs):
     assert report.ok and report.checks, str(report)
 
 
-shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
-two_broadcasting = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                     max_side=3)
-seeds = st.integers(0, 2**32 - 1)
-
-BINARY = {
-    "add": (lambda a, b: a + b, "real", "real"),
-    "sub": (lambda a, b: a - b, "real", "real"),
-    "mul": (lambda a, b: a * b, "real", "real"),
-    "div": (lambda a, b: a / b, "real", "positive"),
-    "pow": (lambda a, b: a ** b, "positive", "real"),
-}
 
 
 @pytest.mark.parametrize("name", BINARY)
@@ -64,18 +45,6 @@ def test_binary_ops_with_python_numbers(name, shape, seed, number, left):
     check((lambda x: fn(number, x)) if left else (lambda x: fn(x, number)), [x])
 
 
-UNARY = {
-    "neg": (lambda a: -a, "real"),
-    "exp": (mg.exp, "real"),
-    "log": (mg.log, "positive"),
-    "sqrt": (mg.sqrt, "positive"),
-    "abs": (mg.abs, "nonzero"),
-    "tanh": (mg.tanh, "real"),
-    "sigmoid": (mg.sigmoid, "real"),
-    "relu": (mg.relu, "nonzero"),
-    "T": (lambda a: a.T, "real"),
-    "astype": (lambda a: a.astype(np.float64) * 1.0, "real"),
-}
 
 
 @pytest.mark.parametrize("name", UNARY)
