@@ -82,6 +82,9 @@ def figures():
             (f"draw-{style}", style, lambda s=style: viz.draw(
                 run(T=2)[1].loss_tensor, style=s)),
         ]
+    for T, budget in ((10, 3), (40, 4)):
+        out.append((f"checkpoints-T{T}", "notebook", lambda T=T, b=budget: viz.draw_checkpoints(
+            rnn.checkpoint_policy(T, b))))
     return out
 
 
