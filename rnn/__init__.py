@@ -41,3 +41,6 @@ __all__ = [
     "tasks", "train", "TrainResult",
 ]
 __all__ += ["online", "compare_online"]
+from . import exercises  # noqa: E402  (checkers for the notebooks' exercises)
+from .tables import contribution_table  # noqa: E402  (also: rnn.tables, Jupyter's HTML tables)
+__all__ += ["exercises", "contribution_table"]

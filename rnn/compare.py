@@ -80,6 +80,11 @@ class GradientReport:
         worst = self.worst_step_error()
         return worst is None or worst[0] <= tol
 
+    def _repr_html_(self):
+        """The same table as HTML, for Jupyter (:func:`rnn.tables.report_table`)."""
+        from .tables import report_table
+        return report_table(self)._repr_html_()
+
     def __str__(self):
         methods = list(self.errors)
         header = ["param", "shape", "max|dL/dp|"] + [f"{m} (abs / rel)" for m in methods]
