@@ -31,3 +31,6 @@ from .unrolled import draw_unrolled
 __all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "draw_gradient_flow",
            "draw_checkpoints", "backward_frames",
            "save", "FORMATS", "GraphvizNotFoundError"]
+
+from .explore import explore  # noqa: E402  (the backward-pass explorer page)
+__all__ += ["explore"]

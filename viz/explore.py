@@ -1,0 +1,364 @@
+"""An interactive page that steps through the reverse walk of ``backward()``.
+
+``explore(loss)`` draws the unrolled graph as :func:`viz.draw_unrolled`
+does, replays the engine's walk (nodes by decreasing ``seq``) and writes one
+self-contained HTML file: the Graphviz SVG (every node, edge and step box
+with a stable id), the walk and its numbers as embedded JSON, and a short
+script and stylesheet of our own (``viz/explorer/explore.js`` and
+``explore.css``, inlined when the page is made).  Nothing is fetched: the
+file works offline, opened by double click.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.graph import Node
+
+from .draw import _Look
+from .graphs import LOSS_OPS, as_root, collect, step_of
+from .names import node_label
+from .render import check_dot
+from .style import HeatScale, norm, number_text, shape_text
+from .unrolled import _check_options, _plan, _unrolled
+
+__all__ = ["explore", "Explorer"]
+
+WHO = "viz.explore"
+LIMIT = 16            # tensors of at most this many elements show their numbers
+DIGITS = 6            # significant digits of the printed numbers
+
+# What each op's vector-Jacobian product computes: g = dL/d(output), one entry per input.
+VJP_TEXT = {
+    "add": ["g", "g"], "sub": ["g", "−g"], "mul": ["g ⊙ b", "g ⊙ a"],
+    "div": ["g / b", "−g ⊙ a / b²"], "neg": ["−g"], "pow": ["g ⊙ b a^(b−1)", "g ⊙ a^b log a"],
+    "matmul": ["g Bᵀ", "Aᵀ g"], "exp": ["g ⊙ exp(a)"], "log": ["g / a"],
+    "sqrt": ["g / (2 √a)"], "abs": ["g ⊙ sign(a)"], "tanh": ["g ⊙ (1 − s²),  s = tanh(a)"],
+    "sigmoid": ["g ⊙ σ(a)(1 − σ(a))"], "relu": ["g ⊙ [a > 0]"],
+    "sum": ["g, copied to every element"], "mean": ["g / n, copied to every element"],
+    "max": ["g at the largest element, 0 elsewhere"], "reshape": ["g, reshaped back"],
+    "transpose": ["gᵀ"], "getitem": ["g placed at the slice, 0 elsewhere"],
+    "stack": ["g[i]"], "concat": ["g's slice i"], "astype": ["g"],
+    "mse_loss": ["2 (o − y) g", "−2 (o − y) g"],
+    "cross_entropy": ["(softmax(o) − onehot(y)) g", "—"],
+}
+
+
+def _vjp_text(node, i, plan=None):
+    if node.op == "linear":        # linear((x_1..x_n), (W_1..W_n), b): inputs, weights, bias
+        n = len(node.inputs) // 2
+        names = [_name(x, plan) for x in node.inputs]
+        if i < n:
+            return f"g {names[n + i]}   (y = Σ_i W_i x_i + b, so dL/dx = g W)"
+        if i < 2 * n:
+            return f"gᵀ {names[i - n]}   (an outer product, summed over the batch)"
+        return "g   (summed over the batch)"
+    table = VJP_TEXT.get(node.op)
+    if table is None:
+        return f"vjp[{i}](g)"
+    return table[min(i, len(table) - 1)]
+
+
+def _numbers(a):
+    """A tensor as text: its numbers if small, else its shape and norm."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.size <= LIMIT:
+        if a.ndim == 0:
+            return f"{float(a):.{DIGITS}g}"
+        return np.array2string(a, precision=DIGITS - 2, separator=", ",
+                               formatter={"float_kind": lambda v: f"{v:.{DIGITS}g}"})
+    return f"‖·‖ = {number_text(norm(a))}  ({a.size} numbers)"
+
+
+def _flat(a):
+    """The numbers of a small tensor as printed (DIGITS significant digits), else None."""
+    a = np.asarray(a, dtype=np.float64)
+    return [f"{v:.{DIGITS}g}" for v in a.ravel()] if a.size <= LIMIT else None
+
+
+def _name(x, plan):
+    if type(x) is Node:
+        return node_label(x).split(" = ")[0] if x.name or x.op in LOSS_OPS else node_label(x)
+    return x.name or ("param" if x.requires_grad else "const")
+
+
+class Explorer:
+    """The page made by :func:`explore`: shows itself in Jupyter, ``.save(path)`` writes it."""
+
+    def __init__(self, page):
+        self.html = page
+
+    def save(self, path):
+        """Write the page (one self-contained .html file); returns the path."""
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"{WHO}: save to an .html file, got {str(path)!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def _repr_html_(self):
+        # In an iframe, so that the page's ids, style and keys stay its own.
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+                f'style="width:100%;height:720px;border:1px solid #ccc"></iframe>')
+
+    def __len__(self):
+        return len(self.html.encode("utf-8"))
+
+
+def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="LR",
+            title=None):
+    """An interactive page that steps through the backward pass over ``loss``'s graph.
+
+    The student steps through the reverse walk node by node (buttons, slider,
+    arrow keys, play), sees the gradient each crossed edge carries and the
+    chain-rule step just applied, watches each shared parameter collect one
+    term per copy t (the running sum ends equal to ``.grad``), hovers any
+    node or edge for its numbers, switches between op and cell detail, turns
+    gradient heat on or off, picks a time step, pans and zooms.
+
+    ``backward()`` is run here with every gradient kept; the leaves' ``.grad``
+    are left as they were.  Values show if the forward pass ran inside
+    ``minigrad.keep_values()``.  ``detail`` picks the view shown first; both
+    are in the page.  ``elide``, ``max_steps`` and ``keep`` elide steps as
+    :func:`viz.draw_unrolled` does.
+
+    >>> import numpy as np, rnn, viz
+    >>> model = rnn.RNN(2, 3, 1, rng=0)
+    >>> result = rnn.bptt(model, np.ones((4, 2)), np.zeros((4, 1)))
+    >>> page = viz.explore(result.loss_tensor)
+    >>> 'id="walk-data"' in page.html and "<svg" in page.html
+    True
+    """
+    root = as_root(loss, WHO)
+    _check_options(detail, direction, max_steps, keep)
+    check_dot(WHO)
+    graph = collect(root)
+    plan = _plan(graph, elide, max_steps, keep)
+    order = sorted(graph.nodes, key=lambda n: -n.seq)          # the engine's visiting order
+    sent = _gradients(root, graph)
+
+    views = {}
+    for view in ("ops", "cells"):
+        captured = {}
+
+        def decorate(builder, scene, captured=captured):
+            captured["builder"], captured["scene"] = builder, scene
+
+        dot, _ = _unrolled(graph, plan, _Look(grads=False), False, view, direction, title,
+                           decorate)
+        views[view] = (dot, captured["builder"], captured["scene"])
+
+    data = _walk_data(graph, plan, order, sent, views)
+    svgs = {view: _svg(dot, scene, view, builder, graph)
+            for view, (dot, builder, scene) in views.items()}
+    return Explorer(_page(data, svgs, detail, title or "backward pass explorer"))
+
+
+def _gradients(root, graph):
+    """One real backward pass, keeping every node's gradient and every edge's; the
+    graph's gradients and the leaves' .grad are restored afterwards."""
+    leaves = [p for p in graph.leaves if p.requires_grad]
+    saved = [(p._grad, p._contributions) for p in leaves]
+    kept = [(n.grad, n.keep_grad) for n in graph.nodes]
+    try:
+        for p in leaves:
+            p._grad, p._contributions = None, None
+        root.backward(retain_grads=True)
+        sent = {id(e): g for e in graph.edges if (g := e.gradient()) is not None}
+        grads = {id(n): n.grad for n in graph.nodes}
+        grads.update({id(p): p._grad for p in leaves})
+    finally:
+        for p, (g, c) in zip(leaves, saved):
+            p._grad, p._contributions = g, c
+        for n, (g, keep) in zip(graph.nodes, kept):
+            n.grad, n.keep_grad = g, keep
+    return {"edges": sent, "grads": grads}
+
+
+def _uid(builder, x):
+    return builder.unit(x) if type(x) is Node else builder.ids(x)
+
+
+def _walk_data(graph, plan, order, sent, views):
+    grads = sent["grads"]
+    step_index = {id(n): k + 1 for k, n in enumerate(order)}     # walk step that visits n
+
+    def where(view, x):
+        """The drawn unit for x in a view, or the elided box if x's step is not drawn."""
+        dot, builder, scene = views[view]
+        if type(x) is Node and plan.where(x) in plan.hidden:
+            return "box-elided"
+        uid = _uid(builder, x)
+        return uid if uid in scene.units else None
+
+    links = {view: {(lk.src, lk.dst) for lk in scene.links}
+             for view, (_, _, scene) in views.items()}
+
+    def link_of(view, e):
+        """The drawn links the gradient along graph edge e crosses in a view (maybe none):
+        the link itself, or a parameter's two links through its label chip, or in the
+        cell view a state's link from its port."""
+        _, builder, scene = views[view]
+        src, dst = _uid(builder, e.src), _uid(builder, e.dst)
+        if src == dst:
+            return []
+        if (src, dst) in links[view]:
+            return [f"{src}->{dst}"]
+        chip = f"{src}_to_{dst}"
+        if chip in scene.units:
+            return [f"{src}->{chip}", f"{chip}->{dst}"]
+        if type(e.src) is Node and hasattr(builder, "port"):
+            try:
+                port = builder.port(builder.drawn(e.src))
+            except (KeyError, AttributeError, TypeError):
+                port = None
+            if port is not None and (port, dst) in links[view]:
+                return [f"{port}->{dst}"]
+        return []
+
+    # Hover texts: every drawn unit lists what it stands for.
+    info = {view: {} for view in views}
+    heat_norms = [norm(g) for g in grads.values() if g is not None]
+    heat = HeatScale(heat_norms)
+    colours = {view: {} for view in views}
+    for x in graph.nodes + graph.leaves:
+        g = grads.get(id(x))
+        if type(x) is Node:
+            entry = {"name": node_label(x), "op": x.op, "shape": shape_text(x.shape),
+                     "value": _numbers(x.value) if x.value is not None else
+                     "not recorded (run the forward pass inside minigrad.keep_values())",
+                     "t": step_of(x.scope)}
+        else:
+            kind = "parameter" if x.requires_grad else "constant"
+            entry = {"name": _name(x, plan), "op": kind, "shape": shape_text(x.shape),
+                     "value": _numbers(x._data), "t": None}
+        entry["grad"] = _numbers(g) if g is not None else "none"
+        for view in views:
+            uid = where(view, x)
+            if uid is None or uid == "box-elided":
+                continue
+            info[view].setdefault(uid, []).append(entry)
+            if g is not None:
+                colours[view][uid] = max(colours[view].get(uid, 0.0), norm(g))
+    heat_fill = {view: {uid: heat.color(v) for uid, v in c.items()}
+                 for view, c in colours.items()}
+    edge_info = {view: {} for view in views}
+    for e in graph.edges:
+        g = sent["edges"].get(id(e))
+        for view in views:
+            for lid in link_of(view, e) if g is not None else ():
+                edge_info[view].setdefault(lid, []).append(
+                    {"from": _name(e.src, plan), "to": _name(e.dst, plan),
+                     "grad": _numbers(g), "norm": number_text(norm(g))})
+
+    walk = []
+    for k, node in enumerate(order, start=1):
+        incoming = grads.get(id(node))
+        sends = []
+        for e in graph.edges:
+            if e.dst is not node or id(e) not in sent["edges"]:
+                continue
+            g = sent["edges"][id(e)]
+            sends.append({"to": _name(e.src, plan), "vjp": _vjp_text(node, e.index, plan),
+                          "result": _numbers(g), "norm": number_text(norm(g)),
+                          "links": {view: link_of(view, e) for view in views},
+                          "targets": {view: where(view, e.src) for view in views}})
+        walk.append({"name": node_label(node), "op": node.op, "t": step_of(node.scope),
+                     "unit": {view: where(view, node) for view in views},
+                     "g": _numbers(incoming) if incoming is not None else "none",
+                     "sends": sends})
+
+    params = []
+    for p in graph.leaves:
+        if not p.requires_grad or grads.get(id(p)) is None:
+            continue
+        terms, events = {}, []
+        for e in sorted((e for e in graph.edges if e.src is p and id(e) in sent["edges"]),
+                        key=lambda e: step_index[id(e.dst)]):
+            t = step_of(e.dst.scope)
+            terms[t] = terms.get(t, 0) + sent["edges"][id(e)]
+            running = sum(terms.values())
+            events.append({"k": step_index[id(e.dst)], "t": t, "term": norm(terms[t]),
+                           "sum": norm(running)})
+        total = grads[id(p)]
+        steps = sorted(terms, key=lambda t: (t is None, t))
+        params.append({
+            "name": _name(p, plan), "shape": shape_text(p.shape),
+            "unit": {view: where(view, p) for view in views},
+            "terms": [{"t": t, "norm": norm(terms[t]), "numbers": _flat(terms[t]),
+                       "text": _numbers(terms[t])} for t in steps],
+            "events": events,
+            "grad": {"norm": norm(total), "text": _numbers(total), "numbers": _flat(total),
+                     "difference": float(np.max(np.abs(sum(terms.values()) - total),
+                                                initial=0.0))},
+        })
+    hidden = sorted(plan.hidden)
+    return {"walk": walk, "params": params, "info": info, "edges": edge_info,
+            "heat": heat_fill, "steps": plan.steps, "hidden": hidden, "digits": DIGITS}
+
+
+_NODE = re.compile(r'<g id="[^"]*" class="node">\s*<title>([^<]*)</title>')
+_EDGE = re.compile(r'<g id="[^"]*" class="edge">\s*<title>([^<]*)</title>')
+_BOX = re.compile(r'<g id="[^"]*" class="cluster">\s*<title>([^<]*)</title>')
+
+
+def _svg(dot, scene, view, builder, graph):
+    """Graphviz's SVG with stable ids: units ``<view>-u-<id>``, links, step boxes."""
+    svg = dot.pipe(format="svg").decode("utf-8")
+    svg = svg[svg.index("<svg"):]
+    chains = {}            # bend_k_* segments belong to scene.links[k]
+    for k, link in enumerate(scene.links):
+        chains[k] = f"{link.src}->{link.dst}"
+
+    def node(m):
+        uid = html.unescape(m.group(1))
+        if uid.startswith(("bend_", "label_room_", "corner_")) or uid == "legend":
+            return f'<g class="node deco" data-deco="{html.escape(uid)}">'
+        return f'<g id="{view}-u-{html.escape(uid)}" class="node unit" data-unit="{html.escape(uid)}">'
+
+    def edge(m):
+        a, b = html.unescape(m.group(1)).split("->")
+        bend = re.match(r"bend_(\d+)_", a) or re.match(r"bend_(\d+)_", b)
+        lid = chains[int(bend.group(1))] if bend else f"{a}->{b}"
+        return (f'<g id="{view}-e-{html.escape(a)}-{html.escape(b)}" class="edge link" '
+                f'data-link="{html.escape(lid)}">')
+
+    def box(m):
+        name = html.unescape(m.group(1))
+        t = "elided" if name == "cluster_elided" else name.removeprefix("cluster_t")
+        return f'<g id="{view}-box-{t}" class="cluster box" data-box="{t}">'
+
+    svg = _BOX.sub(box, _EDGE.sub(edge, _NODE.sub(node, svg)))
+    svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    # Smaller, same picture: invisible helper points go, the font is set once in the
+    # stylesheet, coordinates keep one decimal (a tenth of a point).
+    svg = re.sub(r'<g class="node deco" data-deco="(?:bend_|label_room_|corner_)[^"]*">\s*</g>\n?',
+                 "", svg)
+    svg = svg.replace(' font-family="Helvetica,sans-Serif"', "")
+    return _COORDS.sub(lambda m: m.group(1) + _DECIMALS.sub(r"\1", m.group(2)) + '"', svg)
+
+
+_COORDS = re.compile(r'( (?:d|points|x|y)=")([^"]*)"')
+_DECIMALS = re.compile(r"([0-9]+\.[0-9])[0-9]+")
+
+
+def _asset(name):
+    return resources.files("viz.explorer").joinpath(name).read_text(encoding="utf-8")
+
+
+def _page(data, svgs, detail, title):
+    blob = json.dumps(data, separators=(",", ":"), allow_nan=False,
+                      default=lambda o: float(o)).replace("</", "<\\/")
+    page = _asset("explore.html")
+    parts = {"TITLE": html.escape(title), "STYLE": _asset("explore.css"),
+             "SCRIPT": _asset("explore.js").replace("</", "<\\/"), "DATA": blob,
+             "SVG_OPS": svgs["ops"], "SVG_CELLS": svgs["cells"], "DETAIL": detail}
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], page)

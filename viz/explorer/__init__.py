@@ -1,0 +1,1 @@
+"""The backward-pass explorer page: explore.html, explore.js and explore.css (package data)."""
