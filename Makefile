@@ -15,7 +15,7 @@ PYTHON  ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do 
 demo: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli demo --out out
 
-test: $(VENV)/.installed-dev graphviz
+test: $(VENV)/.installed-dev graphviz chromium
 	$(PY) -m pytest
 
 # The README's images, regenerated into docs/.
@@ -53,6 +53,12 @@ $(VENV)/.installed-bench: $(VENV)/.installed-dev
 
 graphviz:
 	@sh tools/ensure-graphviz.sh
+
+# Headless Chromium for the explorer's browser tests; outside CI a missing browser
+# only prints how to install it (those tests then skip, saying why).
+.PHONY: chromium
+chromium:
+	@sh tools/ensure-chromium.sh || [ "$$CI" != true ]
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -336,6 +336,7 @@ def _svg(dot, scene, view, builder, graph):
         return f'<g id="{view}-box-{t}" class="cluster box" data-box="{t}">'
 
     svg = _BOX.sub(box, _EDGE.sub(edge, _NODE.sub(node, svg)))
+    svg = svg.replace('<g id="graph0" class="graph"', f'<g id="{view}-graph" class="graph"', 1)
     svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
     # Smaller, same picture: invisible helper points go, the font is set once in the
