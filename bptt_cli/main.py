@@ -126,7 +126,7 @@ def build_parser():
         description="Backpropagation through time, by hand and by autograd, drawn unrolled.",
         epilog="Run 'bptt <command> --help' for the examples of each command.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                     metavar="{render,compare,train,demo,docs}")
+                                     metavar="{render,compare,train,demo,docs,explore}")
 
     render = _subcommand(
         commands, "render", help="draw an unrolled (or folded) network to a file",
@@ -256,6 +256,28 @@ def build_parser():
         description="Write the images the README shows.",
         examples=["bptt docs --out docs"])
     docs.add_argument("--out", default="docs", help="folder for the images")
+
+    explore = _subcommand(
+        commands, "explore", help="an HTML page that steps through the backward pass",
+        description="Write one self-contained HTML page (works offline, by double click) "
+                    "that steps through the reverse walk over an unrolled network: the "
+                    "chain-rule step at each node, the gradients on the edges, and each "
+                    "shared parameter collecting one term per copy t.",
+        examples=["bptt explore", "bptt explore --cell lstm --steps 4 -o out/lstm.html",
+                  "bptt explore --steps 50 --no-elide -o out/explore50.html",
+                  "bptt explore --steps 5 --hidden 3 --screenshot docs/explore.png"])
+    _model_options(explore, steps=6, hidden=3)
+    explore.add_argument("--detail", choices=("ops", "cells"), default="ops",
+                         help="the view shown first (both are in the page; default ops)")
+    explore.add_argument("--no-elide", action="store_true",
+                         help="draw every step, however many")
+    explore.add_argument("-o", "--output", default="out/explore.html",
+                         help="the .html file to write")
+    explore.add_argument("--screenshot", default=None, metavar="PNG",
+                         help="also save a picture of the page in headless Chromium "
+                              "(needs selenium, chromium and chromedriver)")
+    explore.add_argument("--at", type=int, default=None, metavar="K",
+                         help="with --screenshot: the walk step shown (default: half way)")
     return parser
 
 
@@ -469,11 +491,27 @@ def cmd_docs(args):
     return make_docs(Path(args.out))
 
 
+def cmd_explore(args):
+    import minigrad as mg
+    import rnn
+    import viz
+    model = make_model(args.cell, 2, args.hidden, 2, args.seed)
+    xs, ys = example_data(args.steps, args.batch, 2, 2, "mse", args.seed)
+    with mg.keep_values():
+        result = rnn.bptt(model, xs, ys, contributions=True)
+    page = viz.explore(result.loss_tensor, detail=args.detail, elide=not args.no_elide)
+    path = page.save(args.output)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {page.steps} walk steps)")
+    if args.screenshot:
+        print(f"wrote {page.screenshot(args.screenshot, at=args.at)}")
+    return 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"render": cmd_render, "compare": cmd_compare, "train": cmd_train,
-                "demo": cmd_demo, "docs": cmd_docs}
+                "demo": cmd_demo, "docs": cmd_docs, "explore": cmd_explore}
     prog = f"bptt {args.command}"
     try:
         return handlers[args.command](args)

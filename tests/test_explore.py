@@ -92,3 +92,14 @@ def test_wrong_arguments_say_what_to_do():
     _, result = _run(2)
     with pytest.raises(ValueError, match="detail"):
         viz.explore(result.loss_tensor, detail="gates")
+
+
+def test_bptt_explore_writes_the_page(tmp_path, capsys):
+    from cli_run import run
+    status, out, err = run(capsys, "explore", "--cell", "gru", "--steps", "3",
+                           "-o", str(tmp_path / "gru.html"))
+    assert status == 0, err
+    assert (tmp_path / "gru.html").stat().st_size > 10_000
+    assert "gru.html" in out and "walk steps" in out
+    status, _, err = run(capsys, "explore", "-o", str(tmp_path / "page.svg"))
+    assert status == 2 and "html" in err

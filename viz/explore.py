@@ -91,8 +91,9 @@ def _name(x, plan):
 class Explorer:
     """The page made by :func:`explore`: shows itself in Jupyter, ``.save(path)`` writes it."""
 
-    def __init__(self, page):
+    def __init__(self, page, steps=0):
         self.html = page
+        self.steps = steps          # nodes in the reverse walk
 
     def save(self, path):
         """Write the page (one self-contained .html file); returns the path."""
@@ -101,6 +102,47 @@ class Explorer:
             raise ValueError(f"{WHO}: save to an .html file, got {str(path)!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def screenshot(self, path, at=None, size=(1600, 900), heat=False):
+        """Save a PNG of the page in headless Chromium, ``at`` walk step k (default: half
+        way).  Needs ``selenium`` and Chromium with chromedriver
+        (``sh tools/ensure-chromium.sh``).  Returns the path."""
+        import shutil
+        import tempfile
+        try:
+            from selenium import webdriver
+            from selenium.webdriver.chrome.service import Service
+        except ImportError:
+            raise FileNotFoundError(f"{WHO}: a screenshot needs selenium: "
+                                    f"pip install selenium") from None
+        binary = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
+                                                      "google-chrome"))), None)
+        driver = "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else \
+            shutil.which("chromedriver")
+        if binary is None or driver is None:
+            raise FileNotFoundError(f"{WHO}: a screenshot needs Chromium and chromedriver "
+                                    f"(Debian: apt-get install chromium chromium-driver; "
+                                    f"or sh tools/ensure-chromium.sh)")
+        options = webdriver.ChromeOptions()
+        options.binary_location = binary
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-dev-shm-usage", f"--window-size={size[0]},{size[1]}"):
+            options.add_argument(arg)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        k = self.steps // 2 if at is None else int(at)
+        with tempfile.TemporaryDirectory() as folder:
+            page = self.save(Path(folder) / "explore.html")
+            browser = webdriver.Chrome(service=Service(driver), options=options)
+            try:
+                browser.get(page.resolve().as_uri())
+                if heat:
+                    browser.find_element("id", "heat").click()
+                browser.execute_script(f"show({k})")
+                browser.save_screenshot(str(path))
+            finally:
+                browser.quit()
         return path
 
     def _repr_html_(self):
@@ -158,7 +200,7 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
     data = _walk_data(graph, plan, order, sent, views)
     svgs = {view: _svg(dot, scene, view, builder, graph)
             for view, (dot, builder, scene) in views.items()}
-    return Explorer(_page(data, svgs, detail, title or "backward pass explorer"))
+    return Explorer(_page(data, svgs, detail, title or "backward pass explorer"), len(order))
 
 
 def _gradients(root, graph):

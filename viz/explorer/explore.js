@@ -39,6 +39,7 @@ function addGradientLabels(view) {
     const info = (data.edges[view][lid] || [])[0];
     const path = g.querySelector("path");
     if (!info || !path || g.dataset.labelled) continue;
+    if (lid.split("->")[1].includes("_to_")) continue;  // a parameter's track: its label is on the last stretch
     // a link drawn in several segments is labelled once, on its last segment
     const segments = viewRoot(view).querySelectorAll(`[data-link="${CSS.escape(lid)}"]`);
     if (segments[segments.length - 1] !== g) continue;
@@ -189,8 +190,8 @@ function setView(view) {
   $("view").value = view;
   addGradientLabels(view);
   applyHeat();
+  fit("height");
   pickStep($("step-picker").value);
-  fit();
   show(state.k);
 }
 
@@ -223,23 +224,28 @@ function applyPan() {
   $("canvas").style.transform = `translate(${pan.x}px, ${pan.y}px) scale(${pan.scale})`;
 }
 
-function fit() {
+// "all": the whole graph in the window; "height": as tall as the window, so that the
+// text stays readable, and the view follows the walk sideways.
+function fit(mode) {
   const stage = $("stage").getBoundingClientRect(), svg = viewRoot(state.view).querySelector("svg");
   const w = svg.width.baseVal.value, h = svg.height.baseVal.value;
-  pan.scale = Math.min(stage.width / w, stage.height / h, 1.5);
-  if (pan.scale * w < stage.width / 3) pan.scale = Math.min(stage.height / h, 1);  // long: fit height
+  pan.scale = mode === "all" ? Math.min(stage.width / w, stage.height / h, 1.5)
+    : Math.min(stage.height / h, 1.2);
   pan.x = Math.max(0, (stage.width - pan.scale * w) / 2);
   pan.y = Math.max(0, (stage.height - pan.scale * h) / 2);
   applyPan();
 }
 
+// Pan (along the axis where it is out of sight) until the element is in view.
 function keepInView(el) {
   const stage = $("stage").getBoundingClientRect(), r = el.getBoundingClientRect();
-  if (r.right > stage.right || r.left < stage.left || r.bottom > stage.bottom || r.top < stage.top) {
+  if (r.right > stage.right || r.left < stage.left) {
     pan.x += (stage.left + stage.width / 2) - (r.left + r.width / 2);
-    pan.y += (stage.top + stage.height / 2) - (r.top + r.height / 2);
-    applyPan();
   }
+  if (r.bottom > stage.bottom || r.top < stage.top) {
+    pan.y += (stage.top + stage.height / 2) - (r.top + r.height / 2);
+  }
+  applyPan();
 }
 
 function setupPanZoom() {
@@ -290,7 +296,7 @@ function setupControls() {
   $("slider").oninput = () => show(Number($("slider").value));
   $("view").onchange = () => setView($("view").value);
   $("heat").onchange = () => { state.heat = $("heat").checked; applyHeat(); };
-  $("fit").onclick = fit;
+  $("fit").onclick = () => fit("all");
   for (const t of data.steps) {
     const option = document.createElement("option");
     option.value = t;
