@@ -154,6 +154,14 @@ def run_demo(out, fast=False):
     else:
         written.append(curve)
     frames = viz.backward_frames(_tiny_graph(), out / "backward_frames", format="png")
+    with mg.keep_values():          # the explorer shows values as well as gradients
+        walked = rnn.bptt(model, xs, ys, reduction="mean", contributions=True).loss_tensor
+    written.append(viz.explore(walked).save(out / "explore.html"))
+    try:
+        written.append(viz.backward_animation(_tiny_graph() if fast else walked,
+                                              out / "backward.gif"))
+    except ImportError:
+        print("(Pillow is not installed, so no animation: pip install 'minigrad-bptt[plot]')")
     print("files written:")
     for path in written:
         print(f"  {path}")

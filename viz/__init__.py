@@ -33,4 +33,5 @@ __all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "draw_grad
            "save", "FORMATS", "GraphvizNotFoundError"]
 
 from .explore import explore  # noqa: E402  (the backward-pass explorer page)
-__all__ += ["explore"]
+from .animation import backward_animation  # noqa: E402  (the walk as a GIF for slides)
+__all__ += ["explore", "backward_animation"]

@@ -1,0 +1,47 @@
+"""viz.backward_animation: the reverse walk as one GIF at slide style, elided like the drawings."""
+
+import numpy as np
+import pytest
+
+import rnn
+import viz
+from viz.animation import _fitting_plan, _frames
+from viz.graphs import collect
+from viz.style import STYLES
+
+Image = pytest.importorskip("PIL.Image", reason="Pillow (the plot extra) writes the GIF")
+
+
+def _loss(steps, hidden=2):
+    model = rnn.RNN(1, hidden, 1, rng=0)
+    result = rnn.bptt(model, np.ones((steps, 1)), np.zeros((steps, 1)), contributions=True)
+    return model, result.loss_tensor
+
+
+def test_a_gif_of_the_walk_at_slide_width(tmp_path):
+    model, loss = _loss(3)
+    before = {name: p.grad.copy() for name, p in model.named_parameters()}
+    path = viz.backward_animation(loss, tmp_path / "walk.gif")
+    with Image.open(path) as gif:
+        walk = len(collect(loss).nodes)
+        assert gif.n_frames == walk + 1            # the seed, then one frame per node
+        assert gif.size[0] == 1920
+    for name, p in model.named_parameters():       # the leaves' .grad are left as they were
+        assert np.array_equal(p.grad, before[name])
+
+
+def test_a_40_step_walk_is_elided_to_a_few_dozen_frames():
+    _, loss = _loss(40)
+    graph = collect(loss)
+    plan = _fitting_plan(graph, "slides", "ops", STYLES["slides"])
+    frames = _frames(graph, plan)
+    assert plan.hidden and len(frames) < 60, len(frames)       # not 163
+    captions = [what for _, _, what in frames]
+    assert sum("elided copies" in c for c in captions) >= 1
+    assert len(frames[-1][0]) == len(graph.nodes)              # the walk ends complete
+
+
+def test_wrong_suffix_says_what_to_write(tmp_path):
+    _, loss = _loss(2)
+    with pytest.raises(ValueError, match=r"\.gif"):
+        viz.backward_animation(loss, tmp_path / "walk.png")

@@ -1,0 +1,197 @@
+"""The reverse walk of ``backward()`` as one animation for slides (GIF, or MP4 with ffmpeg)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.graph import Node
+
+from .draw import _Look
+from .frames import _decorator
+from .graphs import as_root, collect
+from .names import node_label
+from .render import check_dot
+from .style import STYLES, norm_text
+from .unrolled import _check_style, _folds, _plan, _unrolled
+
+__all__ = ["backward_animation"]
+
+WHO = "viz.backward_animation"
+
+
+def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, width=1920,
+                       detail="ops"):
+    """Write the reverse walk over ``loss``'s unrolled graph as one animation.
+
+    Frame 0 seeds dL/dL = 1 at the root; each next frame outlines in red the
+    node the walk visits (in the engine's order, by decreasing ``seq``),
+    colours the edges the gradient has crossed and shows each node's
+    gradient as it arrives.  Steps are elided as :func:`viz.draw_unrolled`
+    elides them at that ``style`` (at ``"slides"``: until every text is at
+    least 14 px high at 1920 px), and the walk through the elided stretch is
+    one frame, so a 40-step graph gives a few dozen frames, not hundreds.
+
+    ``path`` ends in ``.gif`` (Pillow) or ``.mp4`` (needs the ``ffmpeg``
+    program).  ``backward()`` is run here with every gradient kept; the
+    leaves' ``.grad`` are left as they were.  Returns the path.
+
+    >>> import tempfile, pathlib, numpy as np, rnn, viz
+    >>> model = rnn.RNN(1, 2, 1, rng=0)
+    >>> result = rnn.bptt(model, np.ones((2, 1)), np.zeros((2, 1)))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = viz.backward_animation(result.loss_tensor, pathlib.Path(folder) / "walk.gif")
+    ...     out.stat().st_size > 0
+    True
+    """
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(f"{WHO}: writing an animation needs Pillow: "
+                          f"pip install 'minigrad-bptt[plot]' (or pip install Pillow)") from None
+    path = Path(path)
+    kind = path.suffix.lower()
+    if kind not in (".gif", ".mp4"):
+        raise ValueError(f"{WHO}: write a .gif (or .mp4 with ffmpeg installed), got {str(path)!r}")
+    if kind == ".mp4" and shutil.which("ffmpeg") is None:
+        raise FileNotFoundError(f"{WHO}: an .mp4 needs the ffmpeg program (Debian: apt-get "
+                                f"install ffmpeg); or write a .gif")
+    root = as_root(loss, WHO)
+    look_style = _check_style(style)
+    check_dot(WHO)
+    graph = collect(root)
+    plan = _fitting_plan(graph, style, detail, look_style)
+    sent, grads = _walk(root, graph)
+    frames = [_frame_image(graph, plan, style, detail, done, current, sent, grads, what)
+              for done, current, what in _frames(graph, plan)]
+    images = [_scaled(Image.open(io.BytesIO(png)).convert("RGB"), width) for png in frames]
+    size = (max(i.width for i in images), max(i.height for i in images))
+    images = [_padded(Image, i, size) for i in images]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == ".gif":
+        hold = int(seconds_per_step * 1000)
+        images[0].save(path, save_all=True, append_images=images[1:], loop=0,
+                       duration=[hold] * (len(images) - 1) + [hold * 4], optimize=True)
+    else:
+        _mp4(images, path, seconds_per_step)
+    return path
+
+
+def _fitting_plan(graph, style, detail, look_style):
+    """The elision draw_unrolled uses at this style: fewer kept steps until it fits."""
+    keep, max_steps = look_style["keep"], look_style["max_steps"]
+    while True:
+        plan = _plan(graph, True, max_steps, keep)
+        _, fits = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR",
+                            None, fit=style == "slides")
+        if fits or keep == 1:
+            return plan
+        keep, max_steps = keep - 1, 2 * keep - 1
+
+
+def _walk(root, graph):
+    """One backward pass keeping every gradient; the graph and leaves are restored."""
+    leaves = [p for p in graph.leaves if p.requires_grad]
+    saved = [(p._grad, p._contributions) for p in leaves]
+    kept = [(n.grad, n.keep_grad) for n in graph.nodes]
+    try:
+        root.backward(retain_grads=True)
+        sent = {id(e): g for e in graph.edges if (g := e.gradient()) is not None}
+        grads = {id(n): n.grad for n in graph.nodes}
+    finally:
+        for p, (g, c) in zip(leaves, saved):
+            p._grad, p._contributions = g, c
+        for n, (g, keep) in zip(graph.nodes, kept):
+            n.grad, n.keep_grad = g, keep
+    return sent, grads
+
+
+def _frames(graph, plan):
+    """(nodes done, current node, caption) per frame; a run of nodes in elided steps is
+    one frame."""
+    order = sorted(graph.nodes, key=lambda n: -n.seq)
+    hidden = sorted(plan.hidden)
+    out = [(set(), None, "seed: dL/dL = 1 at the root")]
+    done = set()
+    k = 0
+    while k < len(order):
+        node = order[k]
+        if plan.where(node) in plan.hidden:
+            run = []
+            while k < len(order) and plan.where(order[k]) in plan.hidden:
+                run.append(order[k])
+                k += 1
+            done |= {id(n) for n in run}
+            out.append((set(done), None, f"steps {k - len(run) + 1}–{k} of {len(order)}: the "
+                        f"walk crosses the elided copies t = {hidden[0]} … {hidden[-1]}"))
+            continue
+        k += 1
+        done.add(id(node))
+        out.append((set(done), node, f"step {k} of {len(order)}: {node_label(node)} sends "
+                    f"its gradient to its inputs"))
+    return out
+
+
+def _frame_image(graph, plan, style, detail, done, current, sent, grads, what):
+    reduction = _folds(graph)[1]                    # the root reads L = Σ_t E_t
+    consumers = {}
+    for e in graph.edges:
+        consumers.setdefault(id(e.src), []).append(e.dst)
+
+    def node_extra(x):
+        base = _Look(style=style).node(x, is_root=x is graph.root, reduction=reduction
+                                       if x is graph.root else None) if type(x) is Node else \
+            _Look(style=style).leaf(x)
+        label = base["label"].split("\n")[:1 if STYLES[style]["shapes"] is False else 2]
+        received = [sent[id(e)] for e in graph.edges if e.src is x and id(e.dst) in done
+                    and id(e) in sent]
+        g = np.ones(graph.root.shape) if x is graph.root else sum(received) if received else None
+        if g is not None:
+            complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
+            label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
+        attrs = {"label": "\n".join(label)}
+        if x is current:
+            attrs.update(color="#d62728", penwidth="4")
+        return attrs
+
+    def edge_extra(e):
+        if id(e.dst) in done and id(e) in sent:
+            return {"color": "#d62728" if e.dst is current else "#e67e22", "penwidth": "2.5",
+                    "label": norm_text(sent[id(e)]),
+                    "fontcolor": "#d62728" if e.dst is current else "#b35400"}
+        return {"color": "#bbbbbb"}
+
+    dot, _ = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR", what,
+                       _decorator(graph, node_extra, edge_extra))
+    return dot.pipe(format="png")
+
+
+def _scaled(image, width):
+    if image.width == width:
+        return image
+    height = max(1, round(image.height * width / image.width))
+    return image.resize((width, height))
+
+
+def _padded(Image, image, size):
+    if image.size == size:
+        return image
+    frame = Image.new("RGB", size, "white")
+    frame.paste(image, (0, 0))
+    return frame
+
+
+def _mp4(images, path, seconds_per_step):
+    with tempfile.TemporaryDirectory() as folder:
+        for k, image in enumerate(images):
+            image.save(Path(folder) / f"f{k:04d}.png")
+        w, h = images[0].size
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-framerate",
+                        f"{1 / seconds_per_step:g}", "-i", str(Path(folder) / "f%04d.png"),
+                        "-vf", f"scale={w - w % 2}:{h - h % 2}", "-pix_fmt", "yuv420p",
+                        str(path)], check=True)
