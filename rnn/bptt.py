@@ -279,3 +279,9 @@ def gradient_flow(model, xs, ys, loss="mse", reduction="sum", batch_first=False)
         return GradientFlow(np.arange(1, T + 1), state_norms, w_norms, spectral_radius(W))
     return GradientFlow(np.arange(1, T + 1), state_norms, w_norms, float(np.linalg.norm(W, 2)),
                         "largest singular value")
+
+
+# In Jupyter, results show as tables (rnn.tables), not as a dataclass's repr.
+from .tables import bptt_table, gradient_flow_table  # noqa: E402
+BPTTResult._repr_html_ = lambda self: bptt_table(self)._repr_html_()
+GradientFlow._repr_html_ = lambda self: gradient_flow_table(self)._repr_html_()

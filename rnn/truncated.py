@@ -327,3 +327,8 @@ def sliding_window_bptt(model, xs, ys, k, optimizer, loss="mse", clip=None, s0=N
             context = _detach(model.step(xs[t], context))
     result.final_state = context
     return result
+
+
+# In Jupyter, a result shows as a table of its updates (rnn.tables), not as a dataclass's repr.
+from .tables import tbptt_table  # noqa: E402
+TBPTTResult._repr_html_ = lambda self: tbptt_table(self)._repr_html_()

@@ -63,3 +63,11 @@ def test_gradient_report_shows_as_html():
     report = rnn.compare_gradients(model, np.ones((4, 2)), np.zeros((4, 1)))
     html = report._repr_html_()
     assert "<table" in html and "rtrl" in html and "all methods agree" in html
+
+
+def test_results_show_as_html_tables_in_jupyter(result):
+    model = rnn.RNN(2, 3, 1, rng=0)
+    xs, ys = np.ones((6, 2)), np.zeros((6, 1))
+    assert "BPTT: L = " in result._repr_html_()
+    assert "truncated BPTT: 2 updates" in rnn.tbptt(model, xs, ys, 4, 4, None)._repr_html_()
+    assert "gradient flow" in rnn.gradient_flow(model, xs, ys)._repr_html_()

@@ -72,7 +72,7 @@ rng = np.random.default_rng(0)
 T = 4
 xs, ys = rng.normal(size=(T, 2)), rng.normal(size=(T, 1))
 result = rnn.bptt(model, xs, ys, contributions=True)
-rnn.tables.bptt_table(result)"""),
+result          # in Jupyter a result shows as a table: L, and each gradient's size"""),
     ("md", r"""The unrolled graph, one box per time step. $U$, $W$ and $V$ are drawn **once**, below the
 boxes, with an edge into every copy that uses them; the number on each edge is the size of that
 copy's term of the gradient (next section)."""),
@@ -324,7 +324,7 @@ plt.show()"""),
     ("md", "The same numbers as a strip, one box per step, coloured on one log scale:"),
     ("code", "viz.draw_gradient_flow(flows)"),
     ("md", "Every number of one row, as a table:"),
-    ("code", 'rnn.tables.gradient_flow_table(flows["RNN, ρ(W) = 0.5"])'),
+    ("code", 'flows["RNN, ρ(W) = 0.5"]'),
     ("md", r"""## The LSTM's cell state
 
 The LSTM (PyTorch's equations, gates $i, f, g, o$) carries a second state, the cell $c_t$:
@@ -427,7 +427,7 @@ $k_1 = k_2 = T$ is full BPTT; $k_1 = k_2 = k$ is chunked training with the state
 model = rnn.RNN(1, 4, 1, rng=0)
 zeros = np.zeros((12, 1))
 truncated = rnn.tbptt(model, zeros, zeros, k1=4, k2=6, optimizer=None)
-display(rnn.tables.tbptt_table(truncated))
+display(truncated)         # one row per update: its block and its window
 viz.draw_truncation(truncated, update=1)"""),
     ("md", r"""## When truncation matters: an echo task
 
