@@ -236,3 +236,13 @@ def test_hover_shows_a_nodes_numbers_and_each_view_is_screenshot(browser, small,
     Select(browser.find_element("id", "view")).select_by_value("cells")
     _shot(browser, shots, "cells_heat_end")
     assert _errors(browser) == []
+
+
+def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    from _pytest.outcomes import Failed, Skipped
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(Failed, match="CI=true but Chromium"):
+        _missing("Chromium or chromedriver is not installed")
+    monkeypatch.delenv("CI")
+    with pytest.raises(Skipped, match="ensure-chromium"):
+        _missing("Chromium or chromedriver is not installed")
