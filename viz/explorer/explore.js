@@ -43,7 +43,9 @@ function addGradientLabels(view) {
     // a link drawn in several segments is labelled once, on its last segment
     const segments = viewRoot(view).querySelectorAll(`[data-link="${CSS.escape(lid)}"]`);
     if (segments[segments.length - 1] !== g) continue;
-    const middle = path.getPointAtLength(path.getTotalLength() / 2);
+    // a parameter's last stretch starts at its name, where neighbours are apart
+    const along = lid.split("->")[0].includes("_to_") ? 0.3 : 0.5;
+    const middle = path.getPointAtLength(path.getTotalLength() * along);
     const text = document.createElementNS("http://www.w3.org/2000/svg", "text");
     text.setAttribute("x", middle.x + 3);
     text.setAttribute("y", middle.y - 3);
