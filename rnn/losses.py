@@ -20,7 +20,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import ShapeError
 
-from .layout import describe, fix, time_axis, to_time_major
+from .layout import describe, fix, to_time_major
 
 __all__ = ["LOSSES", "REDUCTIONS", "step_loss", "sequence_loss", "check_loss_name",
            "check_targets", "check_mask"]

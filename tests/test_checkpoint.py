@@ -94,7 +94,7 @@ def test_policy_closed_forms_at_the_extremes(T):
 def simulate(policy):
     """Run a plan on paper: every step back-propagated once, from the state it needs;
     the cost counted; the most steps held at once."""
-    T, held, done, cost, peak = policy.T, {0}, policy.T, 0, 0
+    held, done, cost, peak = {0}, policy.T, 0, 0
     alpha = policy.record_size
     for kind, a, b in policy.actions:
         assert a in held, f"{kind} from s{a}, which is not held"

@@ -3,6 +3,8 @@
 import os
 import xml.etree.ElementTree as ET
 
+import re
+
 import numpy as np
 import pytest
 
@@ -281,3 +283,18 @@ def test_gradient_flow_of_a_gated_cell_is_labelled_by_the_largest_singular_value
     flow = rnn.gradient_flow(model, np.ones((4, 1)), np.zeros((4, 1)))
     source = viz.draw_gradient_flow(flow).source
     assert "largest singular value of W" in source and "spectral radius" not in source
+
+
+def test_every_drawing_fits_a_notebook_column_in_jupyter():
+    model = rnn.RNN(2, 3, 1, rng=0)
+    xs, ys = np.ones((4, 2)), np.zeros((4, 1))
+    result = rnn.bptt(model, xs, ys, contributions=True)
+    drawings = [viz.draw(result.loss_tensor), viz.draw_unrolled(result.loss_tensor),
+                viz.draw_folded(model), viz.draw_gradient_flow(rnn.gradient_flow(model, xs, ys)),
+                viz.draw_truncation(rnn.tbptt(model, xs, ys, 2, 2, None)),
+                viz.draw_checkpoints(rnn.checkpoint_policy(4, 2))]
+    for graph in drawings:
+        svg = graph._repr_mimebundle_()["image/svg+xml"]
+        natural = re.search(r'<svg width="([\d.]+)pt"', graph.pipe(format="svg").decode())[1]
+        assert f'<svg width="100%" style="max-width: {natural}pt; height: auto"' in svg
+        assert 'viewBox="' in svg                          # so it scales, proportions kept

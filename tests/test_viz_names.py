@@ -10,7 +10,7 @@ import minigrad as mg
 import rnn
 import viz
 from dotparse import parse
-from viz.style import COLORS, norm_text
+from viz.style import COLORS
 
 
 def result_of(cell, T=3, hidden=3, **kw):

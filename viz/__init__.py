@@ -7,6 +7,8 @@
 * ``draw_gradient_flow(f)`` vanishing or exploding: ||dE_T/ds_t|| for every step t
 * ``draw_checkpoints(p)``   a checkpointing plan: states kept, steps recomputed, order
 * ``backward_frames(loss)`` the reverse walk, one image per step
+* ``explore(loss)``         the reverse walk as an interactive page (one HTML file)
+* ``backward_animation(loss, path)``  the reverse walk as a GIF for slides
 * ``save(graph, path)``     write .svg, .png or .pdf (Jupyter shows graphs inline)
 * ``check_layout(graph)``   overlapping labels, nodes or boxes, edges through nodes, small text
 
@@ -17,7 +19,8 @@ least 14 px high projected 1920 px wide (the default, ``"notebook"``, is compact
 >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
 >>> loss = (w * w).sum()
 >>> loss.backward(retain_grads=True)
->>> graph = viz.draw(loss)          # a graphviz.Digraph; graph.source is its DOT text
+>>> graph = viz.draw(loss)          # a viz.Figure (a graphviz.Digraph); graph.source is its DOT text
+
 """
 
 from .checkpoints import draw_checkpoints
@@ -25,13 +28,11 @@ from .diagrams import draw_folded, draw_gradient_flow, draw_truncation
 from .draw import draw
 from .frames import backward_frames
 from .layout_check import check_layout
-from .render import FORMATS, GraphvizNotFoundError, save
+from .render import FORMATS, Figure, GraphvizNotFoundError, save
 from .unrolled import draw_unrolled
+from .explore import explore
+from .animation import backward_animation
 
 __all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "draw_gradient_flow",
-           "draw_checkpoints", "backward_frames",
-           "save", "FORMATS", "GraphvizNotFoundError"]
-
-from .explore import explore  # noqa: E402  (the backward-pass explorer page)
-from .animation import backward_animation  # noqa: E402  (the walk as a GIF for slides)
-__all__ += ["explore", "backward_animation"]
+           "draw_checkpoints", "backward_frames", "explore", "backward_animation",
+           "check_layout", "save", "Figure", "FORMATS", "GraphvizNotFoundError"]

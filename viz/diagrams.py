@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from .draw import _frame, _new_digraph
-from .style import COLORS, STYLES, HeatScale, number_text
+from .style import COLORS, HeatScale, number_text
 
 __all__ = ["draw_folded", "draw_truncation", "draw_gradient_flow"]
 

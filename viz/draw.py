@@ -27,6 +27,7 @@ from minigrad import BackwardError, Detached
 from minigrad.graph import Node
 
 from .graphs import LOSS_OPS, as_root, collect, step_of
+from .render import Figure
 from .names import node_label, small_values
 from .style import (COLORS, STYLES, HeatScale, norm, norm_text, pad_to_ratio, shape_text,
                     value_text)
@@ -49,11 +50,10 @@ def _new_digraph(title, rankdir="TB", style="notebook"):
         raise ValueError(f"style must be one of {', '.join(map(repr, STYLES))}, got {style!r}")
     font = STYLES[style]["font"]
     graph_attr = {**LAYOUT, "rankdir": rankdir, "fontsize": str(font + 2)}
-    dot = graphviz.Digraph(graph_attr=graph_attr,
-                           node_attr={**NODE_STYLE, "fontsize": str(font)},
-                           edge_attr={**EDGE_STYLE, "fontsize": str(max(font - 2, 8)
-                                                                     if style == "notebook"
-                                                                     else font)})
+    dot = Figure(graph_attr=graph_attr,
+                 node_attr={**NODE_STYLE, "fontsize": str(font)},
+                 edge_attr={**EDGE_STYLE, "fontsize": str(max(font - 2, 8)
+                                                           if style == "notebook" else font)})
     if title:
         dot.attr(label=title)
     return dot

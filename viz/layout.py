@@ -299,7 +299,6 @@ def place(scene, direction="LR"):
 
     # The state runs from the gap under its row to the gap between the boxes, and
     # enters the next step's consumer from the gap under that one's row.
-    n_params = len(params)
     for link in scene.links:
         if link.kind == "state":
             k = state_track[link.attrs.pop("_track", "")]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import graphviz
 
-__all__ = ["save", "FORMATS", "GraphvizNotFoundError", "check_dot"]
+__all__ = ["save", "FORMATS", "GraphvizNotFoundError", "check_dot", "Figure", "fit_column"]
 
 FORMATS = ("svg", "png", "pdf")
 
@@ -19,6 +20,32 @@ Install Graphviz's programs (the Python package alone is not enough):
     Windows:        winget install graphviz   (then add its bin folder to PATH)
     conda:          conda install -c conda-forge graphviz
 The drawing itself still works without it: graph.source is the DOT text."""
+
+
+class Figure(graphviz.Digraph):
+    """The ``graphviz.Digraph`` that every ``viz.draw*`` returns.
+
+    It is a Digraph in every way, except that Jupyter shows it scaled down
+    to the width of the notebook column (never up), with its proportions
+    kept, instead of at its natural size with a scroll bar.  Files written
+    by :func:`save` keep the natural size.
+    """
+
+    def _repr_image_svg_xml(self):
+        return fit_column(super()._repr_image_svg_xml())
+
+
+_SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def fit_column(svg):
+    """An SVG that shrinks to its container's width: width 100%, at most its own width.
+
+    >>> fit_column('<svg width="800pt" height="100pt" viewBox="0 0 800 100">')
+    '<svg width="100%" style="max-width: 800pt; height: auto" viewBox="0 0 800 100">'
+    """
+    return _SVG_SIZE.sub(lambda m: f'<svg width="100%" style="max-width: {m[1]}pt; height: auto"',
+                         svg, count=1)
 
 
 class GraphvizNotFoundError(RuntimeError):

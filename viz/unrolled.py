@@ -22,9 +22,10 @@ from minigrad.graph import Node
 
 from .draw import EDGE_STYLE, NODE_STYLE, _heat_scale, _Ids, _Look
 from .graphs import LOSS_OPS, as_root, collect, step_of
+from .render import Figure
 from .layout import Link, Scene, Unit, place
 from .names import display, is_folded_constant
-from .style import COLORS, STYLES, legend_label, norm, norm_text, number_text, pad_to_ratio
+from .style import COLORS, STYLES, legend_label, norm, norm_text, pad_to_ratio
 
 __all__ = ["draw_unrolled"]
 
@@ -550,7 +551,7 @@ def _emit(scene, plan, look, direction, title, fit=False):
     size limit when the figure is scaled to the style's width."""
     pos, label_at = place(scene, direction)
     style = STYLES[look.style]
-    dot = graphviz.Digraph(engine="neato", node_attr={**NODE_STYLE, "fontsize": str(look.font)},
+    dot = Figure(engine="neato", node_attr={**NODE_STYLE, "fontsize": str(look.font)},
                            edge_attr={**EDGE_STYLE, "fontsize": str(look.font)},
                            graph_attr={"splines": "line", "overlap": "true", "labelloc": "t",
                                        "outputorder": "edgesfirst", "fontname": "Helvetica",
