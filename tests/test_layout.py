@@ -6,6 +6,8 @@ size limit (slides: 14 px once scaled to 1920 px wide).  The checker itself is
 tested on SVG made to fail.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -182,3 +184,15 @@ def test_per_copy_terms_are_left_out_when_steps_alone_do_not_fit():
     # the notebook figure keeps them
     notebook = viz.draw_unrolled(result.loss_tensor, detail="cells").source
     assert "W 0." in notebook and "W 0." not in graph.source
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.mark.parametrize("path", sorted(DOCS.glob("*.svg")) + sorted(DOCS.glob("slides/*.svg")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_readme_figures_in_docs_pass_the_layout_check(path):
+    """The committed figures themselves (made by `make docs`), not just fresh drawings."""
+    style = "slides" if path.parent.name == "slides" else "notebook"
+    report = check_layout(path.read_bytes(), style)
+    assert report.ok, f"{path.name}: {report}"
