@@ -10,6 +10,7 @@
 * ``explore(loss)``         the reverse walk as an interactive page (one HTML file)
 * ``backward_animation(loss, path)``  the reverse walk as a GIF for slides
 * ``save(graph, path)``     write .svg, .png or .pdf (Jupyter shows graphs inline)
+* ``draw_influence(model, xs)``  RTRL's influence matrix ds_t/dΘ over time, next to SnAp's
 * ``check_layout(graph)``   overlapping labels, nodes or boxes, edges through nodes, small text
 
 Every ``draw*`` takes ``style="slides"`` for a 16:9 figure whose text stays at
@@ -32,7 +33,8 @@ from .render import FORMATS, Figure, GraphvizNotFoundError, save
 from .unrolled import draw_unrolled
 from .explore import explore
 from .animation import backward_animation
+from .influence import draw_influence, influence_over_time
 
 __all__ = ["draw", "draw_unrolled", "draw_folded", "draw_truncation", "draw_gradient_flow",
            "draw_checkpoints", "backward_frames", "explore", "backward_animation",
-           "check_layout", "save", "Figure", "FORMATS", "GraphvizNotFoundError"]
+           "draw_influence", "influence_over_time", "check_layout", "save", "Figure", "FORMATS", "GraphvizNotFoundError"]
