@@ -103,7 +103,7 @@ def _subcommand(commands, name, help, description, examples):
         epilog=f"{heading}:\n" + "\n".join(f"  {line}" for line in examples))
 
 
-TASK_NAMES = ("sine", "adding", "copy", "chars")
+TASK_NAMES = ("sine", "adding", "copy", "chars", "echo")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "adagrad", "sgd")
 
 
@@ -212,7 +212,9 @@ def build_parser():
         examples=["bptt train --task sine",
                   "bptt train --task chars --optimizer adagrad --sample 300",
                   "bptt train --task adding --cell gru --optimizer rmsprop --clip 1",
-                  "bptt train --task sine --k1 5 --k2 10 --plot out/loss.png"] +
+                  "bptt train --task sine --k1 5 --k2 10 --plot out/loss.png",
+                  "bptt train --task echo --k1 2 --k2 2    (the window misses lag 3: stalls)",
+                  "bptt train --task echo --k1 2 --k2 8 --plot out/echo.png"] +
                  ["", "each task's trivial baseline and defaults:"] +
                  _task_defaults())
     train.add_argument("--task", choices=TASK_NAMES, default="sine")
@@ -465,13 +467,25 @@ def cmd_train(args):
     result = rnn.train(model, task, optimizer, k1=k1, k2=k2, clip=args.clip,
                        updates=updates, seed=args.seed)
     first, last = result.losses[0], sum(result.losses[-10:]) / len(result.losses[-10:])
-    print(f"loss: {first:.4f} at the start, {last:.4f} at the end (mean of the last 10 of "
-          f"{len(result.losses)} updates); baseline {task.baseline:.4f} "
-          f"({task.baseline_rule})")
+    levels = getattr(task, "levels", None)          # the echo task's closed-form levels
+    if levels:
+        last = sum(result.losses[-50:]) / len(result.losses[-50:])
+        print(f"loss: {first:.4f} at the start, {last:.4f} at the end (mean of the last 50 of "
+              f"{len(result.losses)} updates); closed-form levels: " +
+              ", ".join(f"{name} {value:.4f}" for name, value in levels.items()))
+        print(_echo_verdict(last, levels, k2))
+    else:
+        print(f"loss: {first:.4f} at the start, {last:.4f} at the end (mean of the last 10 of "
+              f"{len(result.losses)} updates); baseline {task.baseline:.4f} "
+              f"({task.baseline_rule})")
     if args.sample:
         print(rnn.tasks.sample(model, task, length=args.sample, prime=task.text[:1],
                                temperature=args.temperature or 0.5, rng=args.seed))
-    if args.plot:
+    if args.plot and levels:
+        path = _plot_levels(result.losses, args.plot, f"echo, TBPTT({k1}, {k2})", levels)
+        print(f"wrote {path}" if path else "matplotlib is not installed: pip install "
+              "'minigrad-bptt[plot]' for the loss curve")
+    elif args.plot:
         from .demo import plot_losses
         path = plot_losses(result.losses, args.plot, f"{args.task}, TBPTT({k1}, {k2})",
                            baseline=task.baseline,
@@ -479,6 +493,57 @@ def cmd_train(args):
         print(f"wrote {path}" if path else "matplotlib is not installed: pip install "
               "'minigrad-bptt[plot]' for the loss curve")
     return 0
+
+
+def _echo_verdict(loss, levels, k2):
+    """Where the echo task's loss sits among its levels, and what the window k2 reaches."""
+    reach = (f"the window k2 = {k2} reaches x_{{t-{k2 - 1}}}" if k2 > 1 else
+             "the window k2 = 1 reaches x_t only")
+    lags = [lag for lag in (3, 8) if k2 > lag]
+    told = (f"its gradient reaches lag{'s' if len(lags) > 1 else ''} "
+            f"{' and '.join(map(str, lags))}" if lags else "its gradient reaches neither lag")
+    names = list(levels)                                   # from the highest level down
+    if loss > levels[names[0]] - 0.01:
+        where = f"at '{names[0]}' ({levels[names[0]]:.4f}) or above: nothing learnt"
+    elif loss <= levels[names[-1]]:
+        where = f"at '{names[-1]}' ({levels[names[-1]]:.4f}): both lags learnt"
+    else:
+        upper = max(i for i in range(len(names)) if loss <= levels[names[i]])
+        where = (f"between '{names[upper]}' ({levels[names[upper]]:.4f}) and "
+                 f"'{names[upper + 1]}' ({levels[names[upper + 1]]:.4f})")
+    return f"{reach}, so {told}; the loss is {where}"
+
+
+def _plot_levels(losses, path, title, levels):
+    """The loss curve with each closed-form level as a dashed line; the path, or None
+    without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    import numpy as np
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    losses = np.asarray(losses)
+    fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
+    ax.plot(losses, lw=0.8, alpha=0.35, color="tab:blue", label="per update")
+    if len(losses) >= 50:
+        ax.plot(np.arange(49, len(losses)), np.convolve(losses, np.ones(50) / 50, "valid"),
+                lw=1.8, color="tab:blue", label="mean of 50")
+    for (name, value), ls in zip(levels.items(), ("--", "-.", ":")):
+        ax.axhline(value, color="black", ls=ls, lw=1.2, label=f"{name} {value:.3f}")
+    ax.set_ylim(min(levels.values()) - 0.05, max(0.72, min(losses.max(), 0.8)))
+    ax.set_xlabel("update")
+    ax.set_ylabel("cross-entropy per step (nats)")
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize="small",
+              frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def cmd_demo(args):
