@@ -51,7 +51,9 @@ def _lift(x, like):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (int, float)) and like._data.dtype.kind == "f":
-        return Tensor._wrap(np.asarray(x, dtype=like._data.dtype))
+        number = Tensor._wrap(np.asarray(x, dtype=like._data.dtype))
+        number._held = True        # a fresh array with no other name: nothing to freeze
+        return number
     return as_tensor(x)
 
 
@@ -138,6 +140,8 @@ def _axes(op, axis, ndim):
 
 def _expand_back(g, shape, axes, keepdims):
     """Broadcast the gradient of a reduction back over the reduced axes."""
+    if g.ndim == 0:                # a reduction to one number: every element gets it
+        return np.full(shape, g)
     if not keepdims:
         g = np.expand_dims(g, axes)
     return np.broadcast_to(g, shape)
@@ -227,6 +231,8 @@ def pow(a, b):
             f"negative integer powers are not allowed\"). Fix: use floats, e.g. "
             f"x.astype('float64') ** {b._data.min()}, or write 1 / x ** n.")
     out = _broadcast("pow", np.power, a, b)
+    if b._data.ndim == 0 and b._data == 2 and not b._requires_grad:
+        return record("pow", out, (a, b), SQUARE, (a._data, b._data, out))   # x ** 2
     return record("pow", out, (a, b), POW, (a._data, b._data, out))
 
 
@@ -242,6 +248,11 @@ def _pow_d_exponent(g, x, y, out):        # dL/db = g a^b log(a), but 0 where a 
 
 POW = (_pow_d_base,
        _pow_d_exponent)
+
+# The square of every squared loss, x ** 2 with a constant 2: dL/da = g 2 a, the
+# same numbers as _pow_d_base (there a ** (2 - 1) is a itself) without its checks.
+SQUARE = (lambda g, x, y, out: g * y * x,
+          _pow_d_exponent)
 POW_JVP = (lambda da, x, y, out: _pow_d_base(da, x, y, out),        # b a^(b-1) da
            lambda db, x, y, out: _pow_d_exponent(db, x, y, out))    # a^b log(a) db
 
@@ -530,13 +541,18 @@ def transpose(a, *axes):
     a = as_tensor(a)
     x = a._data
     axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-    if not axes:
-        axes = tuple(reversed(range(x.ndim)))
+    if not axes:                          # x.T: reversing the axes is its own inverse
+        return record("transpose", x.T, (a,), TRANSPOSE, _SAVED_REVERSED[x.ndim])
     if sorted(_axes("transpose", axes, x.ndim)) != list(range(x.ndim)):
         raise ShapeError(f"transpose: axes {tuple(axes)} are not a permutation of the "
                          f"{x.ndim} axes of a tensor of shape {x.shape}")
     inverse = tuple(np.argsort([ax % x.ndim for ax in axes]))
     return record("transpose", x.transpose(axes), (a,), TRANSPOSE, (inverse,))
+
+
+# What x.T saves, made once per number of axes (NumPy allows up to 64) and shared by
+# all its nodes: no new objects per transpose for the garbage collector to track.
+_SAVED_REVERSED = [(tuple(reversed(range(n))),) for n in range(65)]
 
 
 TRANSPOSE = (lambda g, inverse: g.transpose(inverse),)
