@@ -551,3 +551,107 @@ def check_softmax_temperature(fn, quiet=False):
                      "ratio).", quiet)
     return _done(True, "p = softmax(logits / τ) at τ = 0.5, 1 and 2, and stable for large "
                  "logits.", quiet)
+
+
+# ------------------------------------------------------------------ notebook 5
+
+__all__ += ["check_rtrl_step", "check_snap1_step", "online_problem"]
+
+
+def online_problem(H=4, D=2, seed=0):
+    """One step's quantities for the online-learning exercises: M_prev (H, H, K),
+    J_prev (H, K), g' = gp (H,), W (H, H), z = [s_{t-1}; x_t; 1] (K,), K = H + D + 1.
+
+    >>> M, J, gp, W, z = online_problem()
+    >>> M.shape, J.shape, gp.shape, W.shape, z.shape
+    ((4, 4, 7), (4, 7), (4,), (4, 4), (7,))
+    """
+    rng = np.random.default_rng(seed)
+    K = H + D + 1
+    z = np.concatenate([rng.normal(size=H + D), [1.0]])
+    return (rng.normal(size=(H, H, K)), rng.normal(size=(H, K)), rng.uniform(0.2, 1.0, H),
+            rng.normal(size=(H, H)), z)
+
+
+def _reference_rtrl_step(M, gp, W, z):
+    H = len(gp)
+    M_bar = np.einsum("ij,j,k->ijk", np.eye(H), gp, z)            # g'_i δ_ij z_k
+    return gp[:, None, None] * np.einsum("il,ljk->ijk", W, M) + M_bar
+
+
+def check_rtrl_step(fn, quiet=False):
+    """Check ``fn(M_prev, gp, W, z) -> M``: one RTRL step, M_t = D_t M_{t-1} + M̄_t with
+    D_t = diag(g') W and M̄_t[i, j, k] = g'_i δ_ij z_k (M[i, j, k] = ds_i/dΘ_jk)."""
+    name = getattr(fn, "__name__", "your function")
+    M, _, gp, W, z = online_problem()
+    H = len(gp)
+    expected = _reference_rtrl_step(M, gp, W, z)
+    try:
+        got = np.asarray(fn(M.copy(), gp.copy(), W.copy(), z.copy()), float)
+    except Exception as exc:                     # noqa: BLE001
+        return _done(False, _raised(name, exc), quiet)
+    if got.shape != expected.shape:
+        return _done(False, f"M_t has shape {got.shape}, expected {expected.shape} = (H, H, K): "
+                     f"ds_i/dΘ_jk for every unit i and every weight Θ_jk.", quiet)
+    if _close(got, expected):
+        return _done(True, "M_t = diag(g') W M_{t-1} + M̄_t, entry by entry: the exact "
+                     "influence matrix that RTRL carries.", quiet)
+    M_bar = expected - gp[:, None, None] * np.einsum("il,ljk->ijk", W, M)
+    wrong = np.argwhere(~np.isclose(got, expected))[0]
+    where = f"entry [i, j, k] = {tuple(int(v) for v in wrong)}"
+    if _close(got, expected - M_bar):
+        return _done(False, f"{where}: the immediate influence M̄_t is missing: add "
+                     f"g'_i δ_ij z_k (Θ_jk moves s_j directly, this very step).", quiet)
+    if _close(got, np.einsum("il,ljk->ijk", W, M) + M_bar):
+        return _done(False, f"{where}: D_t M_{{t-1}} lacks g'(a_t): the Jacobian ds_t/ds_{{t-1}} "
+                     f"is diag(g') W, not W.", quiet)
+    if _close(got, gp[:, None, None] * np.einsum("li,ljk->ijk", W, M) + M_bar):
+        return _done(False, f"{where}: you used Wᵀ: row i of D_t is g'_i W[i, :] (unit i reads "
+                     f"s_{{t-1}} through its row of W).", quiet)
+    if _close(got, gp[:, None, None] * np.einsum("il,ljk->ijk", W, M) + gp[:, None, None]
+              * z[None, None, :]):
+        return _done(False, f"{where}: M̄_t fills every row i; it has δ_ij: Θ_jk reaches only "
+                     f"unit j directly.", quiet)
+    return _done(False, f"{where}: expected {expected[tuple(wrong)]:.6g}, got "
+                 f"{got[tuple(wrong)]:.6g}.", quiet)
+
+
+def check_snap1_step(fn, quiet=False):
+    """Check ``fn(J_prev, gp, W, z) -> J``: one SnAp-1 step, J_t[j, k] = g'_j W_jj
+    J_{t-1}[j, k] + g'_j z_k: RTRL's M_t kept only where i = j."""
+    name = getattr(fn, "__name__", "your function")
+    _, J, gp, W, z = online_problem(seed=1)
+    H = len(gp)
+    expected = (gp * np.diag(W))[:, None] * J + gp[:, None] * z[None, :]
+    try:
+        got = np.asarray(fn(J.copy(), gp.copy(), W.copy(), z.copy()), float)
+    except Exception as exc:                     # noqa: BLE001
+        return _done(False, _raised(name, exc), quiet)
+    if got.shape != expected.shape:
+        hint = (" You kept all of M_t (H, H, K); SnAp-1 keeps its diagonal i = j only."
+                if got.shape == (H, H, len(z)) else "")
+        return _done(False, f"J_t has shape {got.shape}, expected {expected.shape} = (H, K): "
+                     f"ds_j/dΘ_jk for each unit j and its own weights.{hint}", quiet)
+    if _close(got, expected):
+        # and it is RTRL's step masked to i = j, started from the same diagonal
+        M_prev = np.einsum("ij,jk->ijk", np.eye(H), J)
+        masked = np.einsum("jjk->jk", _reference_rtrl_step(M_prev, gp, W, z))
+        assert _close(masked, expected)
+        return _done(True, "J_t = g' W_jj J_{t-1} + g' z: RTRL's step with M_t kept on "
+                     "i = j only, O(H K) numbers and work.", quiet)
+    wrong = np.argwhere(~np.isclose(got, expected))[0]
+    where = f"entry [j, k] = {tuple(int(v) for v in wrong)}"
+    if _close(got, (gp * np.diag(W))[:, None] * J):
+        return _done(False, f"{where}: the immediate term g'_j z_k is missing.", quiet)
+    if _close(got, np.diag(W)[:, None] * J + gp[:, None] * z[None, :]):
+        return _done(False, f"{where}: the carried term lacks g'_j: it is g'_j W_jj J_{{t-1}}.",
+                     quiet)
+    if _close(got, (gp * W.sum(axis=1))[:, None] * J + gp[:, None] * z[None, :]):
+        return _done(False, f"{where}: you summed W's row; SnAp-1 drops s_j's influence on "
+                     f"the other units, so only W_jj carries J_{{t-1}}[j, ·] forward.", quiet)
+    if _close(got, (gp * W @ J) + gp[:, None] * z[None, :]) or \
+            _close(got, gp[:, None] * (W @ J) + gp[:, None] * z[None, :]):
+        return _done(False, f"{where}: W @ J mixes the units' rows: J[l, k] is ds_l/dΘ_lk, "
+                     f"about unit l's own weights, so only l = j (W_jj) belongs here.", quiet)
+    return _done(False, f"{where}: expected {expected[tuple(wrong)]:.6g}, got "
+                 f"{got[tuple(wrong)]:.6g}.", quiet)

@@ -11,7 +11,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["01_unrolling.ipynb", "02_bptt_by_hand.ipynb", "03_vanishing_exploding.ipynb",
-         "04_truncation_and_text.ipynb"]
+         "04_truncation_and_text.ipynb", "05_learning_online.ipynb"]
 LIMIT = 60.0     # seconds a notebook may take
 
 
@@ -19,7 +19,7 @@ def cells(name):
     return json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))["cells"]
 
 
-def test_all_four_notebooks_are_there():
+def test_all_five_notebooks_are_there():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
 
 
