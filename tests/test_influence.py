@@ -61,7 +61,8 @@ def test_the_drawn_snap1_pattern_is_block_diagonal_and_the_values_are_the_rules(
     # the image: snap-1's drawn (unmasked) cells are exactly the kept non-zero entries
     snap_axes = fig.axes[len(frames.steps):2 * len(frames.steps)]
     for c, ax in enumerate(snap_axes):
-        drawn = ax.get_images()[-1].get_array()
+        kept_layer, drawn = (image.get_array() for image in ax.get_images())
+        np.testing.assert_array_equal(~np.ma.getmaskarray(kept_layer), block)   # grey: kept
         assert ax.get_title().startswith(f"snap-1, t = {frames.steps[c]}")
         shown = block & (frames["snap-1"][c] != 0)
         np.testing.assert_array_equal(~np.ma.getmaskarray(drawn), shown)

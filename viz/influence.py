@@ -131,7 +131,7 @@ def draw_influence(model, xs, rule="snap-1", steps=None, compare="rtrl", path=No
     cols = len(frames.steps)
     fig, axes = plt.subplots(len(names), cols, figsize=(2.6 * cols + 1.2, 2.2 * len(names) + 0.8),
                              squeeze=False, dpi=110, constrained_layout=True)
-    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    cmap = plt.get_cmap("viridis").with_extremes(bad=(1, 1, 1, 0))   # masked: see through
     image = None
     for r, name in enumerate(names):
         for c, t in enumerate(frames.steps):
@@ -153,7 +153,8 @@ def draw_influence(model, xs, rule="snap-1", steps=None, compare="rtrl", path=No
             ax.set_title(f"{name}, t = {t}" + ("" if kept_share == 1 else
                                                f"  ({kept_share:.0%} kept)"), fontsize=10)
     fig.suptitle("influence matrix M_t = ds_t/dΘ: row i = unit s_i, a block of K columns per "
-                 "unit j's weights Θ_j·;\nwhite: not kept by the rule; light grey: kept, exactly 0", fontsize=10)
+                 "unit j's weights Θ_j·;\nwhite: not kept by the rule; light grey: kept, exactly 0",
+                 fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.8, label="log10 |ds_i/dΘ_jk|")
     fig.influence = frames
     if path is not None:
