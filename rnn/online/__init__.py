@@ -23,6 +23,17 @@ no closed form: ``"rtrl"`` by forward mode (``rnn.rtrl.rtrl_jvp``) and
 ``"uoro"`` from one jvp and one vjp per step (``uoro.uoro_any_cell``).
 ``rnn.compare_online`` measures every rule against the exact gradient.
 
+Citations.  Each rule's file names its paper: Williams and Zipser (1989,
+Neural Computation 1(2)) for RTRL, Tallec and Ollivier (ICLR 2018) for UORO,
+Menick et al. (ICLR 2021) for SnAp, Murray (eLife 2019, 8:e43299) for RFLO,
+Williams and Peng (1990) for online TBPTT, and the notation of Marschall,
+Cho and Savin (JMLR 2020) for all of them.  The papers' equation numbers
+are not given: they could not be checked against the papers' text when
+these files were written, and a wrong number misleads more than none.  Each
+docstring instead writes out the recursion it implements, in the shared
+notation (M_t, D_t, M̄_t, c_t), so it can be matched against the paper's
+definition of the rule (UORO's is the paper's algorithm box).
+
 >>> import numpy as np, rnn
 >>> model = rnn.RNN(2, 4, 1, rng=0)
 >>> rng = np.random.default_rng(0)
