@@ -248,13 +248,14 @@ def _pow_d_exponent(g, x, y, out):        # dL/db = g a^b log(a), but 0 where a 
 
 POW = (_pow_d_base,
        _pow_d_exponent)
-
-# The square of every squared loss, x ** 2 with a constant 2: dL/da = g 2 a, the
-# same numbers as _pow_d_base (there a ** (2 - 1) is a itself) without its checks.
-SQUARE = (lambda g, x, y, out: g * y * x,
-          _pow_d_exponent)
 POW_JVP = (lambda da, x, y, out: _pow_d_base(da, x, y, out),        # b a^(b-1) da
            lambda db, x, y, out: _pow_d_exponent(db, x, y, out))    # a^b log(a) db
+
+# The square of every squared loss, x ** 2 with a constant 2: dL/da = g 2 a, the
+# same numbers as _pow_d_base (there a ** (2 - 1) is a itself) without its checks
+# (its forward table is POW_JVP: forward.py finds tables by the op's name).
+SQUARE = (lambda g, x, y, out: g * y * x,
+          _pow_d_exponent)
 
 
 def neg(a):
