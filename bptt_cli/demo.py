@@ -78,11 +78,12 @@ def gallery(out, formats=("svg", "png"), style="notebook"):
     return written
 
 
-def plot_losses(losses, path, title, baseline=None, baseline_label="baseline"):
+def plot_losses(losses, path, title, levels=None, log=True, ylabel="loss per step"):
     """Save a loss curve with matplotlib, if it is installed; returns the path or None.
 
-    ``baseline``, if given, is drawn as a dashed horizontal line: the loss of the
-    task's trivial predictor, which the curve must go below.
+    ``levels`` maps a label to a loss drawn as a dashed line: the task's trivial
+    predictor, which the curve must go below, or the echo task's closed-form levels.
+    With ``log=False`` the axis is linear and zoomed onto the levels.
     """
     try:
         import matplotlib
@@ -93,16 +94,23 @@ def plot_losses(losses, path, title, baseline=None, baseline_label="baseline"):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     losses = np.asarray(losses)
-    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=110)
-    ax.plot(losses, lw=0.8, alpha=0.4, label="per update")
-    if len(losses) >= 20:
-        smooth = np.convolve(losses, np.ones(20) / 20, mode="valid")
-        ax.plot(np.arange(19, len(losses)), smooth, lw=1.8, label="mean of 20")
-    if baseline is not None:
-        ax.axhline(baseline, color="black", ls="--", lw=1.2, label=baseline_label)
-    ax.set_yscale("log")
+    levels = levels or {}
+    fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
+    ax.plot(losses, lw=0.8, alpha=0.4, color="tab:blue", label="per update")
+    window = 50 if len(losses) >= 500 else 20
+    if len(losses) >= window:
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax.plot(np.arange(window - 1, len(losses)), smooth, lw=1.8, color="tab:orange",
+                label=f"mean of {window}")
+    for (label, value), ls in zip(levels.items(), ("--", "-.", ":")):
+        ax.axhline(value, color="black", ls=ls, lw=1.2, label=label)
+    if log:
+        ax.set_yscale("log")
+    elif levels:                                   # zoom onto the levels
+        ax.set_ylim(min(levels.values()) - 0.05,
+                    max(max(levels.values()) + 0.06, min(losses.max(), 0.8)))
     ax.set_xlabel("update")
-    ax.set_ylabel("loss per step")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize="small",
               frameon=False)                      # under the axes, off every curve
@@ -147,7 +155,7 @@ def run_demo(out, fast=False):
     _section("4. drawings")
     written = gallery(out)
     curve = plot_losses(losses, out / "loss.png", "sine task, TBPTT(10, 20)",
-                        baseline=task.baseline, baseline_label=f"baseline: {task.baseline_rule}")
+                        levels={f"baseline: {task.baseline_rule}": task.baseline})
     if curve is None:
         print("(matplotlib is not installed, so no loss curve: pip install "
               "'minigrad-bptt[plot]')")

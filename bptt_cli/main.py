@@ -481,15 +481,17 @@ def cmd_train(args):
     if args.sample:
         print(rnn.tasks.sample(model, task, length=args.sample, prime=task.text[:1],
                                temperature=args.temperature or 0.5, rng=args.seed))
-    if args.plot and levels:
-        path = _plot_levels(result.losses, args.plot, f"echo, TBPTT({k1}, {k2})", levels)
-        print(f"wrote {path}" if path else "matplotlib is not installed: pip install "
-              "'minigrad-bptt[plot]' for the loss curve")
-    elif args.plot:
+    if args.plot:
         from .demo import plot_losses
-        path = plot_losses(result.losses, args.plot, f"{args.task}, TBPTT({k1}, {k2})",
-                           baseline=task.baseline,
-                           baseline_label=f"baseline: {task.baseline_rule}")
+        title = f"{args.task}, TBPTT({k1}, {k2})"
+        if levels:                                 # the echo task's three closed-form levels
+            path = plot_losses(result.losses, args.plot, title, log=False,
+                               levels={f"{name} {value:.3f}": value
+                                       for name, value in levels.items()},
+                               ylabel="cross-entropy per step (nats)")
+        else:
+            path = plot_losses(result.losses, args.plot, title,
+                               levels={f"baseline: {task.baseline_rule}": task.baseline})
         print(f"wrote {path}" if path else "matplotlib is not installed: pip install "
               "'minigrad-bptt[plot]' for the loss curve")
     return 0
@@ -512,38 +514,6 @@ def _echo_verdict(loss, levels, k2):
         where = (f"between '{names[upper]}' ({levels[names[upper]]:.4f}) and "
                  f"'{names[upper + 1]}' ({levels[names[upper + 1]]:.4f})")
     return f"{reach}, so {told}; the loss is {where}"
-
-
-def _plot_levels(losses, path, title, levels):
-    """The loss curve with each closed-form level as a dashed line; the path, or None
-    without matplotlib."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    import numpy as np
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    losses = np.asarray(losses)
-    fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
-    ax.plot(losses, lw=0.8, alpha=0.35, color="tab:blue", label="per update")
-    if len(losses) >= 50:
-        ax.plot(np.arange(49, len(losses)), np.convolve(losses, np.ones(50) / 50, "valid"),
-                lw=1.8, color="tab:blue", label="mean of 50")
-    for (name, value), ls in zip(levels.items(), ("--", "-.", ":")):
-        ax.axhline(value, color="black", ls=ls, lw=1.2, label=f"{name} {value:.3f}")
-    ax.set_ylim(min(levels.values()) - 0.05, max(0.72, min(losses.max(), 0.8)))
-    ax.set_xlabel("update")
-    ax.set_ylabel("cross-entropy per step (nats)")
-    ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize="small",
-              frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
 
 
 def cmd_demo(args):
