@@ -140,9 +140,9 @@ class Tensor:
     def data(self):
         """The values, as an ndarray you may read and change.
 
-        If a recorded graph still needs this tensor's values, its array is
-        read-only; then you get a writable copy, which becomes the tensor's
-        data from now on (copy-on-write).  So ``w.data[0] = 10`` and
+        If a recorded graph may still read this tensor's array (the tensor
+        is *held*, see ``graph.hold``), you get a writable copy, which becomes
+        the tensor's data from now on (copy-on-write).  So ``w.data[0] = 10`` and
         ``w.data -= lr * w.grad`` change ``w`` for every later op, and a
         graph recorded before still differentiates the values it used.
 
