@@ -8,16 +8,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from minigrad.graph import Node
-
 from .draw import _Look
-from .frames import _decorator
+from .frames import _decorator, walk_decoration
 from .graphs import as_root, collect
 from .names import node_label
 from .render import check_dot
-from .style import STYLES, norm_text
+from .style import STYLES
 from .unrolled import _check_style, _folds, _plan, _unrolled
 
 __all__ = ["backward_animation"]
@@ -138,34 +134,11 @@ def _frames(graph, plan):
 
 
 def _frame_image(graph, plan, style, detail, done, current, sent, grads, what):
-    reduction = _folds(graph)[1]                    # the root reads L = Σ_t E_t
-    consumers = {}
-    for e in graph.edges:
-        consumers.setdefault(id(e.src), []).append(e.dst)
-
-    def node_extra(x):
-        base = _Look(style=style).node(x, is_root=x is graph.root, reduction=reduction
-                                       if x is graph.root else None) if type(x) is Node else \
-            _Look(style=style).leaf(x)
-        label = base["label"].split("\n")[:1 if STYLES[style]["shapes"] is False else 2]
-        received = [sent[id(e)] for e in graph.edges if e.src is x and id(e.dst) in done
-                    and id(e) in sent]
-        g = np.ones(graph.root.shape) if x is graph.root else sum(received) if received else None
-        if g is not None:
-            complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
-            label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
-        attrs = {"label": "\n".join(label)}
-        if x is current:
-            attrs.update(color="#d62728", penwidth="4")
-        return attrs
-
-    def edge_extra(e):
-        if id(e.dst) in done and id(e) in sent:
-            return {"color": "#d62728" if e.dst is current else "#e67e22", "penwidth": "2.5",
-                    "label": norm_text(sent[id(e)]),
-                    "fontcolor": "#d62728" if e.dst is current else "#b35400"}
-        return {"color": "#bbbbbb"}
-
+    node_extra, edge_extra = walk_decoration(
+        graph, _Look(style=style), done, current, sent,
+        reduction=_folds(graph)[1],                 # the root reads L = Σ_t E_t
+        lines=1 if STYLES[style]["shapes"] is False else 2, widths=("4", "2.5"),
+        edge_fontcolor=True)
     dot, _ = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR", what,
                        _decorator(graph, node_extra, edge_extra))
     return dot.pipe(format="png")

@@ -63,39 +63,13 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
             p._grad, p._contributions = g, c
         for n, (g, keep) in zip(graph.nodes, kept):
             n.grad, n.keep_grad = g, keep
-    consumers = {}
-    for e in graph.edges:
-        consumers.setdefault(id(e.src), []).append(e.dst)
     unrolled = any(step_of(n.scope) is not None for n in graph.nodes)
 
     paths = []
     for k in range(len(order) + 1):
         done = {id(n) for n in order[:k]}
         current = order[k - 1] if k else None
-        received = {id(graph.root): np.ones(graph.root.shape)}  # gradient so far, per target
-        for e in graph.edges:
-            if id(e.dst) in done and id(e) in sent:
-                received[id(e.src)] = received.get(id(e.src), 0) + sent[id(e)]
-
-        def node_extra(x):
-            g = received.get(id(x))
-            complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
-            base = _Look().node(x, is_root=x is graph.root) if type(x) is Node else \
-                _Look().leaf(x)
-            label = base["label"].split("\n")[:2]
-            if g is not None:
-                label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
-            attrs = {"label": "\n".join(label)}
-            if x is current:
-                attrs.update(color="#d62728", penwidth="3.5")
-            return attrs
-
-        def edge_extra(e):
-            if id(e.dst) in done and id(e) in sent:
-                return {"color": "#d62728" if e.dst is current else "#e67e22",
-                        "penwidth": "2", "label": norm_text(sent[id(e)])}
-            return {"color": "#bbbbbb"}
-
+        node_extra, edge_extra = walk_decoration(graph, _Look(), done, current, sent)
         what = ("seed: dL/dL = 1 at the root" if current is None else
                 f"step {k} of {len(order)}: {current.op}"
                 + (f" in {current.scope}" if current.scope else "")
@@ -108,6 +82,53 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
                               edge_extra)
         paths.append(save(dot, out / f"step_{k:03d}.{format}"))
     return paths
+
+
+def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
+                    widths=("3.5", "2"), edge_fontcolor=False):
+    """The node and edge attributes of one frame of the reverse walk.
+
+    ``done`` holds the ids of the nodes already processed and ``current`` is
+    the one just processed; ``sent[id(edge)]`` is the gradient that edge
+    carries.  A node shows the first ``lines`` lines of ``look``'s label and
+    the gradient it has received so far (its sum over the edges already
+    crossed); the current node is outlined in red, and the edges crossed are
+    red (just now) or orange (before), labelled with their gradient's norm.
+    ``backward_frames`` and ``backward_animation`` draw their frames with it.
+    """
+    consumers = {}
+    for e in graph.edges:
+        consumers.setdefault(id(e.src), []).append(e.dst)
+    received = {id(graph.root): np.ones(graph.root.shape)}     # gradient so far, per target
+    for e in graph.edges:
+        if id(e.dst) in done and id(e) in sent:
+            received[id(e.src)] = received.get(id(e.src), 0) + sent[id(e)]
+    node_width, edge_width = widths
+
+    def node_extra(x):
+        base = (look.node(x, is_root=x is graph.root,
+                          reduction=reduction if x is graph.root else None)
+                if type(x) is Node else look.leaf(x))
+        label = base["label"].split("\n")[:lines]
+        g = received.get(id(x))
+        if g is not None:
+            complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
+            label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
+        attrs = {"label": "\n".join(label)}
+        if x is current:
+            attrs.update(color="#d62728", penwidth=node_width)
+        return attrs
+
+    def edge_extra(e):
+        if id(e.dst) in done and id(e) in sent:
+            attrs = {"color": "#d62728" if e.dst is current else "#e67e22",
+                     "penwidth": edge_width, "label": norm_text(sent[id(e)])}
+            if edge_fontcolor:
+                attrs["fontcolor"] = "#d62728" if e.dst is current else "#b35400"
+            return attrs
+        return {"color": "#bbbbbb"}
+
+    return node_extra, edge_extra
 
 
 def _decorator(graph, node_extra, edge_extra):
