@@ -298,3 +298,10 @@ def test_every_drawing_fits_a_notebook_column_in_jupyter():
         natural = re.search(r'<svg width="([\d.]+)pt"', graph.pipe(format="svg").decode())[1]
         assert f'<svg width="100%" style="max-width: {natural}pt; height: auto"' in svg
         assert 'viewBox="' in svg                          # so it scales, proportions kept
+
+
+def test_the_folded_figure_counts_in_good_english():
+    source = viz.draw_folded(rnn.RNN(1, 4, 1, rng=0)).source
+    assert '1 input"' in source and '1 output"' in source and "4 hidden units" in source
+    assert "inputs" not in viz.draw_folded(rnn.RNN(1, 1, 2, rng=0)).source.replace(
+        "2 outputs", "") and "1 hidden unit" in viz.draw_folded(rnn.RNN(1, 1, 2, rng=0)).source

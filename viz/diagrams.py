@@ -20,6 +20,11 @@ _CELL = {
 }
 
 
+def _count(n, noun):
+    """'1 input', '3 inputs'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def draw_folded(model, title=None, style="notebook"):
     """The compact recurrent diagram: x_t → cell → o_t, with W as a loop on the state.
 
@@ -44,9 +49,9 @@ def draw_folded(model, title=None, style="notebook"):
 
     dot = _new_digraph(title or f"{kind}, folded: one cell, reused at every step",
                        rankdir="LR", style=style)
-    dot.node("x", f"x_t\n{D} inputs", shape="ellipse", fillcolor=COLORS["const"])
-    dot.node("s", f"{cell}\n{H} hidden units", fillcolor="white", penwidth="2")
-    dot.node("o", f"{out}\n{O} outputs", fillcolor=COLORS["loss"])
+    dot.node("x", f"x_t\n{_count(D, 'input')}", shape="ellipse", fillcolor=COLORS["const"])
+    dot.node("s", f"{cell}\n{_count(H, 'hidden unit')}", fillcolor="white", penwidth="2")
+    dot.node("o", f"{out}\n{_count(O, 'output')}", fillcolor=COLORS["loss"])
     dot.edge("x", "s", label=f"U ({gates * H}×{D})", color=COLORS["param_edge"],
              fontcolor=COLORS["param_edge"])
     dot.edge("s", "s", label=f"W ({gates * H}×{H})\none-step delay: {state}_t-1",
