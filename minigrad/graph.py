@@ -78,12 +78,29 @@ class Node:
         drawings show it.
     """
 
-    __slots__ = ("op", "inputs", "vjps", "saved", "seq", "scope", "shape", "grad",
-                 "keep_grad", "value", "name")
+    # Where the inputs live.  Most ops have one or two inputs, and they sit in
+    # the node's own slots; only ops with more (linear, stack) keep a tuple.
+    # Python's cyclic garbage collector walks every container that outlives a
+    # few thousand allocations, and an unrolled graph is all such containers:
+    # a tuple per node doubled that walk (README, "Benchmarks").  ``inputs``
+    # builds the tuple when asked.
+    __slots__ = ("op", "_first", "_second", "_more", "vjps", "saved", "seq", "scope",
+                 "shape", "grad", "keep_grad", "value", "name")
 
     def __init__(self, op, inputs, vjps, saved, data):
-        self.op = op
-        self.inputs = inputs
+        self.op = op                           # inputs: the op's input Tensors
+        if len(inputs) > 2:
+            self._first = self._second = None
+            self._more = tuple([t.node or t for t in inputs])
+        else:
+            first = inputs[0]
+            self._first = first.node or first
+            if len(inputs) == 2:
+                second = inputs[1]
+                self._second = second.node or second
+            else:
+                self._second = None
+            self._more = None
         self.vjps = vjps
         self.saved = saved
         self.seq = _next_seq()
@@ -94,6 +111,14 @@ class Node:
         self.keep_grad = False
         self.value = data if _keep_values else None
         self.name = None
+
+    @property
+    def inputs(self):
+        if self._more is not None:
+            return self._more
+        if self._second is None:
+            return (self._first,)
+        return (self._first, self._second)
 
     def __repr__(self):
         where = f" in {self.scope!r}" if self.scope else ""
@@ -118,7 +143,7 @@ def record(op, data, inputs, vjps, saved=()):
         for t in inputs:
             if t._requires_grad:          # someone needs a gradient: record the op
                 out._requires_grad = True
-                out.node = Node(op, tuple([t.node or t for t in inputs]), vjps, saved,
+                out.node = Node(op, inputs, vjps, saved,
                                 out._data)
                 out._held = True          # brand new: the mark alone protects it
                 for t in inputs:
