@@ -120,10 +120,10 @@ def _outer_over_rows(g, x):
     Works for any number of batch axes (or none).  An input shared by the
     whole batch (its batch shape broadcasts to g's) counts once per row.
     """
+    if g.ndim == 2 and x.ndim == 2 and len(x) == len(g):    # one row of x per row of g
+        return g.T @ x
     if x.shape[:-1] != g.shape[:-1]:
         x = np.broadcast_to(x, g.shape[:-1] + x.shape[-1:])
-    if g.ndim == 2:
-        return g.T @ x
     return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
