@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import operator
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -189,20 +189,30 @@ def _freeze(array):
 def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
     """Reverse-mode differentiation: add dL/dp into ``p.grad`` for every leaf p.
 
-    Implements ``Tensor.backward``; see its docstring for the rules.  The walk
-    is iterative (nodes in reverse creation order), so a graph of any depth works.
+    Implements ``Tensor.backward``; see its docstring for the rules.
+
+    The walk visits nodes newest first.  Every input was made before the ops
+    that use it, so creation order (``seq``) is a topological order, and by
+    the time the walk reaches a node, every op that used it has sent its
+    gradient.  The nodes that have a gradient waiting sit in a heap keyed by
+    ``-seq`` (PyTorch's engine orders its ready queue the same way): a node
+    joins it when its first gradient arrives, and the newest leaves it next.
+    No recursion and no sorting, so a graph of any depth works.
     """
     grad = _seed_gradient(tensor, grad)
     if tensor.node is None:               # backward() on a leaf itself: dL/dL = grad
         _store_leaf_grads({tensor: grad}, {tensor: {"": (0, grad)}}, contributions)
         return
 
-    pending = {tensor.node: grad}         # node -> dL/d(its output), summed over its uses
+    root = tensor.node
+    pending = {root: grad}                # node -> dL/d(its output), summed over its uses
+    waiting = [(-root.seq, root)]         # a heap of the nodes in `pending`, newest on top
     leaf_grads = {}                       # leaf tensor -> dL/d(leaf), summed over its uses
     per_scope = {} if contributions else None
     check = _detect_anomaly
 
-    for node in _newest_first(tensor.node):
+    while waiting:
+        node = heappop(waiting)[1]        # the newest node that has a gradient waiting
         g = pending.pop(node)             # complete: every op that used this node came later
         if retain_grads or node.keep_grad:
             node.grad = g
@@ -215,7 +225,11 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
                 if check:
                     _check_finite(node.op, "backward", g_in, node.inputs, node.scope)
                 earlier = pending.get(inp)
-                pending[inp] = g_in if earlier is None else earlier + g_in
+                if earlier is None:           # its first gradient: it joins the heap
+                    pending[inp] = g_in
+                    heappush(waiting, (-inp.seq, inp))
+                else:
+                    pending[inp] = earlier + g_in
             elif inp._requires_grad:      # a leaf that wants its gradient
                 g_in = vjp(g, *saved)
                 if g_in.shape != inp._data.shape:
@@ -231,26 +245,6 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
             # else: a constant input; nobody needs its gradient
 
     _store_leaf_grads(leaf_grads, per_scope, contributions)
-
-
-def _newest_first(root):
-    """Every node behind ``root``, newest first: a reverse topological order.
-
-    Each input exists before the op that uses it, so creation order is a
-    topological order, and by the time the walk reaches a node every op that
-    used it has sent its gradient.  Collected with an explicit stack, not
-    recursion, so any depth works.
-    """
-    seen, stack = {root}, [root]
-    while stack:
-        for inp in stack.pop().inputs:
-            if type(inp) is Node and inp not in seen:
-                seen.add(inp)
-                stack.append(inp)
-    return sorted(seen, key=_by_seq, reverse=True)
-
-
-_by_seq = operator.attrgetter("seq")
 
 
 def _seed_gradient(tensor, grad):
