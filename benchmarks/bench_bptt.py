@@ -30,14 +30,14 @@ Usage:
 """
 
 import os
+import sys
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"           # one thread, set before NumPy loads its BLAS
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness                       # noqa: E402  one BLAS thread: before NumPy loads
 
 import argparse                      # noqa: E402
 import gc                            # noqa: E402
 import statistics                    # noqa: E402
-import sys                           # noqa: E402
 import time                          # noqa: E402
 import tracemalloc                   # noqa: E402
 
@@ -128,34 +128,26 @@ def minigrad_rnn(P, xs, ys, contributions=False):
     """Through the library: rnn.RNN + rnn.bptt.  Its E_t = ||o_t - y_t||² has no ½,
     so its loss and gradients are twice the workload's (the same ops, one factor
     apart).  The check divides by ``scale``; the timed call does only the library's work."""
-    model = _MODELS[id(P)]
-    result = rnn.bptt(model, xs, ys, loss="mse", reduction="mean", contributions=contributions)
+    mine = _MINIGRAD[id(P)]
+    result = rnn.bptt(mine["model"], mine["xs"], mine["ys"], loss="mse", reduction="mean",
+                      contributions=contributions)
     return result.loss, result.grads
 
 
 minigrad_rnn.scale = 2.0
 
 
-_MODELS = {}
-
-
-def prepare_minigrad_rnn(P, D, H, O):
-    model = rnn.RNN(D, H, O)
-    for name in NAMES:
-        getattr(model, name).data[...] = P[name]
-    _MODELS[id(P)] = model
-
-
 def minigrad_ops(P, xs, ys):
     """Raw tensor ops: the same loop written against minigrad directly."""
-    params = _RAW[id(P)]
+    mine = _MINIGRAD[id(P)]
+    params = mine["raw"]
     U, W, V, b, c = params
     for p in params:
         p.grad = None
     T, B = xs.shape[:2]
     s = mg.zeros(B, W.shape[0])
     costs = []
-    for x_t, y_t in zip(mg.unbind(xs), mg.unbind(ys)):      # the steps' slices
+    for x_t, y_t in zip(mg.unbind(mine["xs"]), mg.unbind(mine["ys"])):   # the steps' slices
         s = mg.linear((x_t, s), (U, W), b).tanh()
         costs.append(mg.mse_loss(mg.linear(s, V, c), y_t, reduction="sum"))
     loss = mg.stack(costs).sum() * (0.5 / T)
@@ -163,19 +155,13 @@ def minigrad_ops(P, xs, ys):
     return loss.item(), {n: p.grad for n, p in zip(NAMES, params)}
 
 
-_RAW = {}
-
-
-def prepare_minigrad_ops(P):
-    _RAW[id(P)] = [mg.tensor(P[n], requires_grad=True) for n in NAMES]
-
-
 def minigrad_plain(P, xs, ys):
     """The peers' plain loop, line for line, on minigrad tensors."""
-    U, W, V, b, c = _PLAIN[id(P)]["params"]
+    mine = _MINIGRAD[id(P)]
+    U, W, V, b, c = mine["plain"]
     for p in (U, W, V, b, c):
         p.grad = None
-    txs, tys = _PLAIN[id(P)]["xs"], _PLAIN[id(P)]["ys"]
+    txs, tys = mine["xs"], mine["ys"]
     s = mg.zeros(xs.shape[1], W.shape[0])
     loss = 0
     for t in range(xs.shape[0]):
@@ -186,12 +172,21 @@ def minigrad_plain(P, xs, ys):
     return loss.item(), {n: p.grad for n, p in zip(NAMES, (U, W, V, b, c))}
 
 
-_PLAIN = {}
+_MINIGRAD = {}
 
 
-def prepare_minigrad_plain(P, xs, ys):
-    _PLAIN[id(P)] = {"params": [mg.tensor(P[n], requires_grad=True) for n in NAMES],
-                     "xs": mg.tensor(xs), "ys": mg.tensor(ys)}
+def prepare_minigrad(P, xs, ys):
+    """minigrad's parameters, and the data as tensors, made before timing: every engine
+    gets its data in its own tensor type (PyTorch's rows get torch.tensor(xs) in the
+    same way), so no timed call copies the data set."""
+    H, D = P["U"].shape
+    model = rnn.RNN(D, H, P["V"].shape[0])
+    for name in NAMES:
+        getattr(model, name).data[...] = P[name]
+    _MINIGRAD[id(P)] = {
+        "model": model, "xs": mg.tensor(xs), "ys": mg.tensor(ys),
+        "raw": [mg.tensor(P[n], requires_grad=True) for n in NAMES],
+        "plain": [mg.tensor(P[n], requires_grad=True) for n in NAMES]}
 
 
 # ------------------------------------------------------------ the peers
@@ -345,8 +340,7 @@ def agree(loss, grads, ref_loss, ref_grads, rtol=1e-9):
 def run_workload(name, shape, engines, repeats, budget, report_memory=True):
     B, D, H, O, T = shape
     P, xs, ys = make_problem(B, D, H, O, T)
-    prepare_minigrad_rnn(P, D, H, O)
-    prepare_minigrad_ops(P)
+    prepare_minigrad(P, xs, ys)
     print(f"\n== workload {name}: B={B} D={D} H={H} O={O} T={T} "
           f"(float64, one thread) ==")
     ref_loss, ref_grads = numpy_bptt(P, xs, ys)
@@ -389,7 +383,7 @@ def run_workload(name, shape, engines, repeats, budget, report_memory=True):
 def contributions_overhead(repeats, budget):
     B, D, H, O, T = WORKLOADS["M"]
     P, xs, ys = make_problem(B, D, H, O, T)
-    prepare_minigrad_rnn(P, D, H, O)
+    prepare_minigrad(P, xs, ys)
     times = median_times({"plain": lambda: minigrad_rnn(P, xs, ys),
                           "parts": lambda: minigrad_rnn(P, xs, ys, contributions=True)},
                          repeats, budget)
@@ -403,7 +397,7 @@ def long_sequence(T=100_000):
     print(f"\n== T = {T:,} steps of workload L's shape ==")
     for steps in (T // 10, T):
         P, xs, ys = make_problem(B, D, H, O, steps)
-        prepare_minigrad_ops(P)
+        prepare_minigrad(P, xs, ys)
         t0 = time.perf_counter()
         numpy_bptt(P, xs, ys)
         t_np = time.perf_counter() - t0
@@ -546,14 +540,16 @@ def main(argv=None):
     parser.add_argument("--long", action="store_true", help="also run T = 100,000 steps")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--skip-per-op", action="store_true", help="no µs-per-op table")
+    harness.add_allocator_option(parser)
     args = parser.parse_args(argv)
+    harness.set_up_allocator(args)
 
     engines = {
         "NumPy hand-written BPTT (baseline)": (numpy_bptt, None),
         "NumPy, projections hoisted (reference)": (numpy_hoisted, None),
         "minigrad: rnn.RNN + rnn.bptt": (minigrad_rnn, None),
         "minigrad: raw Tensor ops": (minigrad_ops, None),
-        "minigrad, plain loop (the peers' code)": (minigrad_plain, prepare_minigrad_plain),
+        "minigrad, plain loop (the peers' code)": (minigrad_plain, None),
     }
     engines.update(torch_engines())
     engines.update(autograd_engine())

@@ -27,14 +27,14 @@ Usage:
 """
 
 import os
+import sys
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"           # one thread, set before NumPy loads its BLAS
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness                       # noqa: E402  one BLAS thread: before NumPy loads
 
 import argparse                      # noqa: E402
 import gc                            # noqa: E402
 import statistics                    # noqa: E402
-import sys                           # noqa: E402
 import time                          # noqa: E402
 import tracemalloc                   # noqa: E402
 
@@ -223,7 +223,9 @@ def main(argv=None):
     parser.add_argument("--sweep", action="store_true", help="budget 1..T at T = 1000")
     parser.add_argument("--plot", help="write the sweep's plot here (implies --sweep)")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: a smoke test")
+    harness.add_allocator_option(parser)
     args = parser.parse_args(argv)
+    harness.set_up_allocator(args)
     sizes = [int(s) for s in args.sizes.split(",")]
     sweep_T, budgets = 1000, SWEEP
     if args.tiny:

@@ -28,12 +28,12 @@ Usage:
 """
 
 import os
+import sys
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"           # one thread, set before NumPy loads its BLAS
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness                       # noqa: E402  one BLAS thread: before NumPy loads
 
 import argparse                      # noqa: E402
-import sys                           # noqa: E402
 import time                          # noqa: E402
 import tracemalloc                   # noqa: E402
 
@@ -109,7 +109,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20000, help="--echo: steps per stream")
     parser.add_argument("--batch", type=int, default=1,
                         help="B sequences per step: more arithmetic per Python call")
+    harness.add_allocator_option(parser)
     args = parser.parse_args(argv)
+    harness.set_up_allocator(args)
     if args.echo:
         return echo(args)
     hs = [4, 8] if args.tiny else [8, 16, 32, 64, 128]
