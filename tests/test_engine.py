@@ -66,6 +66,28 @@ def test_intermediate_gradients_on_request():
     assert y.grad.tolist() == [1.0, 1.0] and loss.grad == 1.0
 
 
+def test_the_walk_visits_each_node_once_after_all_its_users_have_sent_their_gradients():
+    # a feeds three later ops.  Visited too early, a would send on part of its gradient
+    # and be visited again: the sum would survive (backward is linear in g), but its
+    # recorded .grad would be a part, and the work could grow exponentially with depth.
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 3.0
+    b = a * a
+    c = a + b
+    loss = (c * a + b).sum()
+    visits = []
+    for node in (a.node, b.node, c.node):        # log each call of their vjps
+        node.vjps = tuple(lambda *args, f=f, n=node: (visits.append(n), f(*args))[1]
+                          for f in node.vjps)
+    loss.backward(retain_grads=True)
+    a_val = 3.0 * np.array([1.0, 2.0])
+    # dL/da = (c + a dc/da) + db/da = (a + a²) + a (1 + 2a) + 2a
+    assert a.grad.tolist() == (a_val + a_val ** 2 + a_val * (1 + 2 * a_val)
+                               + 2 * a_val).tolist()
+    assert [n.op for n in dict.fromkeys(visits)] == ["add", "mul", "mul"]   # c, b, a
+    assert len(visits) == 2 + 2 + 1          # each node's vjps once: c's 2, b's 2, a's 1
+
+
 def test_no_grad_and_detach_cut_the_graph():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     with mg.no_grad():
@@ -219,3 +241,17 @@ def test_keep_values_lets_nodes_remember_their_output():
         y = x * 2
     z = y * 2
     assert y.node.value.tolist() == [2.0, 4.0] and z.node.value is None
+
+
+def test_a_node_lists_its_inputs_in_order_whatever_their_number():
+    w = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    x = mg.tensor([3.0, 4.0], requires_grad=True)
+    h = (x * 2).tanh()                                  # one input: mul's node
+    (made_by,) = h.node.inputs
+    assert made_by.op == "mul" and made_by.inputs[0] is x
+    p = h * w                                           # two: a node, then a leaf
+    assert len(p.node.inputs) == 2
+    assert p.node.inputs[0] is h.node and p.node.inputs[1] is w
+    b = mg.tensor([0.5])
+    y = mg.linear((x, h), (w, w), b)                    # five: x, h, w, w, b
+    assert [id(i) for i in y.node.inputs] == [id(x), id(h.node), id(w), id(w), id(b)]

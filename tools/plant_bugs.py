@@ -58,11 +58,46 @@ def M(name, path, old, new, why, *tests):
     return Mutant(name, path, old, new, why, tuple(tests))
 
 
+GRAPH, TENSOR = "minigrad/graph.py", "minigrad/tensor.py"
 OPS, FUNCTIONAL, OPTIM = "minigrad/ops.py", "minigrad/functional.py", "minigrad/optim.py"
 LOSSES, MODELS, TRUNC = "rnn/losses.py", "rnn/models.py", "rnn/truncated.py"
 FORWARD = "tests/test_forward_values.py"
 
 MUTANTS = [
+    # ---- the engine: the record and the reverse walk
+    M("walk-oldest-first", GRAPH,
+      "heappush(waiting, (-inp.seq, inp))",
+      "heappush(waiting, (inp.seq, inp))",
+      "the walk pops the oldest waiting node: a node can go before all its users have sent "
+      "their gradients", "tests/test_engine.py"),
+    M("pending-overwritten", GRAPH,
+      "pending[inp] = earlier + g_in",
+      "pending[inp] = g_in",
+      "a result used twice keeps only the last gradient sent to it",
+      "tests/test_engine.py", "tests/test_rnn_gradients.py"),
+    M("leaf-grad-overwritten", GRAPH,
+      "leaf_grads[inp] += g_in",
+      "leaf_grads[inp] = g_in",
+      "a shared parameter (W in every step) keeps one step's gradient, not the sum",
+      "tests/test_engine.py", "tests/test_rnn_gradients.py"),
+    M("backward-twice-replaces", GRAPH,
+      "leaf._grad = g if leaf._grad is None else leaf._grad + g",
+      "leaf._grad = g",
+      "a second backward() replaces .grad instead of adding to it", "tests/test_engine.py"),
+    M("second-input-is-first", GRAPH,
+      "self._second = second.node or second",
+      "self._second = first.node or first",
+      "a two-input op records its first input twice", "tests/test_engine.py"),
+    M("unbroadcast-mean", GRAPH,
+      "grad = grad.sum(axis=stretched, keepdims=True)",
+      "grad = grad.mean(axis=stretched, keepdims=True)",
+      "a broadcast input gets the mean of its copies' gradients, not the sum",
+      "tests/test_engine.py", "tests/test_ops_gradcheck.py"),
+    M("held-data-not-copied", TENSOR,
+      "if self._held or not array.flags.writeable:",
+      "if not array.flags.writeable:",
+      "t.data hands out the array a recorded graph reads: w.data[0] = 10 changes the "
+      "gradient", "tests/test_recorded_graphs.py"),
     # ---- operators: the reflected ones swap their operands
     M("rdiv-swapped", OPS,
       "Tensor.__rtruediv__ = lambda self, other: div(other, self)",
