@@ -360,10 +360,25 @@ MUTANTS = [
 # ----------------------------------------------------------------- the runs
 
 def source_files():
-    """The working tree's files: tracked and new, not ignored."""
-    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                         cwd=ROOT, capture_output=True, check=True).stdout
-    return [f for f in out.decode().split("\0") if f and os.path.isfile(os.path.join(ROOT, f))]
+    """The working tree's files: tracked and new, not ignored.  Outside a git checkout
+    (a copy of the repository, such as the ones this script makes), every file but
+    build output."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard"], cwd=ROOT, capture_output=True)
+    if listed.returncode == 0 and os.path.exists(os.path.join(ROOT, ".git")):
+        names = listed.stdout.decode().split("\0")
+        return [f for f in names if f and os.path.isfile(os.path.join(ROOT, f))]
+    files = []
+    for folder, subfolders, names in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders
+                         if d not in BUILD_OUTPUT and not d.endswith(".egg-info")]
+        files += [os.path.relpath(os.path.join(folder, n), ROOT) for n in names
+                  if not n.endswith(".pyc")]
+    return files
+
+
+BUILD_OUTPUT = {".git", ".venv", "out", "build", "dist", "__pycache__", ".pytest_cache",
+                ".hypothesis"}
 
 
 def make_copy(dest, rev):
