@@ -80,10 +80,10 @@ class Node:
 
     # Where the inputs live.  Most ops have one or two inputs, and they sit in
     # the node's own slots; only ops with more (linear, stack) keep a tuple.
-    # Python's cyclic garbage collector walks every container that outlives a
-    # few thousand allocations, and an unrolled graph is all such containers:
-    # a tuple per node doubled that walk (README, "Benchmarks").  ``inputs``
-    # builds the tuple when asked.
+    # A graph lives long enough for Python's cyclic garbage collector to move
+    # it to its oldest generation, and every full collection then walks each
+    # object in it: a tuple per node was half of those objects (README,
+    # "Benchmarks").  ``inputs`` builds the tuple when asked.
     __slots__ = ("op", "_first", "_second", "_more", "vjps", "saved", "seq", "scope",
                  "shape", "grad", "keep_grad", "value", "name")
 
