@@ -52,16 +52,18 @@ def linear(x, weight, bias=None):
     x_data, w_data = tuple([v._data for v in xs]), tuple([w._data for w in ws])
     out = None
     for xd, wd in zip(x_data, w_data):
-        if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[1] or (
-                out is not None and wd.shape[0] != out.shape[-1]):
+        if wd.ndim != 2 or xd.ndim == 0:
             raise _linear_shape_error(xd, wd, out)
-        product = xd @ wd.T
+        try:
+            product = xd @ wd.T                # NumPy checks in_features for us
+        except ValueError:
+            raise _linear_shape_error(xd, wd, out) from None
         if out is None:
             out = product
         elif product.shape == out.shape:
             out += product                     # our own array: add in place
-        else:
-            out = _add_batches(out, product, x_data)
+        else:                                  # other batch shapes, or other out_features
+            out = _add_batches(out, product, xd, wd, x_data)
     inputs = xs + ws
     if bias is not None:
         bias = as_tensor(bias)
@@ -82,8 +84,10 @@ def _linear_shape_error(xd, wd, out):
         + (f" and out_features = {out.shape[-1]}" if out is not None else "") + ".")
 
 
-def _add_batches(out, product, x_data):
+def _add_batches(out, product, xd, wd, x_data):
     """out + product for inputs with different batch shapes (they must broadcast)."""
+    if product.shape[-1] != out.shape[-1]:    # (B, 3) + (B, 1) would broadcast: refuse
+        raise _linear_shape_error(xd, wd, out)
     try:
         return out + product
     except ValueError:

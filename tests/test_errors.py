@@ -35,6 +35,16 @@ def test_linear_shape_mismatch_explains_the_weight_layout():
         mg.linear(leaf(5, 3), leaf(3, 4))
 
 
+def test_linear_weights_with_different_out_features_are_refused_not_broadcast():
+    # (2, 1) + (2, 3) would broadcast to (2, 3) without a word: both orders are refused
+    for sizes, first_out in (((1, 3), 1), ((3, 1), 3)):
+        with pytest.raises(mg.ShapeError, match=r"linear: input of shape \(2, 3\) and weight "
+                           rf".*out_features = {first_out}\."):
+            mg.linear((leaf(2, 3), leaf(2, 3)), (leaf(sizes[0], 3), leaf(sizes[1], 3)))
+    with pytest.raises(mg.ShapeError, match=r"weight of shape \(3,\) don't fit"):
+        mg.linear(leaf(2, 3), leaf(3))          # a 1-D weight would give a dot product
+
+
 def test_linear_inputs_whose_batch_shapes_do_not_broadcast():
     with pytest.raises(mg.ShapeError, match=r"linear: the inputs' batch shapes don't broadcast "
                        r"together \(input shapes \(3, 2\), \(4, 5\)\)"):
