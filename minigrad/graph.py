@@ -480,7 +480,7 @@ class scope:
     'lstm/t=3'
     """
 
-    __slots__ = ("name", "_outer")
+    __slots__ = ("name",)
 
     def __init__(self, name):
         if not isinstance(name, str) or not name or "/" in name:
@@ -488,17 +488,15 @@ class scope:
                 f"scope(): the name must be a non-empty string without '/', got {name!r}; "
                 f"nest scopes to make paths: with scope('a'), scope('b'): ...")
         self.name = name
-        self._outer = []                  # a stack: the same scope may be entered twice
 
     def __enter__(self):
         global _scope
-        self._outer.append(_scope)
         _scope = _scope + "/" + self.name if _scope else self.name
         return self
 
     def __exit__(self, *exc):
         global _scope
-        _scope = self._outer.pop()
+        _scope = _scope.rpartition("/")[0]     # names have no '/': drop the last one
 
 
 def current_scope():
