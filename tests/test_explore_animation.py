@@ -5,9 +5,8 @@ import pytest
 
 import rnn
 import viz
-from viz.animation import _fitting_plan, _frames
+from viz.frames import fitting_plan, walk_frames
 from viz.graphs import collect
-from viz.style import STYLES
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow (the plot extra) writes the GIF")
 
@@ -33,8 +32,8 @@ def test_a_gif_of_the_walk_at_slide_width(tmp_path):
 def test_a_40_step_walk_is_elided_to_a_few_dozen_frames():
     _, loss = _loss(40)
     graph = collect(loss)
-    plan = _fitting_plan(graph, "slides", "ops", STYLES["slides"])
-    frames = _frames(graph, plan)
+    plan = fitting_plan(graph, "slides", "ops")
+    frames = walk_frames(graph, plan)
     assert plan.hidden and len(frames) < 60, len(frames)       # not 163
     captions = [what for _, _, what in frames]
     assert sum("elided copies" in c for c in captions) >= 1

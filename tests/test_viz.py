@@ -12,6 +12,7 @@ import minigrad as mg
 import rnn
 import viz
 from dotparse import parse
+from viz.graphs import collect
 from viz.style import norm_text
 
 
@@ -232,10 +233,30 @@ def test_backward_frames_step_through_the_walk(tmp_path):
     files = viz.backward_frames(loss, tmp_path / "frames", format="svg")
     assert [f.name for f in files] == [f"step_{k:03d}.svg" for k in range(4)]
     assert "seed: dL/dL = 1" in files[0].read_text()
-    assert "step 3 of 3: mul" in files[3].read_text()
+    assert "step 3 of 3: w ⊙ w sends its gradient" in files[3].read_text()
     assert w.grad.tolist() == [5.0, 5.0]                  # left as it was
     with pytest.raises(ValueError, match="max_frames=2"):
         viz.backward_frames(loss, tmp_path / "more", max_frames=2)
+
+
+def test_backward_frames_elide_long_sequences_as_the_drawings_do(tmp_path):
+    _, result = unrolled_loss(T=20)
+    loss = result.loss_tensor
+    walk = len(collect(loss).nodes)
+    for style in ("notebook", "slides"):
+        files = viz.backward_frames(loss, tmp_path / style, format="svg", style=style)
+        texts = [f.read_text() for f in files]
+        elided = [t for t in texts if "the walk crosses the elided copies" in t]
+        # the walk crosses the elided steps twice, one frame each: their loss terms E_t
+        # (recorded after the whole forward pass), then their cells
+        assert len(elided) == 2
+        assert 1 + 3 * 4 < len(files) < walk        # the kept steps' nodes, one by one
+        assert f"step {walk} of {walk}" in texts[-1]
+    every = viz.backward_frames(loss, tmp_path / "all", format="svg", elide=False,
+                                max_frames=walk + 1)
+    assert len(every) == walk + 1                   # the seed, then every node
+    with pytest.raises(ValueError, match="style must be one of 'notebook', 'slides'"):
+        viz.backward_frames(loss, tmp_path / "x", style="poster")
 
 
 def test_missing_graphviz_program(monkeypatch, tmp_path):

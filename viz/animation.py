@@ -9,12 +9,11 @@ import tempfile
 from pathlib import Path
 
 from .draw import _Look
-from .frames import _decorator, walk_decoration
+from .frames import _decorator, fitting_plan, walk_decoration, walk_frames, walk_gradients
 from .graphs import as_root, collect
-from .names import node_label
 from .render import check_dot
 from .style import STYLES
-from .unrolled import _check_style, _folds, _plan, _unrolled
+from .unrolled import _check_style, _folds, _unrolled
 
 __all__ = ["backward_animation"]
 
@@ -58,13 +57,13 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
         raise FileNotFoundError(f"{WHO}: an .mp4 needs the ffmpeg program (Debian: apt-get "
                                 f"install ffmpeg); or write a .gif")
     root = as_root(loss, WHO)
-    look_style = _check_style(style)
+    _check_style(style)
     check_dot(WHO)
     graph = collect(root)
-    plan = _fitting_plan(graph, style, detail, look_style)
-    sent, grads = _walk(root, graph)
-    frames = [_frame_image(graph, plan, style, detail, done, current, sent, grads, what)
-              for done, current, what in _frames(graph, plan)]
+    plan = fitting_plan(graph, style, detail)
+    sent, _ = walk_gradients(root, graph)
+    frames = [_frame_image(graph, plan, style, detail, done, current, sent, what)
+              for done, current, what in walk_frames(graph, plan)]
     images = [_scaled(Image.open(io.BytesIO(png)).convert("RGB"), width) for png in frames]
     size = (max(i.width for i in images), max(i.height for i in images))
     images = [_padded(Image, i, size) for i in images]
@@ -78,62 +77,7 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
     return path
 
 
-def _fitting_plan(graph, style, detail, look_style):
-    """The elision draw_unrolled uses at this style: fewer kept steps until it fits."""
-    keep, max_steps = look_style["keep"], look_style["max_steps"]
-    while True:
-        plan = _plan(graph, True, max_steps, keep)
-        _, fits = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR",
-                            None, fit=style == "slides")
-        if fits or keep == 1:
-            return plan
-        keep, max_steps = keep - 1, 2 * keep - 1
-
-
-def _walk(root, graph):
-    """One backward pass keeping every gradient; the graph and leaves are restored."""
-    leaves = [p for p in graph.leaves if p.requires_grad]
-    saved = [(p._grad, p._contributions) for p in leaves]
-    kept = [(n.grad, n.keep_grad) for n in graph.nodes]
-    try:
-        root.backward(retain_grads=True)
-        sent = {id(e): g for e in graph.edges if (g := e.gradient()) is not None}
-        grads = {id(n): n.grad for n in graph.nodes}
-    finally:
-        for p, (g, c) in zip(leaves, saved):
-            p._grad, p._contributions = g, c
-        for n, (g, keep) in zip(graph.nodes, kept):
-            n.grad, n.keep_grad = g, keep
-    return sent, grads
-
-
-def _frames(graph, plan):
-    """(nodes done, current node, caption) per frame; a run of nodes in elided steps is
-    one frame."""
-    order = sorted(graph.nodes, key=lambda n: -n.seq)
-    hidden = sorted(plan.hidden)
-    out = [(set(), None, "seed: dL/dL = 1 at the root")]
-    done = set()
-    k = 0
-    while k < len(order):
-        node = order[k]
-        if plan.where(node) in plan.hidden:
-            run = []
-            while k < len(order) and plan.where(order[k]) in plan.hidden:
-                run.append(order[k])
-                k += 1
-            done |= {id(n) for n in run}
-            out.append((set(done), None, f"steps {k - len(run) + 1}–{k} of {len(order)}: the "
-                        f"walk crosses the elided copies t = {hidden[0]} … {hidden[-1]}"))
-            continue
-        k += 1
-        done.add(id(node))
-        out.append((set(done), node, f"step {k} of {len(order)}: {node_label(node)} sends "
-                    f"its gradient to its inputs"))
-    return out
-
-
-def _frame_image(graph, plan, style, detail, done, current, sent, grads, what):
+def _frame_image(graph, plan, style, detail, done, current, sent, what):
     node_extra, edge_extra = walk_decoration(
         graph, _Look(style=style), done, current, sent,
         reduction=_folds(graph)[1],                 # the root reads L = Σ_t E_t

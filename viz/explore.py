@@ -22,6 +22,7 @@ import numpy as np
 from minigrad.graph import Node
 
 from .draw import _Look
+from .frames import walk_gradients
 from .graphs import LOSS_OPS, as_root, collect, step_of
 from .names import node_label
 from .render import check_dot
@@ -184,7 +185,8 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
     graph = collect(root)
     plan = _plan(graph, elide, max_steps, keep)
     order = sorted(graph.nodes, key=lambda n: -n.seq)          # the engine's visiting order
-    sent = _gradients(root, graph)
+    edges, grads = walk_gradients(root, graph)
+    sent = {"edges": edges, "grads": grads}
 
     views = {}
     for view in ("ops", "cells"):
@@ -201,27 +203,6 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
     svgs = {view: _svg(dot, scene, view, builder, graph)
             for view, (dot, builder, scene) in views.items()}
     return Explorer(_page(data, svgs, detail, title or "backward pass explorer"), len(order))
-
-
-def _gradients(root, graph):
-    """One real backward pass, keeping every node's gradient and every edge's; the
-    graph's gradients and the leaves' .grad are restored afterwards."""
-    leaves = [p for p in graph.leaves if p.requires_grad]
-    saved = [(p._grad, p._contributions) for p in leaves]
-    kept = [(n.grad, n.keep_grad) for n in graph.nodes]
-    try:
-        for p in leaves:
-            p._grad, p._contributions = None, None
-        root.backward(retain_grads=True)
-        sent = {id(e): g for e in graph.edges if (g := e.gradient()) is not None}
-        grads = {id(n): n.grad for n in graph.nodes}
-        grads.update({id(p): p._grad for p in leaves})
-    finally:
-        for p, (g, c) in zip(leaves, saved):
-            p._grad, p._contributions = g, c
-        for n, (g, keep) in zip(graph.nodes, kept):
-            n.grad, n.keep_grad = g, keep
-    return {"edges": sent, "grads": grads}
 
 
 def _uid(builder, x):

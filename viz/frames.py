@@ -10,14 +10,19 @@ from minigrad.graph import Node
 
 from .draw import _draw_graph, _Look
 from .graphs import as_root, collect, step_of
-from .unrolled import _plan, _unrolled
+from .names import node_label
 from .render import FORMATS, check_dot, save
+from .style import STYLES
+from .unrolled import _plan, _unrolled
 from .style import norm_text
 
 __all__ = ["backward_frames"]
 
+WHO = "viz.backward_frames"
 
-def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
+
+def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, style="notebook",
+                    elide=True):
     """Write one numbered image per step of the reverse walk over ``loss``'s graph.
 
     Frame 0 seeds dL/dL = 1 at the root.  Frame k shows the graph after the
@@ -25,6 +30,11 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
     order: that node is outlined in red, every node that has received some
     gradient shows it ("so far" while more may still come), and the edges
     the gradient has already crossed are coloured.
+
+    An unrolled graph is drawn as :func:`viz.draw_unrolled` draws it at that
+    ``style`` (``"notebook"`` or ``"slides"``), eliding the middle steps the
+    same way (``elide=False`` keeps them all), and the walk through the
+    elided steps is one frame, as in :func:`viz.backward_animation`.
 
     ``backward()`` is run here (with every intermediate gradient kept); the
     leaves' ``.grad`` are left as they were.  Returns the list of files.
@@ -38,50 +48,97 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True):
     >>> w.grad is None                  # the leaves' .grad are left as they were
     True
     """
-    root = as_root(loss, "viz.backward_frames")
+    root = as_root(loss, WHO)
     if format not in FORMATS:
-        raise ValueError(f"viz.backward_frames: unknown format {format!r}; use one of "
-                         f"{', '.join(FORMATS)}")
+        raise ValueError(f"{WHO}: unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    if style not in STYLES:
+        raise ValueError(f"{WHO}: style must be one of {', '.join(map(repr, STYLES))}, got "
+                         f"{style!r}")
     graph = collect(root)
-    order = sorted(graph.nodes, key=lambda n: -n.seq)          # the engine's visiting order
-    if len(order) + 1 > max_frames:
-        raise ValueError(f"viz.backward_frames: the walk has {len(order)} steps, more than "
-                         f"max_frames={max_frames}; draw a smaller graph (fewer time steps) or "
-                         f"raise max_frames")
-    check_dot("viz.backward_frames")
+    unrolled = any(step_of(n.scope) is not None for n in graph.nodes)
+    plan = (fitting_plan(graph, style, "ops") if elide else
+            _plan(graph, False, STYLES[style]["max_steps"], STYLES[style]["keep"])
+            ) if unrolled else None
+    frames = walk_frames(graph, plan)
+    if len(frames) > max_frames:
+        raise ValueError(f"{WHO}: the walk takes {len(frames)} frames, more than "
+                         f"max_frames={max_frames}; draw a smaller graph (fewer time steps), "
+                         f"leave elide=True, or raise max_frames")
+    check_dot(WHO)
     out = Path(out_dir)
+    sent, _ = walk_gradients(root, graph)
+    look = _Look(grads=False, style=style)
+    paths = []
+    for k, (done, current, what) in enumerate(frames):
+        node_extra, edge_extra = walk_decoration(graph, _Look(style=style), done, current, sent)
+        if unrolled:       # pinned positions: every frame has exactly the same layout
+            dot, _ = _unrolled(graph, plan, look, False, "ops", "LR", what,
+                               _decorator(graph, node_extra, edge_extra))
+        else:
+            dot = _draw_graph(graph, look, scopes, False, what, node_extra, edge_extra)
+        paths.append(save(dot, out / f"step_{k:03d}.{format}"))
+    return paths
 
-    # One real backward pass, keeping every node's gradient; leaves keep their .grad.
+
+def walk_gradients(root, graph):
+    """One real backward pass from ``root``, keeping every gradient; the graph's
+    gradients and the leaves' ``.grad`` are restored afterwards.  Returns
+    ({id(edge): the gradient it carries}, {id(node or leaf): its gradient})."""
     leaves = [p for p in graph.leaves if p.requires_grad]
     saved = [(p._grad, p._contributions) for p in leaves]
     kept = [(n.grad, n.keep_grad) for n in graph.nodes]
     try:
+        for p in leaves:                   # this pass's gradients only
+            p._grad, p._contributions = None, None
         root.backward(retain_grads=True)
         sent = {id(e): g for e in graph.edges if (g := e.gradient()) is not None}
+        grads = {id(n): n.grad for n in graph.nodes}
+        grads.update({id(p): p._grad for p in leaves})
     finally:
         for p, (g, c) in zip(leaves, saved):
             p._grad, p._contributions = g, c
         for n, (g, keep) in zip(graph.nodes, kept):
             n.grad, n.keep_grad = g, keep
-    unrolled = any(step_of(n.scope) is not None for n in graph.nodes)
+    return sent, grads
 
-    paths = []
-    for k in range(len(order) + 1):
-        done = {id(n) for n in order[:k]}
-        current = order[k - 1] if k else None
-        node_extra, edge_extra = walk_decoration(graph, _Look(), done, current, sent)
-        what = ("seed: dL/dL = 1 at the root" if current is None else
-                f"step {k} of {len(order)}: {current.op}"
-                + (f" in {current.scope}" if current.scope else "")
-                + " sends its gradient to its inputs")
-        if unrolled:       # pinned positions: every frame has exactly the same layout
-            dot, _ = _unrolled(graph, _plan(graph, False, 12, 3), _Look(grads=False), False,
-                               "ops", "LR", what, _decorator(graph, node_extra, edge_extra))
-        else:
-            dot = _draw_graph(graph, _Look(grads=False), scopes, False, what, node_extra,
-                              edge_extra)
-        paths.append(save(dot, out / f"step_{k:03d}.{format}"))
-    return paths
+
+def fitting_plan(graph, style, detail):
+    """The steps :func:`viz.draw_unrolled` keeps at this style: fewer until the drawing fits."""
+    keep, max_steps = STYLES[style]["keep"], STYLES[style]["max_steps"]
+    while True:
+        plan = _plan(graph, True, max_steps, keep)
+        _, fits = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR",
+                            None, fit=style == "slides")
+        if fits or keep == 1:
+            return plan
+        keep, max_steps = keep - 1, 2 * keep - 1
+
+
+def walk_frames(graph, plan=None):
+    """(ids of the nodes done, the current node, caption) for each frame of the walk,
+    newest node first, the engine's order.  A run of nodes in steps that ``plan``
+    elides is one frame."""
+    order = sorted(graph.nodes, key=lambda n: -n.seq)
+    hidden = sorted(plan.hidden) if plan is not None else []
+    out = [(set(), None, "seed: dL/dL = 1 at the root")]
+    done = set()
+    k = 0
+    while k < len(order):
+        node = order[k]
+        if hidden and plan.where(node) in plan.hidden:
+            run = []
+            while k < len(order) and plan.where(order[k]) in plan.hidden:
+                run.append(order[k])
+                k += 1
+            done |= {id(n) for n in run}
+            out.append((set(done), None, f"steps {k - len(run) + 1}–{k} of {len(order)}: the "
+                        f"walk crosses the elided copies t = {hidden[0]} … {hidden[-1]}"))
+            continue
+        k += 1
+        done.add(id(node))
+        out.append((set(done), node, f"step {k} of {len(order)}: {node_label(node)} sends "
+                    f"its gradient to its inputs"))
+    return out
 
 
 def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
