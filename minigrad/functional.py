@@ -9,6 +9,7 @@ takes the log of a rounded-off zero).
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import attrgetter
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from .tensor import Tensor
 __all__ = ["linear", "softmax", "log_softmax", "cross_entropy", "mse_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
+_array_of = attrgetter("_data")          # tensor -> its ndarray
 
 
 def linear(x, weight, bias=None):
@@ -45,11 +47,11 @@ def linear(x, weight, bias=None):
         if len(x) != len(weight):
             raise ShapeError(f"linear: {len(x)} inputs but {len(weight)} weights; give one "
                              f"weight per input")
-        xs, ws = [as_tensor(v) for v in x], [as_tensor(w) for w in weight]
+        xs, ws = list(map(as_tensor, x)), list(map(as_tensor, weight))
     else:
         xs, ws = [as_tensor(x)], [as_tensor(weight)]
     # tuples, not lists: the garbage collector stops tracking a tuple of arrays
-    x_data, w_data = tuple([v._data for v in xs]), tuple([w._data for w in ws])
+    x_data, w_data = tuple(map(_array_of, xs)), tuple(map(_array_of, ws))
     out = None
     for xd, wd in zip(x_data, w_data):
         if wd.ndim != 2 or xd.ndim == 0:
