@@ -57,7 +57,7 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
         raise FileNotFoundError(f"{WHO}: an .mp4 needs the ffmpeg program (Debian: apt-get "
                                 f"install ffmpeg); or write a .gif")
     root = as_root(loss, WHO)
-    _check_style(style)
+    _check_style(style, WHO)
     check_dot(WHO)
     graph = collect(root)
     plan = fitting_plan(graph, style, detail)

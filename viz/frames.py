@@ -13,7 +13,7 @@ from .graphs import as_root, collect, step_of
 from .names import node_label
 from .render import FORMATS, check_dot, save
 from .style import STYLES
-from .unrolled import _plan, _unrolled
+from .unrolled import _check_style, _plan, _unrolled
 from .style import norm_text
 
 __all__ = ["backward_frames"]
@@ -51,9 +51,7 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     root = as_root(loss, WHO)
     if format not in FORMATS:
         raise ValueError(f"{WHO}: unknown format {format!r}; use one of {', '.join(FORMATS)}")
-    if style not in STYLES:
-        raise ValueError(f"{WHO}: style must be one of {', '.join(map(repr, STYLES))}, got "
-                         f"{style!r}")
+    _check_style(style, WHO)
     graph = collect(root)
     unrolled = any(step_of(n.scope) is not None for n in graph.nodes)
     plan = (fitting_plan(graph, style, "ops") if elide else

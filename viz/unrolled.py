@@ -194,9 +194,9 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
             labels, dropped = False, True
 
 
-def _check_style(style):
+def _check_style(style, who=WHO):
     if style not in STYLES:
-        raise ValueError(f"{WHO}: style must be one of {', '.join(map(repr, STYLES))}, got "
+        raise ValueError(f"{who}: style must be one of {', '.join(map(repr, STYLES))}, got "
                          f"{style!r}")
     return STYLES[style]
 
