@@ -44,8 +44,8 @@ import rnn                           # noqa: E402
 from rnn.manual import rnn_bptt      # noqa: E402
 from rnn.online import online_gradient  # noqa: E402
 
-RULES = ("rtrl", "uoro", "snap-1", "rflo", "tbptt-8")
-THEORY = {"rtrl": 4, "uoro": 2, "snap-1": 2, "rflo": 2, "tbptt-8": 2, "bptt": 2}
+RULES = ("rtrl", "uoro", "kf-rtrl", "snap-1", "rflo", "tbptt-8")
+THEORY = {"rtrl": 4, "uoro": 2, "kf-rtrl": 3, "snap-1": 2, "rflo": 2, "tbptt-8": 2, "bptt": 2}
 D = O = 4
 
 

@@ -194,11 +194,11 @@ def build_parser():
     compare.add_argument("--tol", type=_positive_float, default=None,
                          help="largest relative error allowed for the exact methods, "
                               "manual and rtrl (default 1e-10)")
-    compare.add_argument("--online", nargs="?", const="rtrl,uoro,snap-1,rflo,tbptt-4",
+    compare.add_argument("--online", nargs="?", const="rtrl,uoro,kf-rtrl,snap-1,rflo,tbptt-4",
                          default=None, metavar="RULES",
                          help="instead, compare online learning rules with exact BPTT: "
                               "alignment, bias and spread over seeds (default rules: "
-                              "rtrl,uoro,snap-1,rflo,tbptt-4; gated cells: rtrl,uoro)")
+                              "rtrl,uoro,kf-rtrl,snap-1,rflo,tbptt-4; gated cells: rtrl,uoro)")
     compare.add_argument("--seeds", type=int, default=None,
                          help="--online: seeds for the stochastic rules (default 8)")
 

@@ -16,7 +16,7 @@ def test_bench_online_tiny_checks_and_prints_every_rule():
     assert "check: rtrl and tbptt-7 equal BPTT to 1e-12" in out
     slopes = out.split("log-log slopes")[1].splitlines()[2:]
     assert [line.split()[0] for line in slopes if line.strip()] == \
-        ["rtrl", "uoro", "snap-1", "rflo", "tbptt-8", "bptt"]
+        ["rtrl", "uoro", "kf-rtrl", "snap-1", "rflo", "tbptt-8", "bptt"]
     for line in slopes:
         if line.strip():
             float(line.split()[1])                                 # a fitted slope

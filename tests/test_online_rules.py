@@ -102,12 +102,13 @@ def test_uoro_runs_are_reproducible_and_differ_by_seed():
 
 
 def test_the_interface():
-    assert [make_rule(n).name for n in ["rtrl", "uoro", "snap-1", "snap-4", "rflo",
+    assert [make_rule(n).name for n in ["rtrl", "uoro", "kf-rtrl", "snap-1", "snap-4", "rflo",
                                         "rflo-symmetric", "tbptt-8"]] == \
-        ["rtrl", "uoro", "snap-1", "snap-4", "rflo", "rflo-symmetric", "tbptt-8"]
+        ["rtrl", "uoro", "kf-rtrl", "snap-1", "snap-4", "rflo", "rflo-symmetric", "tbptt-8"]
     assert make_rule("uoro").stochastic and make_rule("rflo").stochastic
+    assert make_rule("kf-rtrl").stochastic
     assert not make_rule("snap-1").stochastic and make_rule("rtrl").exact
-    for bad in ["snap", "snap-0", "tbptt-x", "kf-rtrl", 3]:
+    for bad in ["snap", "snap-0", "tbptt-x", "kf", "kfrtrl", 3]:
         with pytest.raises(ValueError, match="unknown online rule"):
             make_rule(bad)
     with pytest.raises(ValueError, match="positive integer"):

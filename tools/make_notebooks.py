@@ -602,16 +602,19 @@ With the weights held fixed, every rule's estimate $\hat g$ is compared with BPT
 \lVert g\rVert)$, the **bias** $\lVert \operatorname{mean}\hat g - g\rVert / \lVert g\rVert$ and the
 **spread** over seeds for the random rules. UORO (Tallec and Ollivier, 2018) replaces $M_t$ by a
 random rank-one $\tilde s_t \tilde\theta_t^\top$ whose expectation is $M_t$: unbiased, but noisy.
+KF-RTRL (Mujika, Meier and Steger, 2018) keeps $M_t$ as a random Kronecker product
+$A_t \otimes u_t$ ($H^2 + K$ numbers, $O(H^3)$ per step): also unbiased, and less noisy.
 RFLO (Murray, 2019) drops $D_t$'s off-diagonal part and sends the error back through a random
 matrix; TBPTT-$k$ stops $k$ steps back."""),
     ("code", """\
-report = rnn.compare_online(model, xs, ys, rules=("rtrl", "snap-1", "uoro", "rflo", "tbptt-4"),
+report = rnn.compare_online(model, xs, ys, rules=("rtrl", "snap-1", "uoro", "kf-rtrl", "rflo", "tbptt-4"),
                             seeds=range(16))
 display(report)"""),
     ("md", r"""Read the "all" rows: RTRL is exact (bias $\approx 10^{-16}$); SnAp-1 and TBPTT-4 point close
 to the exact gradient but their bias doesn't go away; UORO's single estimate is poorly aligned
 but its mean over seeds is unbiased, so its bias falls like $1/\sqrt{n}$ with the number of
-seeds $n$."""),
+seeds $n$. KF-RTRL is unbiased too, and its single estimates line up with the exact gradient
+far better than UORO's."""),
     ("code", """\
 uoro = rnn.online.UORO()
 estimates = [rnn.online.online_gradient(model, xs, ys, uoro, rng=seed).grads["W"]

@@ -349,6 +349,11 @@ MUTANTS = [
       "clip_grad_norm_(model.parameters(), 10 * clip)",
       "TBPTT clips at ten times the threshold asked for",
       "tests/test_rnn_truncated.py", "tests/test_planted_bugs_rnn.py"),
+    M("kf-rtrl-fresh-term-unsigned", "rnn/online/kfrtrl.py",
+      "+ (s1 / rho1)[:, None, None] * fresh)",
+      "+ (1 / rho1)[:, None, None] * fresh)",
+      "KF-RTRL's fresh term loses its random sign: the cross terms no longer cancel "
+      "on average", "tests/test_online_kfrtrl.py"),
     M("sliding-window-context", TRUNC,
       "context = _detach(model.step(xs[t], context))\n    with mg.no_grad():",
       "context = _detach(model.step(xs[t + 1], context))\n    with mg.no_grad():",

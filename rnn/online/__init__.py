@@ -11,6 +11,7 @@ rule            keeps                                        cost / step   gradi
 ==============  ==========================================  ============  ==============
 ``rtrl``        all of M_t (H·H·K)                           O(H⁴)         exact
 ``uoro``        a rank-one s̃ θ̃ᵀ (H + H·K)                    O(H²)         unbiased, noisy
+``kf-rtrl``     a Kronecker product A ⊗ u (H² + K)           O(H³)         unbiased, less noisy
 ``snap-n``      M_t on the n-step sparsity pattern           O(H²) (n=1)   biased
 ``rflo``        a decaying local trace; random feedback      O(H²)         biased
 ``tbptt-k``     the last k steps                             O(k H²)       biased (k < T)
@@ -25,6 +26,7 @@ no closed form: ``"rtrl"`` by forward mode (``rnn.rtrl.rtrl_jvp``) and
 
 Citations.  Each rule's file names its paper: Williams and Zipser (1989,
 Neural Computation 1(2)) for RTRL, Tallec and Ollivier (ICLR 2018) for UORO,
+Mujika, Meier and Steger (NeurIPS 2018) for KF-RTRL,
 Menick et al. (ICLR 2021) for SnAp, Murray (eLife 2019, 8:e43299) for RFLO,
 Williams and Peng (1990) for online TBPTT, and the notation of Marschall,
 Cho and Savin (JMLR 2020) for all of them.  The papers' equation numbers
@@ -52,16 +54,17 @@ import numpy as np
 
 from ..manual import _check_names, _initial_state, _sequence, _step_weights, model_arrays
 from .base import OnlineRule, Step
+from .kfrtrl import KFRTRL
 from .rflo import RFLO
 from .rtrl import RTRL
 from .snap import SnAp
 from .tbptt import OnlineTBPTT
 from .uoro import UORO
 
-__all__ = ["OnlineRule", "Step", "RTRL", "UORO", "SnAp", "RFLO", "OnlineTBPTT",
+__all__ = ["OnlineRule", "Step", "RTRL", "UORO", "KFRTRL", "SnAp", "RFLO", "OnlineTBPTT",
            "make_rule", "online_gradient", "OnlineResult", "RULE_NAMES"]
 
-RULE_NAMES = ("rtrl", "uoro", "snap-<n>", "rflo", "rflo-symmetric", "tbptt-<k>")
+RULE_NAMES = ("rtrl", "uoro", "kf-rtrl", "snap-<n>", "rflo", "rflo-symmetric", "tbptt-<k>")
 
 
 def make_rule(rule):
@@ -78,6 +81,8 @@ def make_rule(rule):
             return RTRL()
         if rule == "uoro":
             return UORO()
+        if rule == "kf-rtrl":
+            return KFRTRL()
         if rule == "rflo":
             return RFLO()
         if rule == "rflo-symmetric":

@@ -27,7 +27,7 @@ from . import make_rule, online_gradient
 
 __all__ = ["compare_online", "OnlineReport", "RuleStats"]
 
-DEFAULT_RULES = ("rtrl", "uoro", "snap-1", "rflo", "tbptt-4")
+DEFAULT_RULES = ("rtrl", "uoro", "kf-rtrl", "snap-1", "rflo", "tbptt-4")
 READOUT = ("V", "c")
 
 

@@ -1,0 +1,77 @@
+"""KF-RTRL (Mujika, Meier and Steger 2018): the expectation of its estimate is the exact
+gradient, and its estimates scatter less than UORO's."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import rnn
+from rnn.manual import model_arrays
+from rnn.online import KFRTRL, make_rule, online_gradient
+from rnn.online.base import run_rule
+
+KEYS = ("W", "U", "b")
+
+
+class ScriptedSigns:
+    """Stands in for the random generator: hands KF-RTRL the signs (σ0, σ1) it is given."""
+
+    def __init__(self, signs):
+        self.signs = iter(signs)
+
+    def choice(self, options, size):
+        return np.array(next(self.signs), dtype=float).reshape(size)
+
+
+@pytest.mark.parametrize("B, T", [(1, 3), (2, 2)])
+def test_kf_rtrl_averaged_over_every_sign_pattern_is_the_exact_gradient(B, T):
+    """The expectation itself: each step draws two signs per sequence, so there are
+    4^(B·T) equally likely patterns, and their mean estimate is BPTT's gradient."""
+    model = rnn.RNN(2, 2, 1, rng=3)
+    rng = np.random.default_rng(3)
+    xs, ys = rng.normal(size=(T, B, 2)), rng.normal(size=(T, B, 1))
+    exact = rnn.bptt(model, xs, ys).grads
+    per_step = list(itertools.product([-1.0, 1.0], repeat=2 * B))
+    total, runs = {k: 0.0 for k in KEYS}, 0
+    for sequence in itertools.product(per_step, repeat=T):
+        _, grads = run_rule(KFRTRL(), model_arrays(model), xs, ys, np.zeros((B, 2)),
+                            np.ones(T + 1), "mse", "tanh", None, ScriptedSigns(sequence))
+        runs += 1
+        for k in total:
+            total[k] = total[k] + grads[k]
+    assert runs == 4 ** (B * T)
+    for k in KEYS:
+        mean = total[k] / runs
+        assert np.linalg.norm(mean - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
+
+
+def test_kf_rtrl_scatters_less_than_uoro_and_its_mean_converges():
+    model = rnn.RNN(2, 6, 1, rng=0)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+    exact = rnn.bptt(model, xs, ys).grads
+    g = np.concatenate([exact[k].ravel() for k in KEYS])
+    n = 512
+    spread = {}
+    for rule in ("uoro", "kf-rtrl"):
+        draws = np.array([np.concatenate([run[k].ravel() for k in KEYS]) for run in
+                          (online_gradient(model, xs, ys, rule, rng=seed).grads
+                           for seed in range(n))])
+        sigma = np.sqrt(((draws - g) ** 2).sum(axis=1).mean())
+        spread[rule] = sigma / np.linalg.norm(g)
+        # unbiased: the mean of n draws is within a few σ/√n of the exact gradient
+        assert np.linalg.norm(draws.mean(axis=0) - g) < 4 * sigma / np.sqrt(n), rule
+    assert spread["kf-rtrl"] < 0.6 * spread["uoro"], spread
+
+
+def test_kf_rtrl_by_name_and_its_readout_gradients_are_exact():
+    assert isinstance(make_rule("kf-rtrl"), KFRTRL)
+    model = rnn.RNN(3, 4, 2, rng=1)
+    rng = np.random.default_rng(1)
+    xs, ys = rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 2, 2))
+    exact = rnn.bptt(model, xs, ys).grads
+    estimate = online_gradient(model, xs, ys, "kf-rtrl", rng=0).grads
+    for k in ("V", "c"):                                             # read out: no influence
+        np.testing.assert_allclose(estimate[k], exact[k], rtol=1e-12)
+    assert estimate["W"].shape == (4, 4) and np.isfinite(estimate["W"]).all()
