@@ -254,9 +254,25 @@ def test_backward_frames_elide_long_sequences_as_the_drawings_do(tmp_path):
         assert f"step {walk} of {walk}" in texts[-1]
     every = viz.backward_frames(loss, tmp_path / "all", format="svg", elide=False,
                                 max_frames=walk + 1)
-    assert len(every) == walk + 1                   # the seed, then every node
+    assert len(every) == walk                       # the seed, every node but the stack under L
     with pytest.raises(ValueError, match="style must be one of 'notebook', 'slides'"):
         viz.backward_frames(loss, tmp_path / "x", style="poster")
+
+
+def test_backward_frames_show_only_what_the_walk_has_sent(tmp_path):
+    # the loss was back-propagated already (rnn.bptt did), so every parameter has a .grad;
+    # frame 0 must still show no gradient but dL/dL = 1 at the root
+    _, result = unrolled_loss(T=4)
+    files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg", style="slides")
+    texts = [f.read_text() for f in files]
+    assert texts[0].count("‖grad‖") == 1
+    assert "gradient sent at this step" in texts[1]             # the walk's own legend
+    assert "state passed to the next step" not in texts[1]
+    assert "step 1 of" in texts[1] and ": L sends its gradient" in texts[1]
+    assert not any("stack sends" in t for t in texts)          # folded into L: no frame
+    # L's frame sends to every E_t at once (the stack under L is folded into it): all red,
+    # none orange ("sent earlier")
+    assert 'stroke="#d62728"' in texts[1] and 'stroke="#e67e22"' not in texts[1]
 
 
 def test_missing_graphviz_program(monkeypatch, tmp_path):

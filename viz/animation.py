@@ -63,7 +63,7 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
     plan = fitting_plan(graph, style, detail)
     sent, _ = walk_gradients(root, graph)
     frames = [_frame_image(graph, plan, style, detail, done, current, sent, what)
-              for done, current, what in walk_frames(graph, plan)]
+              for done, current, what in walk_frames(graph, plan, _folds(graph)[0])]
     images = [_scaled(Image.open(io.BytesIO(png)).convert("RGB"), width) for png in frames]
     size = (max(i.width for i in images), max(i.height for i in images))
     images = [_padded(Image, i, size) for i in images]
@@ -78,12 +78,13 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
 
 
 def _frame_image(graph, plan, style, detail, done, current, sent, what):
+    folded, reduction = _folds(graph)               # the root reads L = Σ_t E_t
+    look = _Look(grads=False, style=style, walk=True)
     node_extra, edge_extra = walk_decoration(
-        graph, _Look(style=style), done, current, sent,
-        reduction=_folds(graph)[1],                 # the root reads L = Σ_t E_t
+        graph, look, done, current, sent, reduction=reduction,
         lines=1 if STYLES[style]["shapes"] is False else 2, widths=("4", "2.5"),
-        edge_fontcolor=True)
-    dot, _ = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR", what,
+        edge_fontcolor=True, folded=folded)
+    dot, _ = _unrolled(graph, plan, look, False, detail, "LR", what,
                        _decorator(graph, node_extra, edge_extra))
     return dot.pipe(format="png")
 

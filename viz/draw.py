@@ -78,6 +78,7 @@ class _Look:
     grads: bool = True
     heat: HeatScale | None = None
     style: str = "notebook"
+    walk: bool = False        # a frame of the reverse walk: its legend explains the walk's colours
 
     @property
     def font(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,8 @@ from .draw import _draw_graph, _Look
 from .graphs import as_root, collect, step_of
 from .names import node_label
 from .render import FORMATS, check_dot, save
-from .style import STYLES
-from .unrolled import _check_style, _plan, _unrolled
+from .style import COLORS, STYLES
+from .unrolled import _check_style, _folds, _plan, _unrolled
 from .style import norm_text
 
 __all__ = ["backward_frames"]
@@ -57,7 +58,8 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     plan = (fitting_plan(graph, style, "ops") if elide else
             _plan(graph, False, STYLES[style]["max_steps"], STYLES[style]["keep"])
             ) if unrolled else None
-    frames = walk_frames(graph, plan)
+    folded, reduction = _folds(graph) if unrolled else ({}, None)
+    frames = walk_frames(graph, plan, folded)
     if len(frames) > max_frames:
         raise ValueError(f"{WHO}: the walk takes {len(frames)} frames, more than "
                          f"max_frames={max_frames}; draw a smaller graph (fewer time steps), "
@@ -65,10 +67,11 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     check_dot(WHO)
     out = Path(out_dir)
     sent, _ = walk_gradients(root, graph)
-    look = _Look(grads=False, style=style)
+    look = _Look(grads=False, style=style, walk=True)
     paths = []
     for k, (done, current, what) in enumerate(frames):
-        node_extra, edge_extra = walk_decoration(graph, _Look(style=style), done, current, sent)
+        node_extra, edge_extra = walk_decoration(graph, look, done, current, sent, reduction,
+                                                 folded=folded)
         if unrolled:       # pinned positions: every frame has exactly the same layout
             dot, _ = _unrolled(graph, plan, look, False, "ops", "LR", what,
                                _decorator(graph, node_extra, edge_extra))
@@ -112,11 +115,13 @@ def fitting_plan(graph, style, detail):
         keep, max_steps = keep - 1, 2 * keep - 1
 
 
-def walk_frames(graph, plan=None):
+def walk_frames(graph, plan=None, folded=None):
     """(ids of the nodes done, the current node, caption) for each frame of the walk,
     newest node first, the engine's order.  A run of nodes in steps that ``plan``
-    elides is one frame."""
+    elides is one frame, and a node the drawing folds into another (``folded``: the
+    stack under L = Σ_t E_t, a gate's slice) is done in the frame before it."""
     order = sorted(graph.nodes, key=lambda n: -n.seq)
+    folded = folded or {}
     hidden = sorted(plan.hidden) if plan is not None else []
     out = [(set(), None, "seed: dL/dL = 1 at the root")]
     done = set()
@@ -134,13 +139,17 @@ def walk_frames(graph, plan=None):
             continue
         k += 1
         done.add(id(node))
-        out.append((set(done), node, f"step {k} of {len(order)}: {node_label(node)} sends "
-                    f"its gradient to its inputs"))
+        if id(node) in folded and len(out) > 1:       # not drawn on its own
+            out[-1][0].add(id(node))
+            continue
+        name = "L" if node is graph.root and node in folded.values() else node_label(node)
+        out.append((set(done), node, f"step {k} of {len(order)}: {name} sends its gradient "
+                    f"to its inputs"))
     return out
 
 
 def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
-                    widths=("3.5", "2"), edge_fontcolor=False):
+                    widths=("3.5", "2"), edge_fontcolor=False, folded=None):
     """The node and edge attributes of one frame of the reverse walk.
 
     ``done`` holds the ids of the nodes already processed and ``current`` is
@@ -149,9 +158,12 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
     the gradient it has received so far (its sum over the edges already
     crossed); the current node is outlined in red, and the edges crossed are
     red (just now) or orange (before), labelled with their gradient's norm.
+    ``folded`` ({id(node): the node drawn in its place}) makes the edges into a
+    node folded into ``current`` red too: they are drawn as edges into ``current``.
     ``backward_frames`` and ``backward_animation`` draw their frames with it.
     """
-    consumers = {}
+    look = replace(look, grads=False)        # a frame shows only what the walk has sent so far,
+    consumers = {}                           # never a .grad stored by an earlier backward()
     for e in graph.edges:
         consumers.setdefault(id(e.src), []).append(e.dst)
     received = {id(graph.root): np.ones(graph.root.shape)}     # gradient so far, per target
@@ -159,6 +171,10 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
         if id(e.dst) in done and id(e) in sent:
             received[id(e.src)] = received.get(id(e.src), 0) + sent[id(e)]
     node_width, edge_width = widths
+    folded = folded or {}
+
+    def sent_now(e):
+        return current is not None and (e.dst is current or folded.get(id(e.dst)) is current)
 
     def node_extra(x):
         base = (look.node(x, is_root=x is graph.root,
@@ -171,17 +187,18 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
             label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
         attrs = {"label": "\n".join(label)}
         if x is current:
-            attrs.update(color="#d62728", penwidth=node_width)
+            attrs.update(color=COLORS["walk_now"], penwidth=node_width)
         return attrs
 
     def edge_extra(e):
         if id(e.dst) in done and id(e) in sent:
-            attrs = {"color": "#d62728" if e.dst is current else "#e67e22",
+            now = sent_now(e)
+            attrs = {"color": COLORS["walk_now"] if now else COLORS["walk_done"],
                      "penwidth": edge_width, "label": norm_text(sent[id(e)])}
             if edge_fontcolor:
-                attrs["fontcolor"] = "#d62728" if e.dst is current else "#b35400"
+                attrs["fontcolor"] = COLORS["walk_now"] if now else "#b35400"   # darker orange
             return attrs
-        return {"color": "#bbbbbb"}
+        return {"color": COLORS["walk_waiting"]}
 
     return node_extra, edge_extra
 

@@ -24,6 +24,9 @@ COLORS = {
     "elided": "#f2f2f2",
     "window": "#d5f5e3",        # steps a truncated update's gradient reaches
     "block": "#1e8449",
+    "walk_now": "#d62728",      # backward, frame by frame: the gradient sent just now
+    "walk_done": "#e67e22",     # ... sent at an earlier step of the walk
+    "walk_waiting": "#bbbbbb",  # ... not sent yet
 }
 
 # The two styles.  "notebook": compact, read on a screen.  "slides": projected; the
@@ -137,6 +140,11 @@ def legend_label(look, kinds, cell_state=False, cut=False, terms=False, hidden=N
         rows.append(f'<TR><TD><FONT COLOR="{colour}"><B>{line}</B></FONT></TD>'
                     f'<TD ALIGN="LEFT">{text}</TD></TR>')
 
+    if look.walk:                                 # a frame of the reverse walk
+        row(COLORS["walk_now"], "gradient sent at this step, ‖dL/d·‖")
+        row(COLORS["walk_done"], "gradient sent earlier in the walk")
+        row(COLORS["walk_waiting"], "no gradient sent yet")
+        kinds = ()
     if "state" in kinds:
         row(COLORS["recurrent"], "state passed to the next step" +
             (" (h)" if cell_state else ""))
