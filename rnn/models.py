@@ -255,10 +255,12 @@ class Recurrent(Module):
                                  f"{self.hidden_size}){origin}")
         return parts if paired else parts[0]
 
+    state_name = "s"            # what the equations call the state: s_t, or h_t (GRU)
+
     def zero_state(self, batch=()):
         """s_0 = 0 (the encyclopedia article's zero vector)."""
         return mg.Tensor(np.zeros(tuple(batch) + (self.hidden_size,), self.V.dtype),
-                         name="s0")
+                         name=f"{self.state_name}0")
 
 
 def _what(s0):
@@ -382,6 +384,8 @@ class GRU(Recurrent):
         H, bound = self.hidden_size, 1 / np.sqrt(self.hidden_size)
         self.b_hn = Parameter(rng.uniform(-bound, bound, H), dtype=dtype) if bias else None
         self._init_output_layer(rng, bias, dtype, output_activation)
+
+    state_name = "h"
 
     def step(self, x, h):
         H = self.hidden_size

@@ -30,8 +30,10 @@ EQUATIONS = {
     rnn.LSTM: ["z2 = U x2 + W h1 + b", "i2 = σ(z2)", "f2 = σ(z2)", "g2 = tanh(z2)",
                "o2 = σ(z2)", "c2 = f2 ⊙ c1 + i2 ⊙ g2", "h2 = o2 ⊙ tanh(c2)",
                "out2 = V h2 + c", "E2 = ‖out2 − y2‖²"],
-    rnn.GRU: ["r2 = σ(U x2 + b + W h1)", "z2 = σ(U x2 + b + W h1)", "n2 = tanh(U x2 + b + r2 ⊙ ·)",
-              "h2 = (1 − z2) ⊙ n2 + z2 ⊙ h1", "o2 = V h2 + c"],
+    # a gate's block of the weights is subscripted with its letter, as in the GRU's docstring
+    rnn.GRU: ["r2 = σ(U_r x2 + b_r + W_r h1)", "z2 = σ(U_z x2 + b_z + W_z h1)",
+              "n2 = tanh(U_n x2 + b_n + r2 ⊙ ·)",
+              "h2 = (1 − z2) ⊙ n2 + z2 ⊙ h1", "o2 = V h2 + c", "h1 = (1 − z1) ⊙ n1 + z1 ⊙ h0"],
 }
 
 

@@ -64,39 +64,48 @@ def _name_of(x):
     return "x"
 
 
-def _expr(x, depth, precedence=0, top=False):
+def _expr(x, depth, precedence=0, top=False, gate=None, sliced=False):
     """A formula for ``x`` reading ``depth`` ops back; ``·`` where it stops.
 
-    ``top``: write out ``x``'s own op even if ``x`` has a name."""
+    ``top``: write out ``x``'s own op even if ``x`` has a name.  ``gate``: the
+    letter of the gate being written (``"r"`` for ``r_t``); a ``linear`` reached
+    through a slice of it (``sliced``) is that gate's block of the weights, so
+    its parameters read ``U_r``, ``W_r``, ``b_r``."""
     name = None if top else _name_of(x)
     if name is not None:
         return name
     if depth == 0:
         return "·"
     op, args = x.op, x.inputs
+
+    def inner(arg, d, prec=0):
+        return _expr(arg, d, prec, gate=gate)
+
     if op == "getitem" and type(args[0]) is Node:
-        return _expr(args[0], depth, precedence)
+        return _expr(args[0], depth, precedence, gate=gate, sliced=True)
     if op in _UNARY and len(args) == 1:
-        return _UNARY[op].format(_expr(args[0], depth - 1, 0 if op in _ENCLOSING else 3))
+        return _UNARY[op].format(inner(args[0], depth - 1, 0 if op in _ENCLOSING else 3))
     if op in _BINARY and len(args) == 2:
         form, prec = _BINARY[op]
         right = prec if op in ("add", "mul") else prec + 1      # a + (b + c) = a + b + c
-        text = form.format(_expr(args[0], depth - 1, prec), _expr(args[1], depth - 1, right))
+        text = form.format(inner(args[0], depth - 1, prec), inner(args[1], depth - 1, right))
         return f"({text})" if prec < precedence else text
     if op == "linear":
         k = len(args) // 2
-        terms = [f"{_expr(w, 0)} {_expr(v, depth - 1, 3)}" for v, w in zip(args[:k], args[k:2 * k])]
+        block = f"_{gate}" if sliced and gate else ""           # U_r: gate r's rows of U
+        terms = [f"{_expr(w, 0)}{block} {inner(v, depth - 1, 3)}"
+                 for v, w in zip(args[:k], args[k:2 * k])]
         if len(args) % 2:
-            terms.append(_expr(args[-1], 0))
+            terms.append(_expr(args[-1], 0) + block)
         text = " + ".join(terms)
         return f"({text})" if precedence > 1 else text
     if op in LOSS_OPS:                    # the target may be saved rather than an input
         t = step_of(x.scope)
-        target = _expr(args[1], depth - 1) if len(args) > 1 else \
+        target = inner(args[1], depth - 1) if len(args) > 1 else \
             (f"y{t}" if t is not None else "y")
         if op == "mse_loss":
-            return f"‖{_expr(args[0], depth - 1)} − {target}‖²"
-        return f"CE({_expr(args[0], depth - 1)}, {target})"
+            return f"‖{inner(args[0], depth - 1)} − {target}‖²"
+        return f"CE({inner(args[0], depth - 1)}, {target})"
     return f"{op}(·)"
 
 
@@ -113,7 +122,8 @@ def formula(node, max_len=_MAX):
 
 
 def _expr_inputs(node, depth):
-    return _expr(node, depth, top=True)
+    gate = node.name[:-2] if node.name and node.name.endswith("_t") else None
+    return _expr(node, depth, top=True, gate=gate)
 
 
 def node_label(node, loss_reduction=None):
