@@ -298,9 +298,19 @@ def check_rnn_bptt(fn, quiet=False, T=5):
         if p not in got:
             return _done(False, f"the result has no {p!r}: return the terms of U, W and V "
                          f"(it has {sorted(got)}).", quiet)
+        if isinstance(got[p], np.ndarray) and got[p].ndim == 2:
+            return _done(False, f"{p!r} is one array of shape {got[p].shape}: the total "
+                         f"dL/d{p}? Return a list of the T={T} copies' terms instead, term_t "
+                         f"at index t-1; their sum is the total.", quiet)
         if len(got[p]) != T:
             return _done(False, f"{p!r} has {len(got[p])} terms; there are T={T} copies, so "
                          f"T terms, term_t at index t-1.", quiet)
+    if all(np.shape(got[p][t]) == expected[p][T - 1 - t].shape
+           and _close(np.asarray(got[p][t], float), expected[p][T - 1 - t])
+           for p in ("U", "W", "V") for t in range(T)):
+        return _done(False, "every term is right, but in reverse time order: term_t belongs at "
+                     "index t-1, so the list starts with t = 1 (fill it backwards, "
+                     "terms[t - 1] = ..., as the loop runs from t = T down to 1).", quiet)
     for t in range(T, 0, -1):
         for p in ("V", "U", "W"):
             exp = expected[p][t - 1]
@@ -320,7 +330,11 @@ def check_rnn_bptt(fn, quiet=False, T=5):
                     message += f"\nLikely cause: {why}."
                     break
             else:
-                if t < T and all(_close(got[q][T - 1], expected[q][T - 1]) for q in "UWV"):
+                if have.shape == have.T.shape and _close(have.T, exp):
+                    message += (f"\nLikely cause: the transpose. The term is an outer "
+                                f"product with rows from the error: np.outer(delta, "
+                                f"{'x_t' if p == 'U' else 's_t' if p == 'V' else 's_prev'}).")
+                elif t < T and all(_close(got[q][T - 1], expected[q][T - 1]) for q in "UWV"):
                     message += ("\nStep T is right but an earlier step is not: look at what "
                                 "flows back from step t+1, δ_t = (Vᵀ dz_t + Wᵀ δ_(t+1)) ⊙ "
                                 "(1 - s_t²).")

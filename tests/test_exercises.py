@@ -95,12 +95,29 @@ def test_check_rnn_bptt_reports_shape_of_the_answer_and_exceptions():
         return params["Q"]
 
     assert "the result has no 'W'" in ex.check_rnn_bptt(missing_w, quiet=True).message
-    assert "'U' has 4 terms; there are T=5 copies" in ex.check_rnn_bptt(totals_only,
-                                                                        quiet=True).message
+    message = ex.check_rnn_bptt(totals_only, quiet=True).message
+    assert "'U' is one array of shape (4, 2): the total dL/dU?" in message
+    assert "list of the T=5 copies' terms" in message
     assert "not written yet" in ex.check_rnn_bptt(stub, quiet=True).message
     message = ex.check_rnn_bptt(crashes, quiet=True).message
     assert "raised KeyError: 'Q'" in message and "params[\"Q\"]" in message
     assert "returned a list" in ex.check_rnn_bptt(lambda p, x, y: [], quiet=True).message
+
+
+def test_check_rnn_bptt_names_reversed_terms_and_a_transposed_square_term():
+    def reversed_terms(params, xs, ys):
+        return {k: v[::-1] for k, v in bptt_with()(params, xs, ys).items()}
+
+    def w_transposed(params, xs, ys):                # W is square: the shape can't tell
+        terms = bptt_with()(params, xs, ys)
+        terms["W"] = [term.T for term in terms["W"]]
+        return terms
+
+    message = ex.check_rnn_bptt(reversed_terms, quiet=True).message
+    assert "in reverse time order" in message and "index t-1" in message
+    message = ex.check_rnn_bptt(w_transposed, quiet=True).message
+    assert "dL/dW: copy t=5's term is wrong" in message
+    assert "Likely cause: the transpose" in message and "np.outer(delta, s_prev)" in message
 
 
 def test_check_prints_its_verdict_unless_quiet(capsys):
