@@ -172,7 +172,12 @@ def test_a_figure_too_wide_for_a_slide_says_so_in_its_title():
     _, result = run(rnn.GRU, T=5)
     graph = viz.draw_unrolled(result.loss_tensor, direction="TB", style="slides")
     assert "too wide for a slide" in graph.graph_attr["label"]
+    assert "try detail='cells' or direction='LR'" in graph.graph_attr["label"]
     assert "not drawn (to fit a slide)" in graph.graph_attr["label"]
+    # the hint offers only what was not tried already
+    every = viz.draw_unrolled(result.loss_tensor, detail="cells", style="slides", elide=False)
+    title = every.graph_attr["label"]
+    assert "with every step drawn (elide=False): draw fewer steps" in title and "try" not in title
 
 
 def test_per_copy_terms_are_left_out_when_steps_alone_do_not_fit():

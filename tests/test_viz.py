@@ -310,6 +310,10 @@ def test_bad_input_errors(tmp_path):
         viz.draw_unrolled(result.loss_tensor, direction="RL")
     with pytest.raises(ValueError, match="max_steps must be an integer >= 2\\*keep\\+1"):
         viz.draw_unrolled(result.loss_tensor, max_steps=4, keep=3)
+    with pytest.raises(ValueError, match=r"keeps 3 step\(s\) at each end.*got 4\. Fix: "
+                       r"max_steps=7 or more, a smaller keep \(keep=1 allows max_steps=3\), or "
+                       r"elide=False"):
+        viz.draw_unrolled(result.loss_tensor, style="slides", max_steps=4)
     with pytest.raises(TypeError, match="expected the graphviz.Digraph"):
         viz.save("digraph {}", tmp_path / "x.svg")
     assert not os.path.exists(tmp_path / "u.jpg")

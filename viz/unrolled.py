@@ -97,8 +97,11 @@ def _check_options(detail, direction, max_steps, keep):
     if not isinstance(keep, int) or keep < 1:
         raise ValueError(f"{WHO}: keep must be an integer >= 1, got {keep!r}")
     if not isinstance(max_steps, int) or max_steps < 2 * keep + 1:
-        raise ValueError(f"{WHO}: max_steps must be an integer >= 2*keep+1 = {2 * keep + 1}, "
-                         f"got {max_steps!r}")
+        raise ValueError(f"{WHO}: max_steps must be an integer >= 2*keep+1 = {2 * keep + 1} "
+                         f"(an elided drawing keeps {keep} step(s) at each end and one box for "
+                         f"the rest), got {max_steps!r}. Fix: max_steps={2 * keep + 1} or more, "
+                         f"a smaller keep (keep=1 allows max_steps=3), or elide=False to draw "
+                         f"every step.")
 
 
 def _recorded_contributions(param, wanted):
@@ -182,8 +185,7 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
                               title, labels=labels, fit=not user_limits)
         if fits or not elide or (keep == 1 and not labels):
             if not fits:                      # say so, rather than shrink the text
-                dot.graph_attr["label"] += ("\n(too wide for a slide even with steps elided: "
-                                            "try detail='cells' or direction='LR')")
+                dot.graph_attr["label"] += _too_wide_hint(detail, direction, elide)
             elif dropped:
                 dot.graph_attr["label"] += "\n(per-copy terms left out to fit a slide)"
             return dot
@@ -192,6 +194,16 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
             max_steps = 2 * keep + 1
         else:                             # then without the per-copy numbers
             labels, dropped = False, True
+
+
+def _too_wide_hint(detail, direction, elide):
+    """The title's note on a slide figure that does not fit: what else to try."""
+    tries = [option for option, used in (("detail='cells'", detail == "cells"),
+                                         ("direction='LR'", direction == "LR")) if not used]
+    done = "even with steps elided" if elide else "with every step drawn (elide=False)"
+    if tries:
+        return f"\n(too wide for a slide {done}: try {' or '.join(tries)})"
+    return (f"\n(too wide for a slide {done}: draw fewer steps, or use style='notebook')")
 
 
 def _check_style(style, who=WHO):
