@@ -54,3 +54,16 @@ def test_sqrt_plan_draws_and_bad_inputs_are_refused():
         viz.draw_checkpoints(rnn.checkpoint_policy(100, 10))
     with pytest.raises(TypeError, match="viz.draw_checkpoints: expected a plan"):
         viz.draw_checkpoints([("forward", 0, 3)])
+
+
+@pytest.mark.parametrize("T, budget", [(8, 2), (20, 3)])
+def test_the_strip_at_slide_style_passes_the_layout_check(T, budget):
+    graph = viz.draw_checkpoints(rnn.checkpoint_policy(T, budget), style="slides")
+    report = viz.check_layout(graph, "slides")
+    assert report.ok, report
+    assert "backward 20<" in graph.source or T != 20        # one step: "20", not "20–20"
+
+
+def test_the_strip_refuses_an_unknown_style():
+    with pytest.raises(ValueError, match="draw_checkpoints: style must be one of 'notebook'"):
+        viz.draw_checkpoints(rnn.checkpoint_policy(8, 2), style="poster")

@@ -3,8 +3,8 @@ action of ``rnn.checkpoint_policy`` or ``rnn.sqrt_policy``, one column per step.
 
 from __future__ import annotations
 
-from .draw import _new_digraph
-from .style import COLORS
+from .draw import _frame, _new_digraph
+from .style import COLORS, STYLES
 
 __all__ = ["draw_checkpoints"]
 
@@ -13,11 +13,13 @@ __all__ = ["draw_checkpoints"]
 _FORWARD = "#e5e7e9"           # recomputed forward, nothing recorded
 _KEPT = "#f5b041"              # a stored checkpoint s_t
 _BACKWARD = COLORS["window"]   # recorded and back-propagated
-_CELL = 'WIDTH="34" HEIGHT="26" FIXEDSIZE="TRUE"'     # every step's column equally wide
+# every step's column equally wide, by style (slide text is larger)
+_CELLS = {"notebook": 'WIDTH="34" HEIGHT="26" FIXEDSIZE="TRUE"',
+          "slides": 'WIDTH="46" HEIGHT="34" FIXEDSIZE="TRUE"'}
 _MAX_STEPS = 60                # beyond this the columns get too thin to read
 
 
-def draw_checkpoints(policy, title=None):
+def draw_checkpoints(policy, title=None, style="notebook"):
     """Which states a checkpointing plan stores, what it recomputes, and in what order.
 
     Row i is the plan's i-th action; column t is step t:
@@ -28,7 +30,8 @@ def draw_checkpoints(policy, title=None):
 
     Reading down the rows gives the order of the plan that Gruslys et al.
     (2016) compute by dynamic programming.  The title states the cost in
-    forward steps and the most steps held at once.
+    forward steps and the most steps held at once.  ``style="slides"`` draws it
+    for a projector, as every ``viz.draw*`` does.
 
     >>> import rnn, viz
     >>> graph = viz.draw_checkpoints(rnn.checkpoint_policy(10, 3))
@@ -39,6 +42,10 @@ def draw_checkpoints(policy, title=None):
     if actions is None or not hasattr(policy, "T"):
         raise TypeError(f"viz.draw_checkpoints: expected a plan from rnn.checkpoint_policy or "
                         f"rnn.sqrt_policy, got {type(policy).__name__}")
+    if style not in STYLES:
+        raise ValueError(f"viz.draw_checkpoints: style must be one of "
+                         f"{', '.join(map(repr, STYLES))}, got {style!r}")
+    cell = _CELLS[style]
     T = policy.T
     if T > _MAX_STEPS:
         raise ValueError(f"viz.draw_checkpoints: the plan has T={T} steps; at most "
@@ -50,24 +57,25 @@ def draw_checkpoints(policy, title=None):
                         f"at most {policy.peak_memory()} steps held")
     legend = ("grey →: recomputed forward, nothing recorded;  orange s_t: state kept;  "
               "green ←: recorded and back-propagated")
-    dot = _new_digraph(heading + "\n" + legend, rankdir="TB")
+    dot = _new_digraph(heading + "\n" + legend, rankdir="TB", style=style)
     rows = ['<TR><TD BORDER="0"><B>action</B></TD>' +
-            "".join(f'<TD {_CELL} BORDER="0"><B>{t}</B></TD>' for t in range(1, T + 1)) +
+            "".join(f'<TD {cell} BORDER="0"><B>{t}</B></TD>' for t in range(1, T + 1)) +
             "</TR>"]
     for i, (kind, a, b) in enumerate(actions, start=1):
-        what = f"{i}. forward s{a}→s{b}" if kind == "forward" else f"{i}. backward {a + 1}–{b}"
+        steps = f"{b}" if b == a + 1 else f"{a + 1}–{b}"
+        what = f"{i}. forward s{a}→s{b}" if kind == "forward" else f"{i}. backward {steps}"
         cells = []
         for t in range(1, T + 1):
             if kind == "forward" and t == b:
-                cells.append(f'<TD {_CELL} BGCOLOR="{_KEPT}"><B>s{t}</B></TD>')
+                cells.append(f'<TD {cell} BGCOLOR="{_KEPT}"><B>s{t}</B></TD>')
             elif kind == "forward" and a < t < b:
-                cells.append(f'<TD {_CELL} BGCOLOR="{_FORWARD}">→</TD>')
+                cells.append(f'<TD {cell} BGCOLOR="{_FORWARD}">→</TD>')
             elif kind == "backward" and a < t <= b:
-                cells.append(f'<TD {_CELL} BGCOLOR="{_BACKWARD}">←</TD>')
+                cells.append(f'<TD {cell} BGCOLOR="{_BACKWARD}">←</TD>')
             else:
-                cells.append(f'<TD {_CELL} BORDER="0"> </TD>')
+                cells.append(f'<TD {cell} BORDER="0"> </TD>')
         rows.append(f'<TR><TD BORDER="0" ALIGN="LEFT">{what}</TD>{"".join(cells)}</TR>')
     table = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4">' +
              "".join(rows) + "</TABLE>>")
     dot.node("plan", table, shape="plaintext", fillcolor="white", style="")
-    return dot
+    return _frame(dot, style)
