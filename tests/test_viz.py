@@ -346,3 +346,18 @@ def test_the_folded_figure_counts_in_good_english():
     assert '1 input"' in source and '1 output"' in source and "4 hidden units" in source
     assert "inputs" not in viz.draw_folded(rnn.RNN(1, 1, 2, rng=0)).source.replace(
         "2 outputs", "") and "1 hidden unit" in viz.draw_folded(rnn.RNN(1, 1, 2, rng=0)).source
+
+
+def test_truncation_marks_block_losses_before_the_window_and_names_one_step():
+    model = rnn.RNN(1, 3, 1, rng=0)
+    xs = np.zeros((20, 1))
+    graph = viz.draw_truncation(rnn.tbptt(model, xs, xs, k1=6, k2=3, optimizer=None), update=1)
+    source = graph.source
+    for t in (7, 8, 9):                     # in the block (7-12), before the window (10-12)
+        assert re.search(rf'E{t} \[label=E{t} [^\]]*style="dashed,filled"', source), t
+    for t in (10, 11, 12):
+        assert not re.search(rf'E{t} \[label=E{t} [^\]]*dashed', source), t
+    assert "only its output layer (V, c) learns from it" in source
+    one = viz.draw_truncation(rnn.tbptt(model, xs, xs, k1=1, k2=4, optimizer=None), update=1)
+    assert "losses of step 2, gradient through steps 1–2" in one.source
+    assert "dashed E_t" not in one.source        # k2 >= k1: every loss reaches U, W, b

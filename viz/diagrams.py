@@ -104,9 +104,11 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
 
     key = ("green: the gradient flows back through these steps;  "
            "bold, with E_t: their losses count in this update")
-    dot = _new_digraph((title or f"update {k + 1} of {len(updates)}: losses of steps "
-                                 f"{b1}–{b2}, gradient through "
-                                 f"steps {w1}–{w2}") + "\n" + key, rankdir="LR", style=style)
+    if b1 < w1:                                   # k2 < k1: part of the block is before the window
+        key += ";\ndashed E_t: before the window, so only its output layer (V, c) learns from it"
+    dot = _new_digraph((title or f"update {k + 1} of {len(updates)}: losses of "
+                                 f"{_steps(b1, b2)}, gradient through {_steps(w1, w2)}")
+                       + "\n" + key, rankdir="LR", style=style)
     dot.attr(nodesep="0.15", ranksep="0.25")
     if first > 1:
         dot.node("before", f"… steps 1–{first - 1}", shape="plaintext", fillcolor="white")
@@ -120,8 +122,10 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
                         penwidth="2" if b1 <= t <= b2 else "1",
                         fontcolor="black" if t <= b2 else "#999999")
             if b1 <= t <= b2:
-                column.node(f"E{t}", f"E{t}", shape="ellipse", fillcolor=COLORS["loss"],
-                            height="0.2")
+                outside = t < w1                  # its gradient stops at the output layer
+                column.node(f"E{t}", f"E{t}", shape="ellipse", height="0.2",
+                            fillcolor="white" if outside else COLORS["loss"],
+                            style="dashed,filled" if outside else "filled")
         if b1 <= t <= b2:
             dot.edge(f"s{t}", f"E{t}", color=COLORS["block"], arrowsize="0.5")
         if t > first:
@@ -135,6 +139,11 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
         dot.node("after", f"steps {last + 1}–{T} …", shape="plaintext", fillcolor="white")
         dot.edge(f"s{last}", "after", style="dotted")
     return _frame(dot, style)
+
+
+def _steps(first, last):
+    """'step 4' or 'steps 2–5'."""
+    return f"step {first}" if first == last else f"steps {first}–{last}"
 
 
 def draw_gradient_flow(flows, title=None, style="notebook"):
