@@ -82,12 +82,18 @@ def test_lstm_state_paths_have_two_colours_and_a_legend():
         legend = g.node_attrs["legend"]["label"]
         assert "cell state c" in legend and "shared parameter" in legend
         # into each of steps 2..4 come exactly one h path and one c path
-        heads = {}
+        heads, ports = {}, {}
         for t, h, a in g.edges:
             if a.get("color") in (COLORS["recurrent"], COLORS["cell_state"]) and \
                     a.get("dir") != "none":
-                heads.setdefault(a["color"], []).append(h)
+                if re.fullmatch(r"s\d+_\d+", h):      # cells: f_t hands h_t, c_t to its ports
+                    ports.setdefault(a["color"], []).append((t, h))
+                else:
+                    heads.setdefault(a["color"], []).append(h)
         assert len(heads[COLORS["recurrent"]]) == len(heads[COLORS["cell_state"]]) == 3
+        if detail == "cells":                         # ... with a visible edge, not a float
+            for colour in (COLORS["recurrent"], COLORS["cell_state"]):
+                assert sorted(t for t, _ in ports[colour]) == ["f1", "f2", "f3", "f4"]
 
 
 def test_cells_view_names_the_states_it_passes():

@@ -401,7 +401,7 @@ class _Scene:
                                   "fillcolor": fill, "margin": "0.02",
                                   "fontcolor": self.look.heat.text_color(norm(g)) if dark
                                   else "black"}, beside=f"E{t}")
-                self.link(f"f{t}", uid, "flow", style="invis")
+                self.link(f"f{t}", uid, "flow", color=self._state_colour(node))  # f_t's output
 
     def _constants(self):
         """Each data leaf goes in the box of the step that uses it (the top level if
