@@ -6,6 +6,7 @@ size limit (slides: 14 px once scaled to 1920 px wide).  The checker itself is
 tested on SVG made to fail.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +202,12 @@ def test_the_readme_figures_in_docs_pass_the_layout_check(path):
     style = "slides" if path.parent.name == "slides" else "notebook"
     report = check_layout(path.read_bytes(), style)
     assert report.ok, f"{path.name}: {report}"
+
+
+def test_a_slide_that_fits_only_three_steps_keeps_the_first_two_and_the_last():
+    # one step at each end would show no hand-over of the state at all: 1, 2 and T do
+    _, result = run(rnn.RNN, T=8)
+    graph = viz.draw_unrolled(result.loss_tensor, style="slides")
+    steps = sorted(int(t) for t in re.findall(r"cluster_t(\d+)", graph.source))
+    assert steps == [1, 2, 8]
+    assert check_layout(graph.pipe(format="svg").decode(), "slides").ok

@@ -14,7 +14,7 @@ from .graphs import as_root, collect, step_of
 from .names import node_label
 from .render import FORMATS, check_dot, save
 from .style import COLORS, STYLES
-from .unrolled import _check_style, _folds, _plan, _unrolled
+from .unrolled import _check_style, _ends, _fewer, _folds, _plan, _unrolled
 from .style import norm_text
 
 __all__ = ["backward_frames"]
@@ -110,9 +110,10 @@ def fitting_plan(graph, style, detail):
         plan = _plan(graph, True, max_steps, keep)
         _, fits = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR",
                             None, fit=style == "slides")
-        if fits or keep == 1:
+        if fits or _fewer(keep) is None:
             return plan
-        keep, max_steps = keep - 1, 2 * keep - 1
+        keep = _fewer(keep)
+        max_steps = sum(_ends(keep)) + 1
 
 
 def walk_frames(graph, plan=None, folded=None):

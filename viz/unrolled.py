@@ -54,8 +54,9 @@ def _plan(graph, elide, max_steps, keep):
             f"{WHO}: the graph has no time-step scopes (t=<k>), so there is nothing to unroll. "
             f"Record each step inside minigrad.scope(f't={{t}}') (rnn's model.unroll does), "
             f"or draw any graph with viz.draw().")
+    first, last = _ends(keep)
     if elide and len(steps) > max_steps:
-        shown = steps[:keep] + steps[-keep:]
+        shown = steps[:first] + steps[-last:]
     else:
         shown = steps
     plan = _Plan(steps, shown, set(steps) - set(shown), step)
@@ -85,6 +86,25 @@ def _plan(graph, elide, max_steps, keep):
                     heights.append((level.get(id(e.dst), 0) - lo) / max(hi - lo, 1))
             plan.row[id(leaf)] = "top" if heights and np.mean(heights) < 0.5 else "bottom"
     return plan
+
+
+def _ends(keep):
+    """(steps kept at the start, at the end): ``keep`` is a number for both, or a pair."""
+    return keep if isinstance(keep, tuple) else (keep, keep)
+
+
+def _fewer(keep):
+    """The next smaller elision when a slide figure does not fit: one step fewer at each
+    end, down to 2; then the first two steps and the last, so that one hand-over of the
+    state s_1 -> s_2 still shows; then one at each end.  None when nothing is left."""
+    first, last = _ends(keep)
+    if first > 2:
+        return first - 1
+    if (first, last) == (2, 2):
+        return (2, 1)
+    if (first, last) == (2, 1):
+        return 1
+    return None
 
 
 def _check_options(detail, direction, max_steps, keep):
@@ -183,15 +203,15 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
         plan = _plan(graph, elide, max_steps, keep)
         dot, fits = _unrolled(graph, plan, look, contributions and labels, detail, direction,
                               title, labels=labels, fit=not user_limits)
-        if fits or not elide or (keep == 1 and not labels):
+        if fits or not elide or (_fewer(keep) is None and not labels):
             if not fits:                      # say so, rather than shrink the text
                 dot.graph_attr["label"] += _too_wide_hint(detail, direction, elide)
             elif dropped:
                 dot.graph_attr["label"] += "\n(per-copy terms left out to fit a slide)"
             return dot
-        if keep > 1:
-            keep -= 1                     # too wide for a slide: fewer steps, same text size
-            max_steps = 2 * keep + 1
+        if _fewer(keep) is not None:
+            keep = _fewer(keep)           # too wide for a slide: fewer steps, same text size
+            max_steps = sum(_ends(keep)) + 1
         else:                             # then without the per-copy numbers
             labels, dropped = False, True
 
