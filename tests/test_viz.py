@@ -239,6 +239,14 @@ def test_backward_frames_step_through_the_walk(tmp_path):
         viz.backward_frames(loss, tmp_path / "more", max_frames=2)
 
 
+def test_backward_frames_keep_one_size_so_a_class_can_flip_through_them(tmp_path):
+    _, result = unrolled_loss(T=6)
+    files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg")
+    sizes = {re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', f.read_text()).groups()
+             for f in files}
+    assert len(sizes) == 1, sizes
+
+
 def test_backward_frames_elide_long_sequences_as_the_drawings_do(tmp_path):
     _, result = unrolled_loss(T=20)
     loss = result.loss_tensor
@@ -265,7 +273,8 @@ def test_backward_frames_show_only_what_the_walk_has_sent(tmp_path):
     _, result = unrolled_loss(T=4)
     files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg", style="slides")
     texts = [f.read_text() for f in files]
-    assert texts[0].count("‖grad‖") == 1
+    assert len(re.findall(r"‖grad‖ \d", texts[0])) == 1           # dL/dL = 1 only
+    assert "‖grad‖ –" in texts[0]                                 # the rest: none yet
     assert "gradient sent at this step" in texts[1]             # the walk's own legend
     assert "state passed to the next step" not in texts[1]
     assert "step 1 of" in texts[1] and ": L sends its gradient" in texts[1]

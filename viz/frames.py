@@ -149,6 +149,9 @@ def walk_frames(graph, plan=None, folded=None):
     return out
 
 
+_GRAD_LINE = 22        # characters: "‖grad‖ 9.99e-04 so far", padded with no-break spaces
+
+
 def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
                     widths=("3.5", "2"), edge_fontcolor=False, folded=None):
     """The node and edge attributes of one frame of the reverse walk.
@@ -177,6 +180,8 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
     def sent_now(e):
         return current is not None and (e.dst is current or folded.get(id(e.dst)) is current)
 
+    will_receive = {id(graph.root)} | {id(e.src) for e in graph.edges if id(e) in sent}
+
     def node_extra(x):
         base = (look.node(x, is_root=x is graph.root,
                           reduction=reduction if x is graph.root else None)
@@ -185,7 +190,11 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
         g = received.get(id(x))
         if g is not None:
             complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
-            label.append(f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far"))
+            line = f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far")
+        else:
+            line = "‖grad‖ –"                   # none yet: the line is there in every frame,
+        if id(x) in will_receive:              # and as wide, so the nodes never move
+            label.append(line.center(_GRAD_LINE, "\u00a0"))
         attrs = {"label": "\n".join(label)}
         if x is current:
             attrs.update(color=COLORS["walk_now"], penwidth=node_width)
@@ -194,8 +203,10 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
     def edge_extra(e):
         if id(e.dst) in done and id(e) in sent:
             now = sent_now(e)
+            into_root = e.dst is graph.root or folded.get(id(e.dst)) is graph.root
             attrs = {"color": COLORS["walk_now"] if now else COLORS["walk_done"],
-                     "penwidth": edge_width, "label": norm_text(sent[id(e)])}
+                     "penwidth": edge_width,    # L's edges fan out side by side: E_t shows it
+                     "label": "" if into_root else norm_text(sent[id(e)])}
             if edge_fontcolor:
                 attrs["fontcolor"] = COLORS["walk_now"] if now else "#b35400"   # darker orange
             return attrs
