@@ -11,6 +11,8 @@ reports:
 * ``node overlap``   two node shapes overlap;
 * ``box overlap``    two time-step boxes (clusters) overlap;
 * ``edge through node``  an edge's path crosses a node it does not connect;
+* ``edge through label``  an edge's path crosses a box's title or another
+  edge's label, hiding its words;
 * ``small text``     a text is smaller than the style allows: at slide style,
   under 14 px once the figure is scaled to 1920 px wide (a projector); at
   notebook style, under 10 px at the figure's own size.
@@ -273,4 +275,18 @@ def check_layout(graph_or_svg, style="notebook", min_px=None):
             for k in np.nonzero(inside.any(axis=0))[0]:
                 if names[k] not in (tail, head):
                     problems.append(f"edge through node: {tail}->{head} crosses {names[k]}")
+
+    # an edge drawn through a box's title or another edge's label hides its words
+    labels = [t for t in texts if t.owner.startswith(("cluster ", "edge "))]
+    if labels and fig.edges:
+        lb = np.asarray([t.box for t in labels], dtype=float) + np.array([1.0, 1.0, -1.0, -1.0])
+        for tail, head, pts in fig.edges:
+            if len(pts) == 0:
+                continue
+            inside = ((pts[:, None, 0] > lb[None, :, 0]) & (pts[:, None, 0] < lb[None, :, 2])
+                      & (pts[:, None, 1] > lb[None, :, 1]) & (pts[:, None, 1] < lb[None, :, 3]))
+            for k in np.nonzero(inside.any(axis=0))[0]:
+                if labels[k].owner != f"edge {tail}->{head}":
+                    problems.append(f"edge through label: {tail}->{head} crosses "
+                                    f"{labels[k].text!r} ({labels[k].owner})")
     return LayoutReport(problems, fig.width, fig.height, smallest, style)

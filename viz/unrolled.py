@@ -611,6 +611,7 @@ def _emit(scene, plan, look, direction, title, fit=False):
         x, y = label_at[t]
         if t == scene.squeezed:                   # room for its three lines
             y += 2 * (look.font + 2) * 1.2 / 72
+            elided_top = y                        # the box's top edge, above its title
         box.node(f"label_room_{t}", "", shape="point", style="invis", width="0", height="0",
                  pos=f"{x:.3f},{y:.3f}!")
         for u in scene.units.values():
@@ -627,10 +628,18 @@ def _emit(scene, plan, look, direction, title, fit=False):
             dot.edge(link.src, link.dst, **link.attrs)
             continue
         inside = bends.get(scene.units[link.dst].step, ())
+        src = link.src
+        if (scene.squeezed is not None and scene.units[link.src].step == scene.squeezed
+                and scene.units[link.dst].step != scene.squeezed
+                and link.route[0][1] > elided_top):
+            # leaving the elided box upwards: start at its top, not across its title
+            src = f"elided_out_{k}"
+            dot.node(src, "", shape="point", style="invis", width="0", height="0",
+                     pos=f"{link.route[0][0]:.3f},{elided_top:.3f}!")
         for b, point in enumerate(link.route):    # the bends outside the boxes
             if (k, b) not in inside:
                 _bend(dot, k, b, point)
-        chain = [link.src] + [f"bend_{k}_{b}" for b in range(len(link.route))] + [link.dst]
+        chain = [src] + [f"bend_{k}_{b}" for b in range(len(link.route))] + [link.dst]
         quiet = {"color": link.attrs.get("color", "black"), "dir": "none",
                  "penwidth": link.attrs.get("penwidth", "1")}
         if link.attrs.get("style") == "invis":
