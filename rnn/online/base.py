@@ -31,7 +31,7 @@ import numpy as np
 
 from ..manual import ACTIVATION, DERIVATIVE_FROM_OUTPUT, _output_layer, _weighted_error
 
-__all__ = ["OnlineRule", "Step"]
+__all__ = ["OnlineRule", "Step", "RandomFactorRule", "balance"]
 
 
 @dataclass
@@ -80,6 +80,29 @@ class OnlineRule:
 
     def __repr__(self):
         return self.name
+
+
+class RandomFactorRule(OnlineRule):
+    """UORO and KF-RTRL: keep M_t as a product of two factors, fold each step's new term in
+    with random signs, and scale the factors to the same size (``balance``) so the
+    variance stays small.  ``eps`` keeps the scales finite when a factor is 0 (at the
+    first step)."""
+
+    stochastic = True
+
+    def __init__(self, eps=1e-7):
+        self.eps = eps
+
+
+def balance(a, b, eps):
+    """ρ = √((‖a‖ + ε) / (‖b‖ + ε)) for each batch row (first axis): ``b ρ`` and ``a / ρ``
+    then have the same norm, which makes the cross terms of a random-sign sum smallest."""
+    return np.sqrt((_row_norms(a) + eps) / (_row_norms(b) + eps))
+
+
+def _row_norms(a):
+    """The (Frobenius) norm of each batch row's array."""
+    return np.sqrt((a.reshape(len(a), -1) ** 2).sum(axis=1))
 
 
 def run_rule(rule, params, xs, ys, s0, kappa, loss, activation, output_activation, rng):

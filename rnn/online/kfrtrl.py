@@ -29,41 +29,35 @@ O(H²) memory, between UORO (O(H²), noisier) and RTRL (O(H⁴), exact).
 
 import numpy as np
 
-from .base import OnlineRule
+from .base import RandomFactorRule, balance
 
 
-class KFRTRL(OnlineRule):
+class KFRTRL(RandomFactorRule):
     """The Kronecker-factored unbiased estimate A_t ⊗ u_t of M_t.  O(H³) per step.
 
-    ``eps`` keeps ρ0 and ρ1 finite when a factor is 0 (at the first step).
-
     >>> import numpy as np, rnn
-    >>> model = rnn.RNN(2, 3, 1, rng=0)
-    >>> xs, ys = np.ones((5, 2)), np.zeros((5, 1))
-    >>> g = rnn.online.online_gradient(model, xs, ys, "kf-rtrl", rng=0).grads
-    >>> sorted(g), g["W"].shape
-    (['U', 'V', 'W', 'b', 'c'], (3, 3))
+    >>> model = rnn.RNN(3, 4, 2, rng=1)
+    >>> result = rnn.online.online_gradient(model, np.ones((6, 3)), np.zeros((6, 2)),
+    ...                                     rnn.online.KFRTRL(), rng=2)
+    >>> result.rule, result.grads["U"].shape
+    ('kf-rtrl', (4, 3))
     """
 
     name = "kf-rtrl"
-    stochastic = True
-
-    def __init__(self, eps=1e-7):
-        self.eps = eps
 
     def start(self, params, B, rng):
-        H, D = params["W"].shape[0], params["U"].shape[1]
+        H = params["W"].shape[0]
         self.rng = rng
         self.A = np.zeros((B, H, H))                      # M_0 = 0
-        self.u = np.zeros((B, H + D + 1))
+        self.u = np.zeros((B, H + params["U"].shape[1] + 1))
 
     def update(self, step):
         B, H = step.gp.shape
         sigma = self.rng.choice([-1.0, 1.0], size=(B, 2))               # σ0, σ1 per sequence
         carried = step.jacobian_times(self.A)                             # D_t A_{t-1}
         fresh = step.gp[:, :, None] * np.eye(H)                           # diag(g'(a_t))
-        rho0 = np.sqrt((_norm(carried) + self.eps) / (_norm(self.u) + self.eps))
-        rho1 = np.sqrt((_norm(fresh) + self.eps) / (_norm(step.z) + self.eps))
+        rho0 = balance(carried, self.u, self.eps)                      # ‖ρ0 u‖ = ‖DA / ρ0‖
+        rho1 = balance(fresh, step.z, self.eps)
         s0, s1 = sigma[:, 0], sigma[:, 1]
         self.A = ((s0 / rho0)[:, None, None] * carried
                   + (s1 / rho1)[:, None, None] * fresh)
@@ -71,7 +65,3 @@ class KFRTRL(OnlineRule):
         credit_A = np.einsum("bi,bij->bj", step.credit, self.A)          # c_t A_t
         return np.einsum("bj,bk->jk", credit_A, self.u)                  # Σ_b (c_t A_t) ⊗ u_t
 
-
-def _norm(a):
-    """The (Frobenius) norm of each batch row's array."""
-    return np.sqrt((a.reshape(len(a), -1) ** 2).sum(axis=1))

@@ -21,10 +21,10 @@ product (O(H K)): O(H²), like one step of BPTT.  The price is variance.
 
 import numpy as np
 
-from .base import OnlineRule
+from .base import RandomFactorRule, balance
 
 
-class UORO(OnlineRule):
+class UORO(RandomFactorRule):
     """The rank-one unbiased estimate s̃ θ̃ᵀ of M_t.  O(H²) per step; stochastic.
 
     ``eps`` keeps ρ0 and ρ1 finite when a factor is 0 (at the first step).
@@ -38,10 +38,6 @@ class UORO(OnlineRule):
     """
 
     name = "uoro"
-    stochastic = True
-
-    def __init__(self, eps=1e-7):
-        self.eps = eps
 
     def start(self, params, B, rng):
         H, D = params["W"].shape[0], params["U"].shape[1]
@@ -54,18 +50,13 @@ class UORO(OnlineRule):
         nu = self.rng.choice([-1.0, 1.0], size=(B, H))                   # E[ν νᵀ] = I
         Ds = step.jacobian_times(self.s_tilde[:, :, None])[:, :, 0]       # D_t s̃_{t-1}
         nu_M = (nu * step.gp)[:, :, None] * step.z[:, None, :]           # νᵀ M̄_t, (B, H, K)
-        rho0 = np.sqrt((_norm(self.theta_tilde) + self.eps) / (_norm(Ds) + self.eps))
-        rho1 = np.sqrt((_norm(nu_M) + self.eps) / (_norm(nu) + self.eps))
+        rho0 = balance(self.theta_tilde, Ds, self.eps)
+        rho1 = balance(nu_M, nu, self.eps)
         self.s_tilde = rho0[:, None] * Ds + rho1[:, None] * nu
         self.theta_tilde = (self.theta_tilde / rho0[:, None, None]
                             + nu_M / rho1[:, None, None])
         weight = (step.credit * self.s_tilde).sum(axis=1)                 # c_t · s̃_t
         return np.einsum("b,bjk->jk", weight, self.theta_tilde)
-
-
-def _norm(a):
-    """The norm of each batch row's array."""
-    return np.sqrt((a.reshape(len(a), -1) ** 2).sum(axis=1))
 
 
 # ------------------------------------------------- UORO for any cell, by the engine
