@@ -204,10 +204,10 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
         dot, fits = _unrolled(graph, plan, look, contributions and labels, detail, direction,
                               title, labels=labels, fit=not user_limits)
         if fits or not elide or (_fewer(keep) is None and not labels):
+            if dropped:
+                dot.graph_attr["label"] += "\n(per-copy terms left out to fit a slide)"
             if not fits:                      # say so, rather than shrink the text
                 dot.graph_attr["label"] += _too_wide_hint(detail, direction, elide)
-            elif dropped:
-                dot.graph_attr["label"] += "\n(per-copy terms left out to fit a slide)"
             return dot
         if _fewer(keep) is not None:
             keep = _fewer(keep)           # too wide for a slide: fewer steps, same text size
@@ -667,9 +667,20 @@ def _emit(scene, plan, look, direction, title, fit=False):
     if legend:
         texts = re.findall(r">([^<>]+)<", legend)
         half = (max(map(len, texts)) * 0.56 * look.font / 72 + 0.8) / 2
-        dot.node("legend", legend, shape="plaintext", fillcolor="white",
-                 pos=f"{right + 0.6 + half:.3f},{top:.3f}!")
-        right += 0.6 + 2 * half
+        tall = legend.count("<TR>") * (look.font + 6) / 72 + 0.3
+        x_under = min(xs) + half
+        if look.style == "slides" and _slide_width(
+                max(right, x_under + half) - min(xs), top - bottom + 0.8 + tall) < _slide_width(
+                right + 0.6 + 2 * half - min(xs), top - bottom):
+            # under the figure: a wide, flat figure has height to spare on a 16:9 slide
+            dot.node("legend", legend, shape="plaintext", fillcolor="white",
+                     pos=f"{x_under:.3f},{bottom - 0.8 - tall / 2:.3f}!")
+            bottom -= 0.8 + tall
+            right = max(right, x_under + half)
+        else:                           # beside it, at the top
+            dot.node("legend", legend, shape="plaintext", fillcolor="white",
+                     pos=f"{right + 0.6 + half:.3f},{top:.3f}!")
+            right += 0.6 + 2 * half
     left = min(xs) - 0.5
     fits = True
     if look.style == "slides":
@@ -684,6 +695,11 @@ def _emit(scene, plan, look, direction, title, fit=False):
                      pos=f"{x:.3f},{y:.3f}!")
         fits = not fit or _svg_width(dot) <= style["max_width_pt"]
     return dot, fits
+
+
+def _slide_width(width, height):
+    """The width of a figure once padded to 16:9, as a slide frame pads it (inches)."""
+    return pad_to_ratio(width + 0.9, height + 1.2, 16 / 9)[0]
 
 
 def _svg_width(dot):
