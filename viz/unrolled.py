@@ -654,7 +654,9 @@ def _emit(scene, plan, look, direction, title, fit=False):
 
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
-    right, top, bottom = max(xs), max(ys), min(ys)
+    top, bottom = max(ys), min(ys)
+    # the right edge of the drawing: the widest-reaching label, plus a box's margin
+    right = max(x + _half_width(scene.units.get(uid), look) for uid, (x, _) in pos.items()) + 0.2
     legend = legend_label(look, kinds={link.kind for link in scene.links},
                           cell_state=any(link.attrs.get("color") == COLORS["cell_state"]
                                          for link in scene.links),
@@ -695,6 +697,14 @@ def _emit(scene, plan, look, direction, title, fit=False):
                      pos=f"{x:.3f},{y:.3f}!")
         fits = not fit or _svg_width(dot) <= style["max_width_pt"]
     return dot, fits
+
+
+def _half_width(unit, look):
+    """Half a unit's width, in inches, estimated from its label's longest line."""
+    label = str(unit.attrs.get("label", "")) if unit is not None else ""
+    if not label or label.startswith("<"):
+        return 0.0
+    return max(map(len, label.split("\n"))) * 0.56 * look.font / 72 / 2 + 0.05
 
 
 def _slide_width(width, height):
