@@ -10,7 +10,8 @@ and outputs and one sequence (B = 1; ``--batch`` for more):
 It fits the log-log slope of time against H over H >= 32 (below that,
 Python's per-call overhead hides the arithmetic) and prints it next to
 what theory says: RTRL's influence matrix costs O(H⁴) time and O(H³) memory
-per step; UORO, SnAp-1, RFLO and BPTT O(H²) time per step.  BPTT's memory
+per step; KF-RTRL O(H³) time and O(H²) memory; UORO, SnAp-1, RFLO and BPTT
+O(H²) time per step.  BPTT's memory
 grows with T (it stores every step); the online rules' does not.
 
 Before timing, each exact rule's gradient is checked against BPTT's.
