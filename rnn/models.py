@@ -247,6 +247,8 @@ class Recurrent(Module):
         parts = tuple(p if isinstance(p, mg.Tensor) else mg.tensor(p, dtype=self.V.dtype)
                       for p in parts)
         for label, p in zip(("h0", "c0") if paired else ("s0",), parts):
+            if p.name is None:                       # drawn as s0 (h0, c0), not as "x"
+                p.name = label if paired else f"{self.state_name}0"
             if p.shape != expected:
                 origin = ("" if xs_shape is None or len(xs_shape) != 3 else
                           f"; B is read from xs: {layout.describe(xs_shape, batch_first)}")

@@ -83,8 +83,9 @@ def _positive_int(name, value, where):
     return int(value)
 
 
-def _detach(state, t=None):
-    """s_t with the graph behind it cut off (LSTM (h, c) pairs too), named for drawings."""
+def _detach(state, t=None, name="s"):
+    """s_t with the graph behind it cut off (LSTM (h, c) pairs too), named for drawings
+    (``name``: what the model calls its state, ``s`` or ``h``)."""
     if isinstance(state, tuple):
         parts = tuple(part.detach() for part in state)
         if t is not None:
@@ -93,7 +94,7 @@ def _detach(state, t=None):
         return parts
     state = state.detach()
     if t is not None:
-        state.name = f"s{t}"
+        state.name = f"{name}{t}"
     return state
 
 
@@ -216,7 +217,7 @@ def tbptt(model, xs, ys, k1, k2, optimizer, loss="mse", reduction="sum", clip=No
 
 def _window_loss(model, xs, ys, states, done, w, end, loss, reduction, mask):
     """The block's L, recorded: the window w+1..end run again from the cut state s_w."""
-    run = model.run(xs[w:end], _detach(states[w], w), first_step=w + 1)
+    run = model.run(xs[w:end], _detach(states[w], w, model.state_name), first_step=w + 1)
     for t, s_t in enumerate(run.states, start=w + 1):
         states[t] = _detach(s_t)
     outputs = []
@@ -264,7 +265,7 @@ def _checkpointed_window(model, xs, ys, states, done, w, end, loss, reduction, m
     keep_from = min(max(0, next_end - k2), end)
     keep = {t - w for t in range(max(keep_from, w + 1), end + 1)}
     window_costs, _, kept_states = checkpointed_backward(
-        model, xs[w:end], ys[w:end], _detach(states[w], w), policy, loss,
+        model, xs[w:end], ys[w:end], _detach(states[w], w, model.state_name), policy, loss,
         weight, window_kept, first_step=w + 1, carry_params=carry, keep_states=keep)
     for i, s_t in kept_states.items():
         states[w + i] = s_t
@@ -314,7 +315,7 @@ def sliding_window_bptt(model, xs, ys, k, optimizer, loss="mse", clip=None, s0=N
     result = TBPTTResult()
     context = _detach(s0)
     for t in range(T - k + 1):
-        run = model.run(xs[t:t + k], _detach(context, t), first_step=t + 1)
+        run = model.run(xs[t:t + k], _detach(context, t, model.state_name), first_step=t + 1)
         with mg.scope(f"t={t + k}"):
             L = step_loss(run.outputs[-1], ys[t + k - 1], loss)
         grads = _apply_update(model, L, optimizer, clip, keep_grads)

@@ -370,3 +370,17 @@ def test_truncation_marks_block_losses_before_the_window_and_names_one_step():
     one = viz.draw_truncation(rnn.tbptt(model, xs, xs, k1=1, k2=4, optimizer=None), update=1)
     assert "losses of step 2, gradient through steps 1–2" in one.source
     assert "dashed E_t" not in one.source        # k2 >= k1: every loss reaches U, W, b
+
+
+def test_an_elided_truncated_update_keeps_its_losses_and_counts_each_parameters_uses():
+    # block 26-30, window 19-30: the elided steps 21-28 hold the losses E26-E28, so L
+    # has an edge into the elided box, and V and c are used by 3 elided copies, U by 8
+    import minigrad as mg
+    rs = np.random.default_rng(2)
+    model = rnn.RNN(2, 3, 1, rng=0)
+    result = rnn.tbptt(model, rs.normal(size=(30, 2)), rs.normal(size=(30, 1)), k1=5, k2=12,
+                       optimizer=mg.optim.SGD(model.parameters(), lr=0.0))
+    graph = viz.draw_unrolled(result.last_loss_tensor, style="slides")
+    notes = re.findall(r"([UWbVc]) ×(\d+)", graph.source)
+    assert dict(notes) == {"U": "8", "W": "8", "b": "8", "V": "3", "c": "3"}
+    assert "elided_out" in graph.source       # L's edge into the elided box (its top)

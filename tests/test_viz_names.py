@@ -171,3 +171,24 @@ def test_a_cross_entropy_cost_is_named_with_its_saved_target():
         assert viz.check_layout(graph).ok
     _, lines = first_lines(viz.draw_unrolled(result.loss_tensor))
     assert {"E2 = CE(o2, y2)", "s2 = relu(a2)"} <= set(lines.values())
+
+
+@pytest.mark.parametrize("cell, names", [(rnn.RNN, ["W s0"]), (rnn.GRU, ["W_r h0"]),
+                                         (rnn.LSTM, ["W h0", "f1 ⊙ c0"])])
+def test_a_state_you_pass_in_is_drawn_as_the_initial_state(cell, names):
+    rs = np.random.default_rng(7)
+    s0 = (rs.normal(size=3), rs.normal(size=3)) if cell is rnn.LSTM else rs.normal(size=3)
+    result = rnn.bptt(cell(2, 3, 1, rng=0), rs.normal(size=(3, 2)), rs.normal(size=(3, 1)),
+                      s0=s0)
+    source = viz.draw_unrolled(result.loss_tensor).source
+    for name in names:
+        assert name in source, name
+    assert " x\\n" not in source and " x)" not in source          # not an anonymous "x"
+
+
+def test_a_gru_cut_state_is_named_h():
+    rs = np.random.default_rng(7)
+    result = rnn.tbptt(rnn.GRU(2, 3, 1, rng=0), rs.normal(size=(8, 2)),
+                       rs.normal(size=(8, 1)), k1=4, k2=4, optimizer=None)
+    source = viz.draw_unrolled(result.last_loss_tensor).source
+    assert "h4 (cut)" in source and "W_r h4" in source and "s4" not in source

@@ -285,15 +285,24 @@ class _Scene:
         self.labels = labels
         self.ids = _Ids()
         hidden = sorted(plan.hidden)
-        self.skeleton = hidden[0] if hidden else None
+        self.by_step = {}                        # each node's position in its step
+        for node in graph.nodes:
+            self.by_step.setdefault(plan.where(node), []).append(node)
+        # The elided box routes its edges through one hidden step's nodes, the skeleton:
+        # the fullest one, since steps differ (in a truncated update only some steps
+        # have a loss that counts).
+        self.skeleton = max(hidden, key=lambda t: len(self.by_step.get(t, ()))) \
+            if hidden else None
         self.boxes = sorted(plan.shown + ([self.skeleton] if hidden else []))
         self.params = [p for p in graph.leaves if p.requires_grad]
         self.contrib = {id(p): _recorded_contributions(p, want_contributions)
                         for p in self.params}
+        self.hidden_uses = {}                    # parameter -> the elided steps that use it
+        for e in graph.edges:
+            if type(e.src) is not Node and e.src.requires_grad and \
+                    plan.where(e.dst) in plan.hidden:
+                self.hidden_uses.setdefault(id(e.src), set()).add(plan.where(e.dst))
         self.fold, self.reduction = _folds(graph)
-        self.by_step = {}                        # each node's position in its step
-        for node in graph.nodes:
-            self.by_step.setdefault(plan.where(node), []).append(node)
         self.offset = {id(n): i for nodes in self.by_step.values() for i, n in enumerate(nodes)}
         self.scene = Scene(boxes=self.boxes, squeezed=self.skeleton,
                            root=self.ids(graph.root))
@@ -516,7 +525,7 @@ class _Scene:
         name = param.name or "θ"
         label = name
         if t in self.plan.hidden:
-            label = f"{name} ×{len(self.plan.hidden)}"
+            label = f"{name} ×{len(self.hidden_uses.get(id(param), ()))}"
             if parts is not None:
                 terms = [g for k, g in parts.items() if step_of(k) in self.plan.hidden]
                 if terms:
