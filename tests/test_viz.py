@@ -384,3 +384,13 @@ def test_an_elided_truncated_update_keeps_its_losses_and_counts_each_parameters_
     notes = re.findall(r"([UWbVc]) ×(\d+)", graph.source)
     assert dict(notes) == {"U": "8", "W": "8", "b": "8", "V": "3", "c": "3"}
     assert "elided_out" in graph.source       # L's edge into the elided box (its top)
+
+
+def test_walk_frames_colour_the_parameter_edges_of_the_copy_being_visited(tmp_path):
+    _, result = unrolled_loss(T=3)
+    files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg")
+    frame = next(f.read_text() for f in files if ": a3 = U x3" in f.read_text())
+    # the chips U, W, b feed a3: their edges carry the gradient sent now (red)
+    red_chips = re.findall(r'<title>(\w+_to_\w+)&#45;&gt;\w+</title>\s*<path [^>]*stroke="#d62728"',
+                           frame)
+    assert len(red_chips) == 3, red_chips

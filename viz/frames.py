@@ -229,4 +229,11 @@ def _decorator(graph, node_extra, edge_extra):
             link = links.get((uid(e.src), uid(e.dst)))
             if link is not None:
                 link.attrs.update(edge_extra(e))
+            elif type(e.src) is not Node and e.src.requires_grad:
+                # a parameter reaches each copy through its chip ("W 0.24"): colour the
+                # chip's edge into the op; the chip already names what crosses it
+                chip = links.get((f"{builder.ids(e.src)}_to_{uid(e.dst)}", uid(e.dst)))
+                if chip is not None:
+                    chip.attrs.update({k: v for k, v in edge_extra(e).items()
+                                       if k not in ("label", "fontcolor")})
     return decorate

@@ -13,7 +13,7 @@ b_hn, together):
 * **spread**: √(mean over seeds ‖ĝ − mean ĝ‖²) / ‖g‖, the relative standard
   deviation; 0 for deterministic rules, which run once.
 
-For an unbiased rule (UORO) the bias shrinks like spread / √(number of
+For an unbiased rule (UORO, KF-RTRL) the bias shrinks like spread / √(number of
 seeds); for a biased one (SnAp-1, RFLO, TBPTT with k < T) it stays put.
 """
 
@@ -97,7 +97,7 @@ def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse
     """Every rule's gradient against BPTT's, over the same steps with the weights fixed.
 
     ``rules`` are names or :class:`~rnn.online.OnlineRule` instances;
-    ``seeds`` seed the stochastic rules (UORO, RFLO's random feedback); a
+    ``seeds`` seed the stochastic rules (UORO, KF-RTRL, RFLO's random feedback); a
     deterministic rule runs once.  The other arguments are those of
     :func:`rnn.bptt`.
 
