@@ -391,6 +391,6 @@ def test_walk_frames_colour_the_parameter_edges_of_the_copy_being_visited(tmp_pa
     files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg")
     frame = next(f.read_text() for f in files if ": a3 = U x3" in f.read_text())
     # the chips U, W, b feed a3: their edges carry the gradient sent now (red)
-    red_chips = re.findall(r'<title>(\w+_to_\w+)&#45;&gt;\w+</title>\s*<path [^>]*stroke="#d62728"',
-                           frame)
+    chip_edge = r'<title>(\w+_to_\w+)&#45;&gt;\w+</title>\s*<path [^>]*stroke="#d62728"'
+    red_chips = re.findall(chip_edge, frame)
     assert len(red_chips) == 3, red_chips
