@@ -143,8 +143,7 @@ def record(op, data, inputs, vjps, saved=()):
         for t in inputs:
             if t._requires_grad:          # someone needs a gradient: record the op
                 out._requires_grad = True
-                out.node = Node(op, inputs, vjps, saved,
-                                out._data)
+                out.node = Node(op, inputs, vjps, saved, out._data)
                 out._held = True          # brand new: the mark alone protects it
                 for t in inputs:
                     if not t._held:       # may have other names: read-only as well
