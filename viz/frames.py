@@ -193,7 +193,7 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
             line = f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far")
         else:
             line = "‖grad‖ –"                   # none yet: the line is there in every frame,
-        if id(x) in will_receive:              # and as wide, so the nodes never move
+        if id(x) in will_receive:              # about as wide, so the frames keep one size
             label.append(line.center(_GRAD_LINE, "\u00a0"))
         attrs = {"label": "\n".join(label)}
         if x is current:
