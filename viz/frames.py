@@ -124,7 +124,9 @@ def walk_frames(graph, plan=None, folded=None):
     order = sorted(graph.nodes, key=lambda n: -n.seq)
     folded = folded or {}
     hidden = sorted(plan.hidden) if plan is not None else []
-    out = [(set(), None, "seed: dL/dL = 1 at the root")]
+    root = graph.root
+    root_name = "L" if root in folded.values() else node_label(root)
+    out = [(set(), None, f"seed: dL/dL = 1 at the root, {root_name}")]
     done = set()
     k = 0
     while k < len(order):
@@ -143,7 +145,7 @@ def walk_frames(graph, plan=None, folded=None):
         if id(node) in folded and len(out) > 1:       # not drawn on its own
             out[-1][0].add(id(node))
             continue
-        name = "L" if node is graph.root and node in folded.values() else node_label(node)
+        name = root_name if node is root else node_label(node)
         out.append((set(done), node, f"step {k} of {len(order)}: {name} sends its gradient "
                     f"to its inputs"))
     return out
