@@ -680,10 +680,11 @@ def _emit(scene, plan, look, direction, title, fit=False):
         half = (max(map(len, texts)) * 0.56 * look.font / 72 + 0.8) / 2
         tall = legend.count("<TR>") * (look.font + 6) / 72 + 0.3
         x_under = min(xs) + half
-        if look.style == "slides" and _slide_width(
-                max(right, x_under + half) - min(xs), top - bottom + 0.8 + tall) < _slide_width(
-                right + 0.6 + 2 * half - min(xs), top - bottom):
-            # under the figure: a wide, flat figure has height to spare on a 16:9 slide
+        # On a slide, put it where the 16:9 frame stays narrower, so more steps fit:
+        # under a wide, flat figure (the frame has height to spare), beside a tall one.
+        under = _slide_width(max(right, x_under + half) - min(xs), top - bottom + 0.8 + tall)
+        beside = _slide_width(right + 0.6 + 2 * half - min(xs), top - bottom)
+        if look.style == "slides" and under < beside:
             dot.node("legend", legend, shape="plaintext", fillcolor="white",
                      pos=f"{x_under:.3f},{bottom - 0.8 - tall / 2:.3f}!")
             bottom -= 0.8 + tall
