@@ -215,8 +215,10 @@ class Recurrent(Module):
         """The initial state as Tensors (zeros if ``s0`` is None), or a clear error.
 
         RNN and GRU take one state of shape batch + (H,); an LSTM takes the
-        pair (h0, c0), each of that shape.  Arrays are converted.  ``xs_shape``
-        (as the caller gave xs) lets a batch mismatch say where B was read.
+        pair (h0, c0), each of that shape.  Arrays are converted, and a state
+        without a name is named s0 (h0 for a GRU; h0, c0 for an LSTM), so that
+        drawings write it into the equations.  ``xs_shape`` (as the caller gave
+        xs) lets a batch mismatch say where B was read.
 
         >>> import rnn
         >>> h0, c0 = rnn.LSTM(2, 4, 1).check_state((np.ones((3, 4)), np.zeros((3, 4))), (3,))

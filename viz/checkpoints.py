@@ -31,7 +31,7 @@ def draw_checkpoints(policy, title=None, style="notebook"):
     Reading down the rows gives the order of the plan that Gruslys et al.
     (2016) compute by dynamic programming.  The title states the cost in
     forward steps and the most steps held at once.  ``style="slides"`` draws it
-    for a projector, as every ``viz.draw*`` does.
+    for a projector, as the other Graphviz drawings do.
 
     >>> import rnn, viz
     >>> graph = viz.draw_checkpoints(rnn.checkpoint_policy(10, 3))
