@@ -241,10 +241,35 @@ def test_backward_frames_step_through_the_walk(tmp_path):
 
 def test_backward_frames_keep_one_size_so_a_class_can_flip_through_them(tmp_path):
     _, result = unrolled_loss(T=6)
-    files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg")
-    sizes = {re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', f.read_text()).groups()
-             for f in files}
-    assert len(sizes) == 1, sizes
+    rs = np.random.default_rng(1)
+    x = mg.tensor(rs.normal(size=(4, 3)))
+    w = mg.tensor(rs.normal(size=(3, 2)), requires_grad=True, name="w")
+    # an unrolled graph (pinned positions) and a small expression that dot lays out again
+    # in every frame: one size, and the nodes stay where they are
+    for k, loss in enumerate([result.loss_tensor, ((x @ w).tanh() ** 2).sum()]):
+        files = viz.backward_frames(loss, tmp_path / str(k), format="svg")
+        texts = [f.read_text() for f in files]
+        sizes = {re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', t).groups() for t in texts}
+        assert len(sizes) == 1, sizes
+        centres = [node_centres(t) for t in texts]
+        for later in centres[1:]:                 # within a point of where they started
+            assert later.keys() == centres[0].keys()
+            assert all(abs(a - b) <= 1 for n in later
+                       for a, b in zip(later[n], centres[0][n])), later
+
+
+def node_centres(svg):
+    """{node id: its shape's centre (x, y), in pt} in a Graphviz SVG."""
+    out = {}
+    for name, shape in re.findall(r'<title>(n\d+|v\d+)</title>\s*(<\w+ [^>]*>)', svg):
+        if "cx=" in shape:
+            x, y = (float(v) for v in re.findall(r'c[xy]="([-\d.]+)"', shape))
+        else:
+            pts = np.array([p.split(",") for p in re.search(r'points="([^"]+)"',
+                                                             shape).group(1).split()], float)
+            x, y = (pts.min(axis=0) + pts.max(axis=0)) / 2
+        out[name] = (x, y)
+    return out
 
 
 def test_backward_frames_elide_long_sequences_as_the_drawings_do(tmp_path):

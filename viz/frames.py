@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,10 +76,44 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
         if unrolled:       # pinned positions: every frame has exactly the same layout
             dot, _ = _unrolled(graph, plan, look, False, "ops", "LR", what,
                                _decorator(graph, node_extra, edge_extra))
-        else:
-            dot = _draw_graph(graph, look, scopes, False, what, node_extra, edge_extra)
+        else:              # dot lays out every frame again: give it the same sizes each time
+            node_extra, edge_extra = _steady(node_extra, edge_extra, sent, look.font)
+            caption = _fixed_cell(what, max(len(w) for _, _, w in frames), look.font + 2)
+            dot = _draw_graph(graph, look, scopes, False, caption, node_extra, edge_extra)
         paths.append(save(dot, out / f"step_{k:03d}.{format}"))
     return paths
+
+
+def _steady(node_extra, edge_extra, sent, font):
+    """The frame's attributes, made to keep dot's layout still from frame to frame: the
+    gradient line sits in a cell of fixed width, and an edge the walk has not crossed
+    yet already carries its label, in no colour (dot makes room for edge labels)."""
+    def nodes(x):
+        attrs = dict(node_extra(x))
+        lines = attrs["label"].split("\n")
+        if lines[-1].strip("\u00a0").startswith("‖grad‖"):
+            rows = "".join(f"<TR><TD>{html.escape(line)}</TD></TR>" for line in lines[:-1])
+            attrs["label"] = (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}'
+                              f'<TR><TD>{_fixed_cell(lines[-1].strip(chr(160)), _GRAD_LINE, font)[1:-1]}'
+                              f'</TD></TR></TABLE>>')
+        return attrs
+
+    def edges(e):
+        attrs = dict(edge_extra(e))
+        if "label" not in attrs and id(e) in sent:
+            attrs.update(label=norm_text(sent[id(e)]), fontcolor="transparent")
+        return attrs
+
+    return nodes, edges
+
+
+def _fixed_cell(text, chars, font):
+    """``text`` as an HTML-like label one cell wide enough for ``chars`` characters at
+    ``font`` points, whatever its own length: a label that keeps its size."""
+    width, height = round(chars * 0.62 * font), round(font * 1.3)
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
+            f'<TD WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE">{html.escape(text)}'
+            f'</TD></TR></TABLE>>')
 
 
 def walk_gradients(root, graph):
@@ -205,7 +240,8 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
     def edge_extra(e):
         if id(e.dst) in done and id(e) in sent:
             now = sent_now(e)
-            into_root = e.dst is graph.root or folded.get(id(e.dst)) is graph.root
+            into_root = bool(folded) and (e.dst is graph.root
+                                          or folded.get(id(e.dst)) is graph.root)
             attrs = {"color": COLORS["walk_now"] if now else COLORS["walk_done"],
                      "penwidth": edge_width,    # L's edges fan out side by side: E_t shows it
                      "label": "" if into_root else norm_text(sent[id(e)])}
