@@ -31,7 +31,9 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     walk has processed its k-th node, newest first, exactly in the engine's
     order: that node is outlined in red, every node that has received some
     gradient shows it ("so far" while more may still come), and the edges
-    the gradient has already crossed are coloured.
+    the gradient has already crossed are coloured.  All frames of one call
+    have the same size, and the nodes stay where they are, so a class can
+    flip through them.
 
     An unrolled graph is drawn as :func:`viz.draw_unrolled` draws it at that
     ``style`` (``"notebook"`` or ``"slides"``), eliding the middle steps the
