@@ -233,6 +233,8 @@ def test_backward_frames_step_through_the_walk(tmp_path):
     files = viz.backward_frames(loss, tmp_path / "frames", format="svg")
     assert [f.name for f in files] == [f"step_{k:03d}.svg" for k in range(4)]
     assert "seed: dL/dL = 1 at the root, Σ tanh(w ⊙ w)" in files[0].read_text()
+    for k, f in enumerate(files):                  # the caption's frame is the file's number
+        assert f"frame {k} of 3 · " in f.read_text()
     assert "step 3 of 3: w ⊙ w sends its gradient" in files[3].read_text()
     assert w.grad.tolist() == [5.0, 5.0]                  # left as it was
     with pytest.raises(ValueError, match="max_frames=2"):

@@ -185,7 +185,8 @@ def walk_frames(graph, plan=None, folded=None):
         name = root_name if node is root else node_label(node)
         out.append((set(done), node, f"step {k} of {len(order)}: {name} sends its gradient "
                     f"to its inputs"))
-    return out
+    # frame i is file step_<i>; the walk's steps can be more (elided steps, folded nodes)
+    return [(d, c, f"frame {i} of {len(out) - 1} · {what}") for i, (d, c, what) in enumerate(out)]
 
 
 _GRAD_LINE = 22        # characters: "‖grad‖ 9.99e-04 so far", padded with no-break spaces
