@@ -1,8 +1,6 @@
 """KF-RTRL (Mujika, Meier and Steger 2018): the expectation of its estimate is the exact
 gradient, and its estimates scatter less than UORO's."""
 
-import itertools
-
 import numpy as np
 import pytest
 
@@ -10,18 +8,9 @@ import rnn
 from rnn.manual import model_arrays
 from rnn.online import KFRTRL, make_rule, online_gradient
 from rnn.online.base import run_rule
+from sign_patterns import mean_over_every_sign_pattern
 
 KEYS = ("W", "U", "b")
-
-
-class ScriptedSigns:
-    """Stands in for the random generator: hands KF-RTRL the signs (σ0, σ1) it is given."""
-
-    def __init__(self, signs):
-        self.signs = iter(signs)
-
-    def choice(self, options, size):
-        return np.array(next(self.signs), dtype=float).reshape(size)
 
 
 @pytest.mark.parametrize("B, T", [(1, 3), (2, 2)])
@@ -32,18 +21,15 @@ def test_kf_rtrl_averaged_over_every_sign_pattern_is_the_exact_gradient(B, T):
     rng = np.random.default_rng(3)
     xs, ys = rng.normal(size=(T, B, 2)), rng.normal(size=(T, B, 1))
     exact = rnn.bptt(model, xs, ys).grads
-    per_step = list(itertools.product([-1.0, 1.0], repeat=2 * B))
-    total, runs = {k: 0.0 for k in KEYS}, 0
-    for sequence in itertools.product(per_step, repeat=T):
-        _, grads = run_rule(KFRTRL(), model_arrays(model), xs, ys, np.zeros((B, 2)),
-                            np.ones(T + 1), "mse", "tanh", None, ScriptedSigns(sequence))
-        runs += 1
-        for k in total:
-            total[k] = total[k] + grads[k]
+
+    def run(signs):
+        return run_rule(KFRTRL(), model_arrays(model), xs, ys, np.zeros((B, 2)),
+                        np.ones(T + 1), "mse", "tanh", None, signs)[1]
+
+    mean, runs = mean_over_every_sign_pattern(run, signs_per_draw=2 * B, draws=T)
     assert runs == 4 ** (B * T)
     for k in KEYS:
-        mean = total[k] / runs
-        assert np.linalg.norm(mean - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
+        assert np.linalg.norm(mean[k] - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
 
 
 def test_kf_rtrl_scatters_less_than_uoro_and_its_mean_converges():

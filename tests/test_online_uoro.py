@@ -14,6 +14,7 @@ import pytest
 
 import rnn
 from rnn.online import online_gradient
+from sign_patterns import mean_over_every_sign_pattern
 
 N = 1024
 BLOCKS = (4, 16, 64, 256, 1024)
@@ -63,22 +64,10 @@ def test_the_check_catches_a_small_bias(draws):
     assert scaled[-1] > 2.5 or slope > -0.4, (scaled, slope)
 
 
-class ScriptedSigns:
-    """Stands in for the random generator: hands UORO the sign vectors ν it is given."""
-
-    def __init__(self, signs):
-        self.signs = iter(signs)
-
-    def choice(self, options, size):
-        return np.array(next(self.signs), dtype=float).reshape(size)
-
-
 def test_uoro_averaged_over_every_sign_pattern_is_the_exact_gradient():
     """The expectation itself, not a sample of it: with H = 2 and T = 3 there are
     (2^2)^3 = 64 equally likely sign sequences; their average estimate must be
     BPTT's gradient to rounding."""
-    import itertools
-
     from rnn.online import UORO
     from rnn.online.base import run_rule
     from rnn.manual import model_arrays
@@ -87,20 +76,15 @@ def test_uoro_averaged_over_every_sign_pattern_is_the_exact_gradient():
     rng = np.random.default_rng(3)
     xs, ys = rng.normal(size=(3, 1, 2)), rng.normal(size=(3, 1, 1))
     exact = rnn.bptt(model, xs, ys).grads
-    patterns = list(itertools.product([-1.0, 1.0], repeat=2))
-    total = {k: 0.0 for k in ("W", "U", "b")}
-    runs = 0
-    for sequence in itertools.product(patterns, repeat=3):
-        _, grads = run_rule(UORO(), model_arrays(model), xs, ys, np.zeros((1, 2)),
-                            np.array([0.0, 1.0, 1.0, 1.0]), "mse", "tanh", None,
-                            ScriptedSigns(sequence))
-        runs += 1
-        for k in total:
-            total[k] = total[k] + grads[k]
+
+    def run(signs):
+        return run_rule(UORO(), model_arrays(model), xs, ys, np.zeros((1, 2)),
+                        np.array([0.0, 1.0, 1.0, 1.0]), "mse", "tanh", None, signs)[1]
+
+    mean, runs = mean_over_every_sign_pattern(run, signs_per_draw=2, draws=3)
     assert runs == 64
-    for k in total:
-        mean = total[k] / runs
-        assert np.linalg.norm(mean - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
+    for k in ("W", "U", "b"):
+        assert np.linalg.norm(mean[k] - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
 
 
 @pytest.mark.parametrize("cell, H", [("LSTM", 1), ("GRU", 2), ("RNN", 2)])
@@ -108,8 +92,6 @@ def test_uoro_by_the_engine_averaged_over_every_sign_pattern_is_exact(cell, H):
     """UORO for any cell (one jvp and one vjp per step): the same exact expectation.
     An LSTM draws signs for h_t and c_t; the ρ's then depend on them, yet the average
     over all 64 patterns is still BPTT's gradient."""
-    import itertools
-
     from rnn.bptt import check_sequence
     from rnn.online.uoro import uoro_any_cell
 
@@ -118,19 +100,16 @@ def test_uoro_by_the_engine_averaged_over_every_sign_pattern_is_exact(cell, H):
     xs, ys = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
     exact = rnn.bptt(model, xs, ys).grads
     parts = 2 if cell == "LSTM" else 1
-    signs = list(itertools.product([-1.0, 1.0], repeat=H))
-    calls = 3 * parts
-    total, runs = None, 0
-    for sequence in itertools.product(signs, repeat=calls):
+
+    def run(signs):
         checked = check_sequence(model, xs, ys, None, "mse", "sum", None, False, "test")
-        _, grads = uoro_any_cell(model, checked[0], checked[1], "mse", "sum", checked[2], None,
-                                 ScriptedSigns(sequence))
-        total = grads if total is None else {k: total[k] + grads[k] for k in grads}
-        runs += 1
+        return uoro_any_cell(model, checked[0], checked[1], "mse", "sum", checked[2], None,
+                             signs)[1]
+
+    mean, runs = mean_over_every_sign_pattern(run, signs_per_draw=H, draws=3 * parts)
     assert runs == 64
     for k in exact:
-        mean = total[k] / runs
-        assert np.linalg.norm(mean - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
+        assert np.linalg.norm(mean[k] - exact[k]) <= 1e-12 * np.linalg.norm(exact[k]), k
 
 
 def test_uoro_by_the_engine_equals_the_closed_form_on_the_same_draws():
