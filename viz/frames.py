@@ -71,51 +71,34 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     out = Path(out_dir)
     sent, _ = walk_gradients(root, graph)
     look = _Look(grads=False, style=style, walk=True)
+    longest = max(len(what) for _, _, what in frames)
     paths = []
     for k, (done, current, what) in enumerate(frames):
+        # unrolled: pinned positions; otherwise dot lays out every frame again, so every
+        # label gets a size that does not change from frame to frame (``fixed``)
         node_extra, edge_extra = walk_decoration(graph, look, done, current, sent, reduction,
-                                                 folded=folded)
-        if unrolled:       # pinned positions: every frame has exactly the same layout
+                                                 folded=folded, fixed=not unrolled)
+        if unrolled:
             dot, _ = _unrolled(graph, plan, look, False, "ops", "LR", what,
                                _decorator(graph, node_extra, edge_extra))
-        else:              # dot lays out every frame again: give it the same sizes each time
-            node_extra, edge_extra = _steady(node_extra, edge_extra, sent, look.font)
-            caption = _fixed_cell(what, max(len(w) for _, _, w in frames), look.font + 2)
+        else:
+            caption = f"<{_table(_cell_row(what, longest, look.font + 2))}>"
             dot = _draw_graph(graph, look, scopes, False, caption, node_extra, edge_extra)
         paths.append(save(dot, out / f"step_{k:03d}.{format}"))
     return paths
 
 
-def _steady(node_extra, edge_extra, sent, font):
-    """The frame's attributes, made to keep dot's layout still from frame to frame: the
-    gradient line sits in a cell of fixed width, and an edge the walk has not crossed
-    yet already carries its label, in no colour (dot makes room for edge labels)."""
-    def nodes(x):
-        attrs = dict(node_extra(x))
-        lines = attrs["label"].split("\n")
-        if lines[-1].strip("\u00a0").startswith("‖grad‖"):
-            rows = "".join(f"<TR><TD>{html.escape(line)}</TD></TR>" for line in lines[:-1])
-            attrs["label"] = (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}'
-                              f'<TR><TD>{_fixed_cell(lines[-1].strip(chr(160)), _GRAD_LINE, font)[1:-1]}'
-                              f'</TD></TR></TABLE>>')
-        return attrs
-
-    def edges(e):
-        attrs = dict(edge_extra(e))
-        if "label" not in attrs and id(e) in sent:
-            attrs.update(label=norm_text(sent[id(e)]), fontcolor="transparent")
-        return attrs
-
-    return nodes, edges
+def _table(rows):
+    """An HTML-like label's table around ``rows`` (Graphviz's ``<TABLE>``), no borders."""
+    return f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
 
 
-def _fixed_cell(text, chars, font):
-    """``text`` as an HTML-like label one cell wide enough for ``chars`` characters at
-    ``font`` points, whatever its own length: a label that keeps its size."""
+def _cell_row(text, chars, font):
+    """A table row whose one cell is wide enough for ``chars`` characters at ``font``
+    points, whatever ``text``'s own length: it keeps its size from frame to frame."""
     width, height = round(chars * 0.62 * font), round(font * 1.3)
-    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
-            f'<TD WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE">{html.escape(text)}'
-            f'</TD></TR></TABLE>>')
+    return (f'<TR><TD WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE">'
+            f'{html.escape(text)}</TD></TR>')
 
 
 def walk_gradients(root, graph):
@@ -193,7 +176,7 @@ _GRAD_LINE = 22        # characters: "‖grad‖ 9.99e-04 so far", padded with n
 
 
 def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
-                    widths=("3.5", "2"), edge_fontcolor=False, folded=None):
+                    widths=("3.5", "2"), edge_fontcolor=False, folded=None, fixed=False):
     """The node and edge attributes of one frame of the reverse walk.
 
     ``done`` holds the ids of the nodes already processed and ``current`` is
@@ -204,6 +187,9 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
     red (just now) or orange (before), labelled with their gradient's norm.
     ``folded`` ({id(node): the node drawn in its place}) makes the edges into a
     node folded into ``current`` red too: they are drawn as edges into ``current``.
+    ``fixed``, for a graph dot lays out again in every frame: the gradient line
+    sits in a cell of fixed width, and an edge not crossed yet already carries
+    its label, in no colour, so that every frame gets the same layout.
     ``backward_frames`` and ``backward_animation`` draw their frames with it.
     """
     look = replace(look, grads=False)        # a frame shows only what the walk has sent so far,
@@ -232,26 +218,33 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
             complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
             line = f"‖grad‖ {norm_text(g)}" + ("" if complete else " so far")
         else:
-            line = "‖grad‖ –"                   # none yet: the line is there in every frame,
-        if id(x) in will_receive:              # about as wide, so the frames keep one size
-            label.append(line.center(_GRAD_LINE, "\u00a0"))
-        attrs = {"label": "\n".join(label)}
+            line = "‖grad‖ –"                   # none yet
+        # the gradient line is there in every frame, as wide, so the frames keep one size
+        if id(x) not in will_receive:
+            attrs = {"label": "\n".join(label)}
+        elif fixed:
+            rows = "".join(f"<TR><TD>{html.escape(text)}</TD></TR>" for text in label)
+            attrs = {"label": f"<{_table(rows + _cell_row(line, _GRAD_LINE, look.font))}>"}
+        else:
+            attrs = {"label": "\n".join(label + [line.center(_GRAD_LINE, "\u00a0")])}
         if x is current:
             attrs.update(color=COLORS["walk_now"], penwidth=node_width)
         return attrs
 
     def edge_extra(e):
-        if id(e.dst) in done and id(e) in sent:
-            now = sent_now(e)
-            into_root = bool(folded) and (e.dst is graph.root
-                                          or folded.get(id(e.dst)) is graph.root)
-            attrs = {"color": COLORS["walk_now"] if now else COLORS["walk_done"],
-                     "penwidth": edge_width,    # L's edges fan out side by side: E_t shows it
-                     "label": "" if into_root else norm_text(sent[id(e)])}
-            if edge_fontcolor:
-                attrs["fontcolor"] = COLORS["walk_now"] if now else "#b35400"   # darker orange
-            return attrs
-        return {"color": COLORS["walk_waiting"]}
+        if id(e) not in sent:
+            return {"color": COLORS["walk_waiting"]}
+        into_root = bool(folded) and (e.dst is graph.root or folded.get(id(e.dst)) is graph.root)
+        label = "" if into_root else norm_text(sent[id(e)])   # L's fan-out: E_t shows it
+        if id(e.dst) not in done:
+            return ({"color": COLORS["walk_waiting"], "label": label, "fontcolor": "transparent"}
+                    if fixed else {"color": COLORS["walk_waiting"]})
+        now = sent_now(e)
+        attrs = {"color": COLORS["walk_now"] if now else COLORS["walk_done"],
+                 "penwidth": edge_width, "label": label}
+        if edge_fontcolor:
+            attrs["fontcolor"] = COLORS["walk_now"] if now else "#b35400"   # darker orange
+        return attrs
 
     return node_extra, edge_extra
 
