@@ -202,6 +202,22 @@ def _pairs(boxes, margin=_MARGIN):
     return list(zip(*np.nonzero(hit)))
 
 
+def _edges_through(edges, boxes, inset):
+    """(tail, head, k) for every edge with a point of its path inside box k, each box
+    shrunk by ``inset`` pt on every side."""
+    if not boxes:
+        return []
+    b = np.asarray(boxes, dtype=float) + np.array([inset, inset, -inset, -inset])
+    found = []
+    for tail, head, pts in edges:
+        if len(pts) == 0:
+            continue
+        inside = ((pts[:, None, 0] > b[None, :, 0]) & (pts[:, None, 0] < b[None, :, 2])
+                  & (pts[:, None, 1] > b[None, :, 1]) & (pts[:, None, 1] < b[None, :, 3]))
+        found += [(tail, head, k) for k in np.nonzero(inside.any(axis=0))[0]]
+    return found
+
+
 def check_layout(graph_or_svg, style="notebook", min_px=None):
     """Render a drawing (or take SVG text) and list its layout problems.
 
@@ -263,30 +279,14 @@ def check_layout(graph_or_svg, style="notebook", min_px=None):
     for i, j in _pairs([fig.clusters[c].box for c in clusters]):
         problems.append(f"box overlap: {clusters[i]} and {clusters[j]}")
 
-    if names:
-        nb = np.asarray(node_boxes, dtype=float)
-        inner = nb + np.array([2.0, 2.0, -2.0, -2.0])       # grazing a border is fine
-        for tail, head, pts in fig.edges:
-            if len(pts) == 0:
-                continue
-            inside = ((pts[:, None, 0] > inner[None, :, 0]) & (pts[:, None, 0] < inner[None, :, 2])
-                      & (pts[:, None, 1] > inner[None, :, 1])
-                      & (pts[:, None, 1] < inner[None, :, 3]))
-            for k in np.nonzero(inside.any(axis=0))[0]:
-                if names[k] not in (tail, head):
-                    problems.append(f"edge through node: {tail}->{head} crosses {names[k]}")
+    for tail, head, k in _edges_through(fig.edges, node_boxes, inset=2.0):   # grazing is fine
+        if names[k] not in (tail, head):
+            problems.append(f"edge through node: {tail}->{head} crosses {names[k]}")
 
     # an edge drawn through a box's title or another edge's label hides its words
     labels = [t for t in texts if t.owner.startswith(("cluster ", "edge "))]
-    if labels and fig.edges:
-        lb = np.asarray([t.box for t in labels], dtype=float) + np.array([1.0, 1.0, -1.0, -1.0])
-        for tail, head, pts in fig.edges:
-            if len(pts) == 0:
-                continue
-            inside = ((pts[:, None, 0] > lb[None, :, 0]) & (pts[:, None, 0] < lb[None, :, 2])
-                      & (pts[:, None, 1] > lb[None, :, 1]) & (pts[:, None, 1] < lb[None, :, 3]))
-            for k in np.nonzero(inside.any(axis=0))[0]:
-                if labels[k].owner != f"edge {tail}->{head}":
-                    problems.append(f"edge through label: {tail}->{head} crosses "
-                                    f"{labels[k].text!r} ({labels[k].owner})")
+    for tail, head, k in _edges_through(fig.edges, [t.box for t in labels], inset=1.0):
+        if labels[k].owner != f"edge {tail}->{head}":
+            problems.append(f"edge through label: {tail}->{head} crosses "
+                            f"{labels[k].text!r} ({labels[k].owner})")
     return LayoutReport(problems, fig.width, fig.height, smallest, style)
