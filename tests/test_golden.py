@@ -17,6 +17,5 @@ def test_figure_is_as_kept(name):
     assert golden.path_of(name).exists(), \
         f"no golden text for {name}: run python tests/golden.py --update {name}"
     text = CASES[name]()
-    kept = golden.path_of(name).read_text(encoding="utf-8")
-    assert text == kept, (f"{name} changed (python tests/golden.py --update {name} if meant):\n"
+    assert golden.same(name, text), (f"{name} changed (python tests/golden.py --update {name} if meant):\n"
                           + golden.difference(name, text))
