@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import rnn                                    # noqa: E402
 import viz                                    # noqa: E402
-from viz.graphs import collect                # noqa: E402
+from viz.read import collect                  # noqa: E402
 
 D, H, O = 2, 8, 1                             # sizes do not change the drawing, only labels
 TARGETS = {50: 2.0, 200: 10.0}                # seconds, build + SVG

@@ -32,7 +32,7 @@ from .errors import AnomalyError, BackwardError
 __all__ = [
     "Node", "no_grad", "enable_grad",
     "is_grad_enabled", "scope", "current_scope", "detect_anomaly",
-    "keep_values", "backward", "contributions", "unbroadcast",
+    "keep_values", "backward", "reverse_walk", "contributions", "unbroadcast",
 ]
 
 
@@ -203,7 +203,37 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
         _store_leaf_grads({tensor: grad}, {tensor: {"": (0, grad)}}, contributions)
         return
 
-    root = tensor.node
+    leaf_grads, per_scope = _walk(tensor.node, grad, retain_grads, contributions)
+    _store_leaf_grads(leaf_grads, per_scope, contributions)
+
+
+def reverse_walk(tensor, visit, grad=None):
+    """Walk the graph behind ``tensor`` as ``backward()`` does, storing nothing.
+
+    ``visit(node, g, sent)`` is called for each node in the walk's order, newest
+    first: ``g`` is dL/d(the node's output), complete, and ``sent`` lists
+    ``(input, g_input)`` in the order of the node's inputs: the gradient it sends
+    to each input that needs one (an input is a Node, or a leaf Tensor).  No ``.grad`` changes, so a drawing can replay
+    the walk of a graph whose gradients are already stored.
+
+    >>> import minigrad as mg
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> reverse_walk((w * w).sum(), lambda node, g, sent: print(node.op, len(sent)))
+    sum 1
+    mul 2
+    >>> w.grad is None
+    True
+    """
+    grad = _seed_gradient(tensor, grad)
+    if tensor.node is not None:
+        _walk(tensor.node, grad, False, False, visit)
+
+
+def _walk(root, grad, retain_grads, contributions, visit=None):
+    """The walk of :func:`backward` from ``root`` with dL/d(root) = ``grad``.
+
+    Returns ({leaf: dL/d(leaf)}, the per-scope parts or None).  ``visit`` (see
+    :func:`reverse_walk`) is told about each node as it is processed."""
     pending = {root: grad}                # node -> dL/d(its output), summed over its uses
     waiting = [(-root.seq, root)]         # a heap of the nodes in `pending`, newest on top
     leaf_grads = {}                       # leaf tensor -> dL/d(leaf), summed over its uses
@@ -216,6 +246,7 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
         if retain_grads or node.keep_grad:
             node.grad = g
         saved = node.saved
+        sent = [] if visit is not None else None
         for inp, vjp in zip(node.inputs, node.vjps):
             if type(inp) is Node:
                 g_in = vjp(g, *saved)
@@ -241,9 +272,13 @@ def backward(tensor, grad=None, *, retain_grads=False, contributions=False):
                     leaf_grads[inp] = np.array(g_in, dtype=inp._data.dtype)
                 if per_scope is not None:
                     _add_contribution(per_scope, inp, node, g_in)
-            # else: a constant input; nobody needs its gradient
-
-    _store_leaf_grads(leaf_grads, per_scope, contributions)
+            else:
+                continue                  # a constant input; nobody needs its gradient
+            if sent is not None:
+                sent.append((inp, g_in))
+        if visit is not None:
+            visit(node, g, sent)
+    return leaf_grads, per_scope
 
 
 def _seed_gradient(tensor, grad):

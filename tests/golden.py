@@ -16,6 +16,7 @@ ids of the SVG elements it moves classes over.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import re
 import sys
@@ -29,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import minigrad as mg  # noqa: E402
+import minigrad.graph  # noqa: E402
 import rnn  # noqa: E402
 import viz  # noqa: E402
 
@@ -94,8 +96,25 @@ def _flows():
 
 # ------------------------------------------------------------------ the figures
 
+def _numbered_from_zero(build):
+    """``build`` with the engine's node numbers (``seq``, in ids such as ``n17``) counted
+    from 0, so that a figure's text does not depend on what ran before it."""
+    def run():
+        counter = minigrad.graph._next_seq
+        minigrad.graph._next_seq = itertools.count().__next__
+        try:
+            return build()
+        finally:
+            minigrad.graph._next_seq = counter
+    return run
+
+
 def figures():
     """{name: a function returning the figure's golden text}."""
+    return {name: _numbered_from_zero(build) for name, build in _figures().items()}
+
+
+def _figures():
     out = {}
 
     def dot(name, build):
@@ -247,14 +266,21 @@ _ATTRIBUTE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|<(?:[^<>]|<(?:[^<>]|<[^<>]*>)
                         re.S)
 
 
+_UNSEEN = {"color", "fillcolor", "fontcolor", "penwidth"}    # not drawn on an invisible thing
+
+
 def canonical(text):
     """The DOT text with each attribute list in sorted order: the order of attributes
-    means nothing to Graphviz, the order of statements does (it is the drawing order)."""
+    means nothing to Graphviz, the order of statements does (it is the drawing order).
+    The colours and pens of an invisible node or edge are left out: nothing shows them."""
     out = []
     for outside, inside in _attribute_lists(text):
         out.append(outside)
         if inside is not None:
-            out.append(" ".join(sorted(f"{a}={v}" for a, v in _ATTRIBUTE.findall(inside))))
+            attrs = dict(_ATTRIBUTE.findall(inside))
+            if attrs.get("style") == "invis":
+                attrs = {a: v for a, v in attrs.items() if a not in _UNSEEN}
+            out.append(" ".join(sorted(f"{a}={v}" for a, v in attrs.items())))
     return "".join(out)
 
 

@@ -40,7 +40,7 @@ def test_ids_are_stable_and_unique():
     ids = re.findall(r' id="([^"]+)"', first)
     assert len(ids) == len(set(ids))
     assert ids == re.findall(r' id="([^"]+)"', second)
-    graph = viz.graphs.collect(result.loss_tensor)
+    graph = viz.read.collect(result.loss_tensor)
     tanh = [n for n in graph.nodes if n.op == "tanh"]
     assert all(f'id="ops-u-n{n.seq}"' in first for n in tanh)
     assert all(f'id="ops-box-{t}"' in first for t in range(1, 5))
@@ -50,7 +50,7 @@ def test_the_walk_is_the_engines_order_and_leaves_grads_untouched():
     model, result = _run(3)
     before = {name: p.grad.copy() for name, p in model.named_parameters()}
     data = _data(viz.explore(result.loss_tensor))
-    graph = viz.graphs.collect(result.loss_tensor)
+    graph = viz.read.collect(result.loss_tensor)
     order = sorted(graph.nodes, key=lambda n: -n.seq)
     assert [s["op"] for s in data["walk"]] == [n.op for n in order]
     for name, p in model.named_parameters():

@@ -5,8 +5,9 @@ import pytest
 
 import rnn
 import viz
-from viz.frames import fitting_plan, walk_frames
-from viz.graphs import collect
+from viz.frames import walk_elision
+from viz.read import collect, read
+from viz.walk import frames, replay
 
 Image = pytest.importorskip("PIL.Image", reason="Pillow (the plot extra) writes the GIF")
 
@@ -34,12 +35,13 @@ def test_a_gif_of_the_walk_at_slide_width(tmp_path):
 def test_a_40_step_walk_is_elided_to_a_few_dozen_frames():
     _, loss = _loss(40)
     graph = collect(loss)
-    plan = fitting_plan(graph, "slides", "ops")
-    frames = walk_frames(graph, plan)
-    assert plan.hidden and len(frames) < 60, len(frames)       # not 163
-    captions = [what for _, _, what in frames]
+    unrolled = read(graph)
+    elision = walk_elision(unrolled, "slides", "ops")
+    shots = frames(replay(loss, graph), graph, elision.elided, unrolled.where)
+    assert elision.elided and len(shots) < 60, len(shots)      # not 163
+    captions = [shot.caption for shot in shots]
     assert sum("elided copies" in c for c in captions) >= 1
-    assert len(frames[-1][0]) == len(graph.nodes)              # the walk ends complete
+    assert len(shots[-1].done) == len(graph.nodes)             # the walk ends complete
 
 
 def test_wrong_suffix_says_what_to_write(tmp_path):

@@ -138,7 +138,7 @@ def test_a_key_press_moves_the_highlight_to_the_node_visited_next(browser, small
     _, result, path = small
     _open(browser, path)
     # The engine's order: decreasing seq.  An op node is drawn as n<seq>.
-    order = sorted(viz.graphs.collect(result.loss_tensor).nodes, key=lambda n: -n.seq)
+    order = sorted(viz.read.collect(result.loss_tensor).nodes, key=lambda n: -n.seq)
     assert _current(browser) == []                  # the seed: nothing processed yet
     checked = 0
     for k, node in enumerate(order, start=1):
@@ -222,7 +222,7 @@ def test_hover_shows_a_nodes_numbers_and_each_view_is_screenshot(browser, small,
     rule = browser.find_element("id", "rule-body").text
     assert "incoming g" in rule and "vjp" in rule
     _shot(browser, shots, "ops_step_4")
-    state = [n for n in viz.graphs.collect(result.loss_tensor).nodes if n.op == "tanh"][-1]
+    state = [n for n in viz.read.collect(result.loss_tensor).nodes if n.op == "tanh"][-1]
     node = browser.find_element("id", f"ops-u-n{state.seq}")
     ActionChains(browser).move_to_element(node).perform()
     tip = browser.find_element("id", "tip")

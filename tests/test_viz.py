@@ -12,8 +12,8 @@ import minigrad as mg
 import rnn
 import viz
 from dotparse import parse
-from viz.graphs import collect
-from viz.style import norm_text
+from viz.read import collect
+from viz.theme import norm_text
 
 
 def unrolled_loss(T=6, cell=rnn.RNN, retain=True, seed=0):
@@ -146,7 +146,7 @@ def test_gradient_flow_draws_one_row_per_network_in_time_order():
         boxes = [f"r{r}t{t}" for t in range(1, 8)]
         # each box names its step and shows ||dE_T/ds_t||
         for t, (box, size) in enumerate(zip(boxes, flow.state_grad_norms), start=1):
-            assert lines(box) == [f"t = {t}", viz.style.number_text(size)]
+            assert lines(box) == [f"t = {t}", viz.theme.number_text(size)]
         # consecutive steps are joined, arrowheads pointing back in time
         links = [(t, h) for t, h, a in g.edges if a.get("dir") == "back"]
         assert all(pair in links for pair in zip(boxes, boxes[1:]))

@@ -10,7 +10,7 @@ import minigrad as mg
 import rnn
 import viz
 from dotparse import parse
-from viz.style import COLORS
+from viz.theme import COLORS
 
 
 def result_of(cell, T=3, hidden=3, **kw):
@@ -115,7 +115,7 @@ def test_values_show_signed_numbers_for_small_tensors():
     lines = s2.split("\n")                                     # equation, shape, value, grad
     assert re.fullmatch(r"= -?\d[\d.e-]*", lines[2])            # the value itself, signed
     assert re.fullmatch(r"grad -?\d[\d.e-]*", lines[3])         # the gradient itself, signed
-    from viz.graphs import collect
+    from viz.read import collect
     s2_node = next(n for n in collect(result.loss_tensor).nodes
                    if n.name == "s_t" and n.scope == "t=2")
     assert lines[2] == f"= {s2_node.value.item():.3g}"

@@ -8,12 +8,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .draw import _Look
-from .frames import _decorator, fitting_plan, walk_decoration, walk_frames, walk_gradients
-from .graphs import as_root, collect
+from .frames import scene_overlay, walk_decoration, walk_elision
+from .read import as_root, collect, read
 from .render import check_dot
-from .style import STYLES
-from .unrolled import _check_style, _folds, _unrolled
+from .scene import Content
+from .theme import STYLES, Look
+from .unrolled import check_style, figure_of
+from .walk import frames, replay
 
 __all__ = ["backward_animation"]
 
@@ -57,14 +58,15 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
         raise FileNotFoundError(f"{WHO}: an .mp4 needs the ffmpeg program (Debian: apt-get "
                                 f"install ffmpeg); or write a .gif")
     root = as_root(loss, WHO)
-    _check_style(style, WHO)
+    check_style(style, WHO)
     check_dot(WHO)
     graph = collect(root)
-    plan = fitting_plan(graph, style, detail)
-    sent, _ = walk_gradients(root, graph)
-    frames = [_frame_image(graph, plan, style, detail, done, current, sent, what)
-              for done, current, what in walk_frames(graph, plan, _folds(graph)[0])]
-    images = [_scaled(Image.open(io.BytesIO(png)).convert("RGB"), width) for png in frames]
+    unrolled = read(graph, WHO)
+    elision = walk_elision(unrolled, style, detail)
+    walk = replay(root, graph)
+    shots = frames(walk, graph, elision.elided, unrolled.where, unrolled.fold)
+    pngs = [_frame_image(unrolled, elision, style, detail, shot, walk) for shot in shots]
+    images = [_scaled(Image.open(io.BytesIO(png)).convert("RGB"), width) for png in pngs]
     size = (max(i.width for i in images), max(i.height for i in images))
     images = [_padded(Image, i, size) for i in images]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,15 +79,15 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
     return path
 
 
-def _frame_image(graph, plan, style, detail, done, current, sent, what):
-    folded, reduction = _folds(graph)               # the root reads L = Σ_t E_t
-    look = _Look(grads=False, style=style, walk=True)
+def _frame_image(unrolled, elision, style, detail, shot, walk):
+    look = Look(style, walk=True)
+    content = Content(detail, grads=False, contributions=False, style=style)
     node_extra, edge_extra = walk_decoration(
-        graph, look, done, current, sent, reduction=reduction,
+        unrolled.graph, content, look, shot, walk, reduction=unrolled.reduction,
         lines=1 if STYLES[style]["shapes"] is False else 2, widths=("4", "2.5"),
-        edge_fontcolor=True, folded=folded)
-    dot, _ = _unrolled(graph, plan, look, False, detail, "LR", what,
-                       _decorator(graph, node_extra, edge_extra))
+        edge_fontcolor=True, folded=unrolled.fold)
+    dot, _ = figure_of(unrolled, elision, content, look, "LR", shot.caption,
+                       scene_overlay(unrolled.graph, node_extra, edge_extra))
     return dot.pipe(format="png")
 
 

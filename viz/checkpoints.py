@@ -3,8 +3,8 @@ action of ``rnn.checkpoint_policy`` or ``rnn.sqrt_policy``, one column per step.
 
 from __future__ import annotations
 
-from .draw import _frame, _new_digraph
-from .style import COLORS, STYLES
+from .emit import dot_figure as _new_digraph, framed as _frame
+from .theme import COLORS, STYLES
 
 __all__ = ["draw_checkpoints"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 
-from .draw import _frame, _new_digraph
-from .style import COLORS, HeatScale, number_text
+from .emit import dot_figure, framed
+from .theme import COLORS, HeatScale, number_text
 
 __all__ = ["draw_folded", "draw_truncation", "draw_gradient_flow"]
 
@@ -47,7 +47,7 @@ def draw_folded(model, title=None, style="notebook"):
     out = f"{name} = {h + '(' if h else ''}V {state}_t + c{')' if h else ''}"
     gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind]
 
-    dot = _new_digraph(title or f"{kind}, folded: one cell, reused at every step",
+    dot = dot_figure(title or f"{kind}, folded: one cell, reused at every step",
                        rankdir="LR", style=style)
     dot.node("x", f"x_t\n{_count(D, 'input')}", shape="ellipse", fillcolor=COLORS["const"])
     dot.node("s", f"{cell}\n{_count(H, 'hidden unit')}", fillcolor="white", penwidth="2")
@@ -63,7 +63,7 @@ def draw_folded(model, title=None, style="notebook"):
                  headport="s", penwidth="1.6")
     dot.edge("s", "o", label=f"V ({O}×{H})", color=COLORS["param_edge"],
              fontcolor=COLORS["param_edge"])
-    return _frame(dot, style)
+    return framed(dot, style)
 
 
 def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
@@ -106,7 +106,7 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
            "bold, with E_t: their losses count in this update")
     if b1 < w1:                                   # k2 < k1: part of the block is before the window
         key += ";\ndashed E_t: before the window, so only its output layer (V, c) learns from it"
-    dot = _new_digraph((title or f"update {k + 1} of {len(updates)}: losses of "
+    dot = dot_figure((title or f"update {k + 1} of {len(updates)}: losses of "
                                  f"{_steps(b1, b2)}, gradient through {_steps(w1, w2)}")
                        + "\n" + key, rankdir="LR", style=style)
     dot.attr(nodesep="0.15", ranksep="0.25")
@@ -138,7 +138,7 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
     if last < T:
         dot.node("after", f"steps {last + 1}–{T} …", shape="plaintext", fillcolor="white")
         dot.edge(f"s{last}", "after", style="dotted")
-    return _frame(dot, style)
+    return framed(dot, style)
 
 
 def _steps(first, last):
@@ -176,7 +176,7 @@ def draw_gradient_flow(flows, title=None, style="notebook"):
         raise ValueError("viz.draw_gradient_flow: there are no rows to draw")
     heat = HeatScale([float(n) for flow in rows.values() for n in flow.state_grad_norms])
 
-    dot = _new_digraph(title or "‖dE_T/ds_t‖: how much of the last step's error reaches "
+    dot = dot_figure(title or "‖dE_T/ds_t‖: how much of the last step's error reaches "
                                 "step t", rankdir="LR", style=style)
     dot.attr(nodesep="0.08", ranksep="0.12")
     heads = [f"row{r}" for r in range(len(rows))]
@@ -200,4 +200,4 @@ def draw_gradient_flow(flows, title=None, style="notebook"):
         labels.attr(rank="same")
         for a, b in zip(heads, heads[1:]):
             labels.edge(a, b, style="invis")
-    return _frame(dot, style)
+    return framed(dot, style)

@@ -21,13 +21,13 @@ import numpy as np
 
 from minigrad.graph import Node
 
-from .draw import _Look
-from .frames import walk_gradients
-from .graphs import LOSS_OPS, as_root, collect, step_of
 from .names import node_label
+from .read import LOSS_OPS, as_root, choose_steps, collect, read, step_of
 from .render import check_dot
-from .style import HeatScale, norm, number_text, shape_text
-from .unrolled import _check_options, _plan, _unrolled
+from .scene import Content
+from .theme import HeatScale, Look, norm, number_text, shape_text
+from .unrolled import check_options, figure_of
+from .walk import replay
 
 __all__ = ["explore", "Explorer"]
 
@@ -51,10 +51,10 @@ VJP_TEXT = {
 }
 
 
-def _vjp_text(node, i, plan=None):
+def _vjp_text(node, i):
     if node.op == "linear":        # linear((x_1..x_n), (W_1..W_n), b): inputs, weights, bias
         n = len(node.inputs) // 2
-        names = [_name(x, plan) for x in node.inputs]
+        names = [_name(x) for x in node.inputs]
         if i < n:
             return f"g {names[n + i]}   (y = Σ_i W_i x_i + b, so dL/dx = g W)"
         if i < 2 * n:
@@ -83,7 +83,7 @@ def _flat(a):
     return [f"{v:.{DIGITS}g}" for v in a.ravel()] if a.size <= LIMIT else None
 
 
-def _name(x, plan):
+def _name(x):
     if type(x) is Node:
         return node_label(x).split(" = ")[0] if x.name or x.op in LOSS_OPS else node_label(x)
     return x.name or ("param" if x.requires_grad else "const")
@@ -180,79 +180,55 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
     True
     """
     root = as_root(loss, WHO)
-    _check_options(detail, direction, max_steps, keep)
+    check_options(detail, direction, max_steps, keep, WHO)
     check_dot(WHO)
     graph = collect(root)
-    plan = _plan(graph, elide, max_steps, keep)
-    order = sorted(graph.nodes, key=lambda n: -n.seq)          # the engine's visiting order
-    edges, grads = walk_gradients(root, graph)
-    sent = {"edges": edges, "grads": grads}
-
+    unrolled = read(graph, WHO)
+    elision = choose_steps(unrolled, elide, max_steps, keep)
+    walk = replay(root, graph)
     views = {}
     for view in ("ops", "cells"):
-        captured = {}
-
-        def decorate(builder, scene, captured=captured):
-            captured["builder"], captured["scene"] = builder, scene
-
-        dot, _ = _unrolled(graph, plan, _Look(grads=False), False, view, direction, title,
-                           decorate)
-        views[view] = (dot, captured["builder"], captured["scene"])
-
-    data = _walk_data(graph, plan, order, sent, views)
-    svgs = {view: _svg(dot, scene, view, builder, graph)
-            for view, (dot, builder, scene) in views.items()}
-    return Explorer(_page(data, svgs, detail, title or "backward pass explorer"), len(order))
+        content = Content(view, grads=False, contributions=False)
+        views[view] = figure_of(unrolled, elision, content, Look(), direction, title)
+    data = _walk_data(graph, unrolled, elision, walk, {v: s for v, (_, s) in views.items()})
+    svgs = {view: _svg(dot, scene, view) for view, (dot, scene) in views.items()}
+    return Explorer(_page(data, svgs, detail, title or "backward pass explorer"),
+                    len(walk.order))
 
 
-def _uid(builder, x):
-    return builder.unit(x) if type(x) is Node else builder.ids(x)
-
-
-def _walk_data(graph, plan, order, sent, views):
-    grads = sent["grads"]
-    step_index = {id(n): k + 1 for k, n in enumerate(order)}     # walk step that visits n
-
+def _walk_data(graph, unrolled, elision, walk, scenes):
+    """Everything the page's script needs, as JSON-ready data."""
     def where(view, x):
         """The drawn unit for x in a view, or the elided box if x's step is not drawn."""
-        dot, builder, scene = views[view]
-        if type(x) is Node and plan.where(x) in plan.hidden:
+        if type(x) is Node and unrolled.where(x) in elision.elided:
             return "box-elided"
-        uid = _uid(builder, x)
-        return uid if uid in scene.units else None
+        uid = scenes[view].unit_of(x)
+        return str(uid) if uid is not None else None
 
-    links = {view: {(lk.src, lk.dst) for lk in scene.links}
-             for view, (_, _, scene) in views.items()}
+    def links(view, e):
+        return [f"{link.src}->{link.dst}" for link in scenes[view].links_of(e)]
 
-    def link_of(view, e):
-        """The drawn links the gradient along graph edge e crosses in a view (maybe none):
-        the link itself, or a parameter's two links through its label chip, or in the
-        cell view a state's link from its port."""
-        _, builder, scene = views[view]
-        src, dst = _uid(builder, e.src), _uid(builder, e.dst)
-        if src == dst:
-            return []
-        if (src, dst) in links[view]:
-            return [f"{src}->{dst}"]
-        chip = f"{src}_to_{dst}"
-        if chip in scene.units:
-            return [f"{src}->{chip}", f"{chip}->{dst}"]
-        if type(e.src) is Node and hasattr(builder, "port"):
-            try:
-                port = builder.port(builder.drawn(e.src))
-            except (KeyError, AttributeError, TypeError):
-                port = None
-            if port is not None and (port, dst) in links[view]:
-                return [f"{port}->{dst}"]
-        return []
+    info, heat_fill = _hover(graph, walk, scenes, where)
+    return {"walk": _steps(graph, walk, scenes, where, links), "params": _params(graph, walk,
+                                                                                 scenes, where),
+            "info": info, "edges": _edge_numbers(graph, walk, scenes, links),
+            "heat": heat_fill, "steps": unrolled.steps, "hidden": sorted(elision.elided),
+            "digits": DIGITS, "links": {view: _link_ends(scene) for view, scene in scenes.items()}}
 
-    # Hover texts: every drawn unit lists what it stands for.
-    info = {view: {} for view in views}
-    heat_norms = [norm(g) for g in grads.values() if g is not None]
-    heat = HeatScale(heat_norms)
-    colours = {view: {} for view in views}
+
+def _link_ends(scene):
+    """{link id: [kind of its source, kind of its target]} (see ``viz.scene.UnitId``), so
+    that the page's script never reads meaning out of an id."""
+    return {f"{link.src}->{link.dst}": [link.src.kind, link.dst.kind] for link in scene.links}
+
+
+def _hover(graph, walk, scenes, where):
+    """Hover texts: every drawn unit lists what it stands for; and its heat colour."""
+    info = {view: {} for view in scenes}
+    heat = HeatScale([norm(g) for g in walk.grads.values() if g is not None])
+    colours = {view: {} for view in scenes}
     for x in graph.nodes + graph.leaves:
-        g = grads.get(id(x))
+        g = walk.grads.get(id(x))
         if type(x) is Node:
             entry = {"name": node_label(x), "op": x.op, "shape": shape_text(x.shape),
                      "value": _numbers(x.value) if x.value is not None else
@@ -260,10 +236,10 @@ def _walk_data(graph, plan, order, sent, views):
                      "t": step_of(x.scope)}
         else:
             kind = "parameter" if x.requires_grad else "constant"
-            entry = {"name": _name(x, plan), "op": kind, "shape": shape_text(x.shape),
+            entry = {"name": _name(x), "op": kind, "shape": shape_text(x.shape),
                      "value": _numbers(x._data), "t": None}
         entry["grad"] = _numbers(g) if g is not None else "none"
-        for view in views:
+        for view in scenes:
             uid = where(view, x)
             if uid is None or uid == "box-elided":
                 continue
@@ -272,49 +248,66 @@ def _walk_data(graph, plan, order, sent, views):
                 colours[view][uid] = max(colours[view].get(uid, 0.0), norm(g))
     heat_fill = {view: {uid: heat.color(v) for uid, v in c.items()}
                  for view, c in colours.items()}
-    edge_info = {view: {} for view in views}
+    return info, heat_fill
+
+
+def _edge_numbers(graph, walk, scenes, links):
+    """{view: {link id: the gradients it carries}}, for hovering over an edge."""
+    out = {view: {} for view in scenes}
     for e in graph.edges:
-        g = sent["edges"].get(id(e))
-        for view in views:
-            for lid in link_of(view, e) if g is not None else ():
-                edge_info[view].setdefault(lid, []).append(
-                    {"from": _name(e.src, plan), "to": _name(e.dst, plan),
+        g = walk.sent.get(id(e))
+        for view in scenes:
+            for lid in links(view, e) if g is not None else ():
+                out[view].setdefault(lid, []).append(
+                    {"from": _name(e.src), "to": _name(e.dst),
                      "grad": _numbers(g), "norm": number_text(norm(g))})
+    return out
 
-    walk = []
-    for k, node in enumerate(order, start=1):
-        incoming = grads.get(id(node))
+
+def _steps(graph, walk, scenes, where, links):
+    """The walk, step by step: the node, its incoming gradient, what it sends where."""
+    out = []
+    into = {}
+    for e in graph.edges:
+        into.setdefault(id(e.dst), []).append(e)
+    for node in walk.order:
+        incoming = walk.grads.get(id(node))
         sends = []
-        for e in graph.edges:
-            if e.dst is not node or id(e) not in sent["edges"]:
+        for e in into.get(id(node), ()):
+            if id(e) not in walk.sent:
                 continue
-            g = sent["edges"][id(e)]
-            sends.append({"to": _name(e.src, plan), "vjp": _vjp_text(node, e.index, plan),
+            g = walk.sent[id(e)]
+            sends.append({"to": _name(e.src), "vjp": _vjp_text(node, e.index),
                           "result": _numbers(g), "norm": number_text(norm(g)),
-                          "links": {view: link_of(view, e) for view in views},
-                          "targets": {view: where(view, e.src) for view in views}})
-        walk.append({"name": node_label(node), "op": node.op, "t": step_of(node.scope),
-                     "unit": {view: where(view, node) for view in views},
-                     "g": _numbers(incoming) if incoming is not None else "none",
-                     "sends": sends})
+                          "links": {view: links(view, e) for view in scenes},
+                          "targets": {view: where(view, e.src) for view in scenes}})
+        out.append({"name": node_label(node), "op": node.op, "t": step_of(node.scope),
+                    "unit": {view: where(view, node) for view in scenes},
+                    "g": _numbers(incoming) if incoming is not None else "none",
+                    "sends": sends})
+    return out
 
-    params = []
+
+def _params(graph, walk, scenes, where):
+    """Each shared parameter: its term per copy t as the walk delivers them, the running
+    sum, and its total."""
+    out = []
     for p in graph.leaves:
-        if not p.requires_grad or grads.get(id(p)) is None:
+        if not p.requires_grad or walk.grads.get(id(p)) is None:
             continue
         terms, events = {}, []
-        for e in sorted((e for e in graph.edges if e.src is p and id(e) in sent["edges"]),
-                        key=lambda e: step_index[id(e.dst)]):
+        for e in sorted((e for e in graph.edges if e.src is p and id(e) in walk.sent),
+                        key=lambda e: walk.step_of(e.dst)):
             t = step_of(e.dst.scope)
-            terms[t] = terms.get(t, 0) + sent["edges"][id(e)]
+            terms[t] = terms.get(t, 0) + walk.sent[id(e)]
             running = sum(terms.values())
-            events.append({"k": step_index[id(e.dst)], "t": t, "term": norm(terms[t]),
+            events.append({"k": walk.step_of(e.dst), "t": t, "term": norm(terms[t]),
                            "sum": norm(running)})
-        total = grads[id(p)]
+        total = walk.grads[id(p)]
         steps = sorted(terms, key=lambda t: (t is None, t))
-        params.append({
-            "name": _name(p, plan), "shape": shape_text(p.shape),
-            "unit": {view: where(view, p) for view in views},
+        out.append({
+            "name": _name(p), "shape": shape_text(p.shape),
+            "unit": {view: where(view, p) for view in scenes},
             "terms": [{"t": t, "norm": norm(terms[t]), "numbers": _flat(terms[t]),
                        "text": _numbers(terms[t])} for t in steps],
             "events": events,
@@ -322,9 +315,7 @@ def _walk_data(graph, plan, order, sent, views):
                      "difference": float(np.max(np.abs(sum(terms.values()) - total),
                                                 initial=0.0))},
         })
-    hidden = sorted(plan.hidden)
-    return {"walk": walk, "params": params, "info": info, "edges": edge_info,
-            "heat": heat_fill, "steps": plan.steps, "hidden": hidden, "digits": DIGITS}
+    return out
 
 
 _NODE = re.compile(r'<g id="[^"]*" class="node">\s*<title>([^<]*)</title>')
@@ -332,7 +323,7 @@ _EDGE = re.compile(r'<g id="[^"]*" class="edge">\s*<title>([^<]*)</title>')
 _BOX = re.compile(r'<g id="[^"]*" class="cluster">\s*<title>([^<]*)</title>')
 
 
-def _svg(dot, scene, view, builder, graph):
+def _svg(dot, scene, view):
     """Graphviz's SVG with stable ids: units ``<view>-u-<id>``, links, step boxes."""
     svg = dot.pipe(format="svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]

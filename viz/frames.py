@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import html
-from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 from minigrad.graph import Node
 
-from .draw import _draw_graph, _Look
-from .graphs import as_root, collect, step_of
-from .names import node_label
+from .draw import graph_figure
+from .metrics import cell_width
+from .read import as_root, choose_steps, collect, read, step_of
 from .render import FORMATS, check_dot, save
-from .style import COLORS, STYLES
-from .unrolled import _check_style, _ends, _fewer, _folds, _plan, _unrolled
-from .style import norm_text
+from .scene import Content, UnitId
+from .theme import COLORS, STYLES, Look, norm_text
+from .unrolled import check_style, figure_of, fitting_elision
+from .walk import frames, replay
 
-__all__ = ["backward_frames"]
+__all__ = ["backward_frames", "walk_decoration", "scene_overlay", "walk_elision"]
 
 WHO = "viz.backward_frames"
 
@@ -40,8 +38,7 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     same way (``elide=False`` keeps them all), and the walk through the
     elided steps is one frame, as in :func:`viz.backward_animation`.
 
-    ``backward()`` is run here (with every intermediate gradient kept); the
-    leaves' ``.grad`` are left as they were.  Returns the list of files.
+    The walk is computed afresh: no ``.grad`` changes.  Returns the list of files.
 
     >>> import tempfile, minigrad as mg, viz
     >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
@@ -55,37 +52,45 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     root = as_root(loss, WHO)
     if format not in FORMATS:
         raise ValueError(f"{WHO}: unknown format {format!r}; use one of {', '.join(FORMATS)}")
-    _check_style(style, WHO)
+    check_style(style, WHO)
     graph = collect(root)
-    unrolled = any(step_of(n.scope) is not None for n in graph.nodes)
-    plan = (fitting_plan(graph, style, "ops") if elide else
-            _plan(graph, False, STYLES[style]["max_steps"], STYLES[style]["keep"])
-            ) if unrolled else None
-    folded, reduction = _folds(graph) if unrolled else ({}, None)
-    frames = walk_frames(graph, plan, folded)
-    if len(frames) > max_frames:
-        raise ValueError(f"{WHO}: the walk takes {len(frames)} frames, more than "
+    unrolled = read(graph) if any(step_of(n.scope) is not None for n in graph.nodes) else None
+    elision = (walk_elision(unrolled, style, "ops") if elide else
+               choose_steps(unrolled, False)) if unrolled is not None else None
+    walk = replay(root, graph)
+    shots = frames(walk, graph, elision.elided if elision else (),
+                   unrolled.where if unrolled else None, unrolled.fold if unrolled else None)
+    if len(shots) > max_frames:
+        raise ValueError(f"{WHO}: the walk takes {len(shots)} frames, more than "
                          f"max_frames={max_frames}; draw a smaller graph (fewer time steps), "
                          f"leave elide=True, or raise max_frames")
     check_dot(WHO)
     out = Path(out_dir)
-    sent, _ = walk_gradients(root, graph)
-    look = _Look(grads=False, style=style, walk=True)
-    longest = max(len(what) for _, _, what in frames)
+    look = Look(style, walk=True)
+    content = Content(grads=False, contributions=False, style=style)
+    longest = max(len(shot.caption) for shot in shots)
     paths = []
-    for k, (done, current, what) in enumerate(frames):
+    for k, shot in enumerate(shots):
         # unrolled: pinned positions; otherwise dot lays out every frame again, so every
         # label gets a size that does not change from frame to frame (``fixed``)
-        node_extra, edge_extra = walk_decoration(graph, look, done, current, sent, reduction,
-                                                 folded=folded, fixed=not unrolled)
-        if unrolled:
-            dot, _ = _unrolled(graph, plan, look, False, "ops", "LR", what,
-                               _decorator(graph, node_extra, edge_extra))
+        node_extra, edge_extra = walk_decoration(
+            graph, content, look, shot, walk, unrolled.reduction if unrolled else None,
+            folded=unrolled.fold if unrolled else None, fixed=unrolled is None)
+        if unrolled is not None:
+            dot, _ = figure_of(unrolled, elision, content, look, "LR", shot.caption,
+                               scene_overlay(graph, node_extra, edge_extra))
         else:
-            caption = f"<{_table(_cell_row(what, longest, look.font + 2))}>"
-            dot = _draw_graph(graph, look, scopes, False, caption, node_extra, edge_extra)
+            caption = f"<{_table(_cell_row(shot.caption, longest, look.font + 2))}>"
+            dot = graph_figure(graph, content, look, scopes, False, caption, node_extra,
+                               edge_extra)
         paths.append(save(dot, out / f"step_{k:03d}.{format}"))
     return paths
+
+
+def walk_elision(unrolled, style, detail):
+    """The steps a walk's frames keep at ``style``: those :func:`viz.draw_unrolled` keeps."""
+    content = Content(detail, grads=False, contributions=False, style=style)
+    return fitting_elision(unrolled, content, Look(style), check=style == "slides")[1]
 
 
 def _table(rows):
@@ -96,123 +101,44 @@ def _table(rows):
 def _cell_row(text, chars, font):
     """A table row whose one cell is wide enough for ``chars`` characters at ``font``
     points, whatever ``text``'s own length: it keeps its size from frame to frame."""
-    width, height = round(chars * 0.62 * font), round(font * 1.3)
+    width, height = cell_width(chars, font), round(font * 1.3)
     return (f'<TR><TD WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE">'
             f'{html.escape(text)}</TD></TR>')
-
-
-def walk_gradients(root, graph):
-    """One real backward pass from ``root``, keeping every gradient; the graph's
-    gradients and the leaves' ``.grad`` are restored afterwards.  Returns
-    ({id(edge): the gradient it carries}, {id(node or leaf): its gradient})."""
-    leaves = [p for p in graph.leaves if p.requires_grad]
-    saved = [(p._grad, p._contributions) for p in leaves]
-    kept = [(n.grad, n.keep_grad) for n in graph.nodes]
-    try:
-        for p in leaves:                   # this pass's gradients only
-            p._grad, p._contributions = None, None
-        root.backward(retain_grads=True)
-        sent = {id(e): g for e in graph.edges if (g := e.gradient()) is not None}
-        grads = {id(n): n.grad for n in graph.nodes}
-        grads.update({id(p): p._grad for p in leaves})
-    finally:
-        for p, (g, c) in zip(leaves, saved):
-            p._grad, p._contributions = g, c
-        for n, (g, keep) in zip(graph.nodes, kept):
-            n.grad, n.keep_grad = g, keep
-    return sent, grads
-
-
-def fitting_plan(graph, style, detail):
-    """The steps :func:`viz.draw_unrolled` keeps at this style: fewer until the drawing fits."""
-    keep, max_steps = STYLES[style]["keep"], STYLES[style]["max_steps"]
-    while True:
-        plan = _plan(graph, True, max_steps, keep)
-        _, fits = _unrolled(graph, plan, _Look(grads=False, style=style), False, detail, "LR",
-                            None, fit=style == "slides")
-        if fits or _fewer(keep) is None:
-            return plan
-        keep = _fewer(keep)
-        max_steps = sum(_ends(keep)) + 1
-
-
-def walk_frames(graph, plan=None, folded=None):
-    """(ids of the nodes done, the current node, caption) for each frame of the walk,
-    newest node first, the engine's order.  A run of nodes in steps that ``plan``
-    elides is one frame, and a node the drawing folds into another (``folded``: the
-    stack under L = Σ_t E_t, a gate's slice) is done in the frame before it."""
-    order = sorted(graph.nodes, key=lambda n: -n.seq)
-    folded = folded or {}
-    hidden = sorted(plan.hidden) if plan is not None else []
-    root = graph.root
-    root_name = "L" if root in folded.values() else node_label(root)
-    out = [(set(), None, f"seed: dL/dL = 1 at the root, {root_name}")]
-    done = set()
-    k = 0
-    while k < len(order):
-        node = order[k]
-        if hidden and plan.where(node) in plan.hidden:
-            run = []
-            while k < len(order) and plan.where(order[k]) in plan.hidden:
-                run.append(order[k])
-                k += 1
-            done |= {id(n) for n in run}
-            out.append((set(done), None, f"steps {k - len(run) + 1}–{k} of {len(order)}: the "
-                        f"walk crosses the elided copies t = {hidden[0]} … {hidden[-1]}"))
-            continue
-        k += 1
-        done.add(id(node))
-        if id(node) in folded and len(out) > 1:       # not drawn on its own
-            out[-1][0].add(id(node))
-            continue
-        name = root_name if node is root else node_label(node)
-        out.append((set(done), node, f"step {k} of {len(order)}: {name} sends its gradient "
-                    f"to its inputs"))
-    # frame i is file step_<i>; the walk's steps can be more (elided steps, folded nodes)
-    return [(d, c, f"frame {i} of {len(out) - 1} · {what}") for i, (d, c, what) in enumerate(out)]
 
 
 _GRAD_LINE = 22        # characters: "‖grad‖ 9.99e-04 so far", padded with no-break spaces
 
 
-def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
+def walk_decoration(graph, content, look, shot, walk, reduction=None, lines=2,
                     widths=("3.5", "2"), edge_fontcolor=False, folded=None, fixed=False):
-    """The node and edge attributes of one frame of the reverse walk.
+    """The node and edge attributes of one frame (``shot``) of the reverse walk.
 
-    ``done`` holds the ids of the nodes already processed and ``current`` is
-    the one just processed; ``sent[id(edge)]`` is the gradient that edge
-    carries.  A node shows the first ``lines`` lines of ``look``'s label and
-    the gradient it has received so far (its sum over the edges already
-    crossed); the current node is outlined in red, and the edges crossed are
-    red (just now) or orange (before), labelled with their gradient's norm.
-    ``folded`` ({id(node): the node drawn in its place}) makes the edges into a
-    node folded into ``current`` red too: they are drawn as edges into ``current``.
-    ``fixed``, for a graph dot lays out again in every frame: the gradient line
-    sits in a cell of fixed width, and an edge not crossed yet already carries
-    its label, in no colour, so that every frame gets the same layout.
-    ``backward_frames`` and ``backward_animation`` draw their frames with it.
+    A node shows the first ``lines`` lines of its label and the gradient it has
+    received so far (its sum over the edges already crossed); the node just
+    processed is outlined in red, and the edges crossed are red (just now) or
+    orange (before), labelled with their gradient's norm.  ``folded``
+    ({id(node): the node drawn in its place}) makes the edges into a node folded
+    into the current one red too: they are drawn as edges into it.  ``fixed``, for
+    a graph dot lays out again in every frame: the gradient line sits in a cell of
+    fixed width, and an edge not crossed yet already carries its label, in no
+    colour, so that every frame gets the same layout.  ``backward_frames`` and
+    ``backward_animation`` draw their frames with it.
     """
-    look = replace(look, grads=False)        # a frame shows only what the walk has sent so far,
-    consumers = {}                           # never a .grad stored by an earlier backward()
-    for e in graph.edges:
+    done, current, sent = shot.done, shot.current, walk.sent
+    consumers = {}                   # a frame shows only what the walk has sent so far,
+    for e in graph.edges:            # never a .grad stored by an earlier backward()
         consumers.setdefault(id(e.src), []).append(e.dst)
-    received = {id(graph.root): np.ones(graph.root.shape)}     # gradient so far, per target
-    for e in graph.edges:
-        if id(e.dst) in done and id(e) in sent:
-            received[id(e.src)] = received.get(id(e.src), 0) + sent[id(e)]
+    received = walk.received(graph, done)
     node_width, edge_width = widths
     folded = folded or {}
+    will_receive = {id(graph.root)} | {id(e.src) for e in graph.edges if id(e) in sent}
 
     def sent_now(e):
         return current is not None and (e.dst is current or folded.get(id(e.dst)) is current)
 
-    will_receive = {id(graph.root)} | {id(e.src) for e in graph.edges if id(e) in sent}
-
     def node_extra(x):
-        base = (look.node(x, is_root=x is graph.root,
-                          reduction=reduction if x is graph.root else None)
-                if type(x) is Node else look.leaf(x))
-        label = base["label"].split("\n")[:lines]
+        label = (content.op_lines(x, reduction if x is graph.root else None) if type(x) is Node
+                 else content.leaf_lines(x))[:lines]
         g = received.get(id(x))
         if g is not None:
             complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
@@ -249,25 +175,26 @@ def walk_decoration(graph, look, done, current, sent, reduction=None, lines=2,
     return node_extra, edge_extra
 
 
-def _decorator(graph, node_extra, edge_extra):
-    """Apply the frame's node and edge attributes to an unrolled scene."""
-    def decorate(builder, scene):
-        def uid(x):
-            return builder.unit(x) if type(x) is Node else builder.ids(x)
-
+def scene_overlay(graph, node_extra, edge_extra):
+    """The overlay (see :func:`viz.unrolled.figure_of`) that puts a frame's node and edge
+    attributes on an unrolled scene."""
+    def overlay(scene):
+        units, links = {}, {}
         for x in graph.nodes + graph.leaves:
-            if uid(x) in scene.units and (type(x) is not Node or builder.drawn(x) is x):
-                scene.units[uid(x)].attrs.update(node_extra(x))
-        links = {(link.src, link.dst): link for link in scene.links}
+            uid = scene.unit_of(x)
+            if uid is not None and (type(x) is not Node or scene.drawn_as_itself(x)):
+                units.setdefault(uid, {}).update(node_extra(x))
+        drawn = {(link.src, link.dst) for link in scene.links}
         for e in graph.edges:
-            link = links.get((uid(e.src), uid(e.dst)))
-            if link is not None:
-                link.attrs.update(edge_extra(e))
-            elif type(e.src) is not Node and e.src.requires_grad:
+            src, dst = scene.unit_of_node.get(id(e.src)), scene.unit_of_node.get(id(e.dst))
+            if (src, dst) in drawn:
+                links.setdefault((src, dst), {}).update(edge_extra(e))
+            elif type(e.src) is not Node and e.src.requires_grad and src is not None:
                 # a parameter reaches each copy through its chip ("W 0.24"): colour the
                 # chip's edge into the op; the chip already names what crosses it
-                chip = links.get((f"{builder.ids(e.src)}_to_{uid(e.dst)}", uid(e.dst)))
-                if chip is not None:
-                    chip.attrs.update({k: v for k, v in edge_extra(e).items()
-                                       if k not in ("label", "fontcolor")})
-    return decorate
+                chip = UnitId("chip", (str(src), str(dst)))
+                if (chip, dst) in drawn:
+                    links.setdefault((chip, dst), {}).update(
+                        {k: v for k, v in edge_extra(e).items() if k not in ("label", "fontcolor")})
+        return {"units": units, "links": links}
+    return overlay

@@ -22,7 +22,7 @@ import numpy as np
 
 from minigrad.graph import Node
 
-from .graphs import LOSS_OPS, step_of
+from .read import LOSS_OPS, step_of
 
 __all__ = ["display", "node_label", "is_folded_constant", "LOSS_SYMBOL"]
 

@@ -39,12 +39,13 @@ function addGradientLabels(view) {
     const info = (data.edges[view][lid] || [])[0];
     const path = g.querySelector("path");
     if (!info || !path || g.dataset.labelled) continue;
-    if (lid.split("->")[1].includes("_to_")) continue;  // a parameter's track: its label is on the last stretch
+    const [fromKind, toKind] = data.links[view][lid] || [];
+    if (toKind === "chip") continue;  // a parameter's track: its label is on the last stretch
     // a link drawn in several segments is labelled once, on its last segment
     const segments = viewRoot(view).querySelectorAll(`[data-link="${CSS.escape(lid)}"]`);
     if (segments[segments.length - 1] !== g) continue;
     // a parameter's last stretch starts at its name, where neighbours are apart
-    const along = lid.split("->")[0].includes("_to_") ? 0.3 : 0.5;
+    const along = fromKind === "chip" ? 0.3 : 0.5;
     const middle = path.getPointAtLength(path.getTotalLength() * along);
     const text = document.createElementNS("http://www.w3.org/2000/svg", "text");
     text.setAttribute("x", middle.x + 3);

@@ -1,13 +1,20 @@
-"""How things look: colours, labels, and the gradient-heat scale."""
+"""How things look: colours, pens and fonts by role, numbers as text, the
+gradient-heat scale and the legend.
+
+A scene (``viz.scene``) says what each unit and link *is*; :class:`Look`
+turns that into Graphviz attributes.  The reverse walk's colours are one more
+layer on top (``viz.walk``).
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["COLORS", "STYLES", "shape_text", "value_text", "number_text", "norm", "norm_text",
-           "HeatScale", "legend_label", "pad_to_ratio"]
+           "HeatScale", "Look", "legend_label", "pad_to_ratio", "NODE_STYLE", "EDGE_STYLE"]
 
 COLORS = {
     "op": "white",
@@ -38,6 +45,11 @@ STYLES = {
     "slides": {"font": 14, "max_steps": 7, "keep": 3, "shapes": False,
                "max_width_pt": 1900},     # measured on the rendered SVG
 }
+
+# The defaults of every node and edge (a unit's role adds to them).
+NODE_STYLE = {"shape": "box", "style": "filled", "fillcolor": COLORS["op"], "fontsize": "10",
+              "height": "0.3", "margin": "0.06,0.03", "fontname": "Helvetica"}
+EDGE_STYLE = {"arrowsize": "0.6", "fontsize": "8", "fontname": "Helvetica"}
 
 # Light yellow (small gradients) to dark red (large): ColorBrewer's YlOrRd.
 _HEAT = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
@@ -129,6 +141,98 @@ def pad_to_ratio(width, height, ratio):
     if width / height >= ratio:
         return width, width / ratio
     return height * ratio, height
+
+
+# The fill of each role of a unit (see viz.scene.Unit).
+_FILL = {"op": COLORS["op"], "root": COLORS["root"], "cost": COLORS["loss"],
+         "state": COLORS["state"], "cell_state": COLORS["cell_state_fill"],
+         "param": COLORS["param"], "data": COLORS["const"], "port": COLORS["state"]}
+
+
+@dataclass
+class Look:
+    """Graphviz attributes for the units and links of a scene, at one style.
+
+    ``heat`` (a :class:`HeatScale`, or None) colours by gradient norm; ``walk``
+    marks a frame of the reverse walk, whose legend explains the walk's colours."""
+    style: str = "notebook"
+    heat: HeatScale | None = None
+    walk: bool = False
+
+    @property
+    def font(self):
+        return STYLES[self.style]["font"]
+
+    def unit(self, unit):
+        """The attributes of a :class:`viz.scene.Unit`."""
+        attrs = self.role(unit.role, unit.lines, unit.heat)
+        if unit.hidden:
+            attrs.update(label="", style="invis")
+        return attrs
+
+    def role(self, role, lines, heat=None):
+        """The attributes of a node with this ``role`` and text, coloured by ``heat``
+        (a gradient norm) when the look has a heat scale."""
+        label = "\n".join(lines)
+        heated = self.heat is not None and heat is not None
+        if role in ("op", "root", "cost", "state", "cell_state"):
+            attrs = {"label": label, "penwidth": "2" if role == "root" else "1",
+                     "fillcolor": self.heat.color(heat) if heated else _FILL[role]}
+            if heated:
+                attrs["fontcolor"] = self.heat.text_color(heat)
+            return attrs
+        if role in ("param", "data", "cut"):
+            attrs = {"label": label, "shape": "ellipse"}
+            if role == "param":
+                attrs.update(fillcolor=_FILL["param"], penwidth="2")
+                if heated:
+                    attrs.update(fillcolor=self.heat.color(heat),
+                                 fontcolor=self.heat.text_color(heat))
+            elif role == "cut":
+                attrs.update(fillcolor="white", style="dashed", color=COLORS["cut"])
+            else:
+                attrs.update(fillcolor=_FILL["data"])
+            return attrs
+        if role == "chip":
+            return {"label": label, "shape": "plaintext", "fontcolor": COLORS["param_edge"],
+                    "style": "", "fillcolor": "none", "width": "0", "height": "0",
+                    "margin": "0.01"}
+        if role == "cell":
+            return {"label": label, "shape": "box", "style": "filled,bold",
+                    "fillcolor": self.heat.color(heat) if heated else "white",
+                    "fontcolor": self.heat.text_color(heat) if heated else "black",
+                    "fontsize": str(self.font + 3), "width": "0.8", "height": "0.5"}
+        if role == "cell_elided":
+            return {"label": label, "shape": "box", "style": "filled,dashed",
+                    "fillcolor": "white", "color": "#999999", "width": "0.8", "height": "0.5"}
+        if role == "port":
+            return {"label": label, "shape": "ellipse", "style": "filled",
+                    "fillcolor": self.heat.color(heat) if heated else _FILL["port"],
+                    "margin": "0.02",
+                    "fontcolor": self.heat.text_color(heat) if heated else "black"}
+        raise ValueError(f"viz: no look for a unit of role {role!r}")
+
+    def link(self, link):
+        """The attributes of a :class:`viz.scene.Link`."""
+        if link.hidden:
+            return {"style": "invis"}
+        if link.cut:
+            return {"style": "dashed", "color": COLORS["cut"], "label": "cut",
+                    "fontcolor": COLORS["cut"]}
+        colour = COLORS[{"param": "param_edge"}.get(link.colour, link.colour)] \
+            if link.colour else None
+        attrs = {}
+        if self.heat is not None and link.heat is not None:
+            attrs.update(color=self.heat.color(link.heat), penwidth="2")
+        elif colour:
+            attrs["color"] = colour
+        if link.kind == "state":
+            attrs.setdefault("penwidth", "1.8")
+        if link.label is not None:
+            attrs["label"] = link.label
+            if colour:
+                attrs["fontcolor"] = colour
+        return attrs
 
 
 def legend_label(look, kinds, cell_state=False, cut=False, terms=False, hidden=None):

@@ -1,0 +1,121 @@
+"""The reverse walk of ``backward()``, replayed for drawing.
+
+:func:`replay` asks the engine to walk the graph once more
+(``minigrad.graph.reverse_walk``: the same walk, storing nothing) and keeps
+what a picture of the walk needs: the order the nodes are visited in, the
+gradient each edge carries, and each node's complete gradient.
+:func:`frames` cuts the walk into the frames a class steps through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minigrad.graph import Node, reverse_walk
+
+from .names import node_label
+
+__all__ = ["Walk", "replay", "Frame", "frames"]
+
+
+@dataclass
+class Walk:
+    """One replayed walk over a graph (see :func:`replay`)."""
+    order: list = field(default_factory=list)     # the nodes, in the order visited
+    sent: dict = field(default_factory=dict)      # id(edge) -> the gradient it carries
+    grads: dict = field(default_factory=dict)     # id(node or leaf) -> its gradient
+
+    def step_of(self, node):
+        """The walk step (1, 2, …) that visits ``node``."""
+        if not hasattr(self, "_steps"):
+            self._steps = {id(n): k for k, n in enumerate(self.order, start=1)}
+        return self._steps[id(node)]
+
+    def received(self, graph, done):
+        """{id(x): the gradient x has received so far}, once the nodes whose ids are in
+        ``done`` have been processed (the root has its seed, dL/dL = 1)."""
+        got = {id(graph.root): np.ones(graph.root.shape)}
+        for e in graph.edges:
+            if id(e.dst) in done and id(e) in self.sent:
+                got[id(e.src)] = got.get(id(e.src), 0) + self.sent[id(e)]
+        return got
+
+
+def replay(root, graph):
+    """The walk of ``backward()`` from ``root`` over ``graph`` (from ``viz.read.collect``),
+    computed afresh: no ``.grad`` anywhere changes.
+
+    >>> import minigrad as mg
+    >>> from viz.read import collect
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> loss = (w * w).sum()
+    >>> walk = replay(loss, collect(loss))
+    >>> [n.op for n in walk.order], walk.grads[id(w)].tolist(), w.grad
+    (['sum', 'mul'], [2.0, 4.0], None)
+    """
+    into = {}
+    for e in graph.edges:
+        into.setdefault(id(e.dst), []).append(e)
+    walk = Walk()
+
+    def visit(node, g, sent):
+        walk.order.append(node)
+        walk.grads[id(node)] = g
+        wanting = [e for e in into.get(id(node), ())
+                   if type(e.src) is Node or e.src.requires_grad]
+        for e, (_, g_in) in zip(wanting, sent):
+            walk.sent[id(e)] = g_in
+            if type(e.src) is not Node:
+                walk.grads[id(e.src)] = walk.grads.get(id(e.src), 0) + g_in
+
+    reverse_walk(root, visit)
+    return walk
+
+
+@dataclass
+class Frame:
+    """One frame of the walk: the ids of the nodes processed so far, the node just
+    processed (None for the seed and for a run through elided steps), a caption."""
+    done: set
+    current: object
+    caption: str
+
+
+def frames(walk, graph, elided=(), where=None, folded=None):
+    """The frames of the walk, in its order.  A run of nodes in ``elided`` steps
+    (``where(node)`` gives a node's step) is one frame, and a node the drawing folds
+    into another (``folded``: the stack under L = Σ_t E_t, a gate's slice) is done in
+    the frame before it."""
+    order, folded = walk.order, folded or {}
+    hidden = sorted(elided)
+    root = graph.root
+    root_name = "L" if root in folded.values() else node_label(root)
+    out = [Frame(set(), None, f"seed: dL/dL = 1 at the root, {root_name}")]
+    done = set()
+    k = 0
+    while k < len(order):
+        node = order[k]
+        if hidden and where(node) in elided:
+            run = []
+            while k < len(order) and where(order[k]) in elided:
+                run.append(order[k])
+                k += 1
+            done |= {id(n) for n in run}
+            out.append(Frame(set(done), None, f"steps {k - len(run) + 1}–{k} of {len(order)}: "
+                             f"the walk crosses the elided copies t = {hidden[0]} … "
+                             f"{hidden[-1]}"))
+            continue
+        k += 1
+        done.add(id(node))
+        if id(node) in folded and len(out) > 1:       # not drawn on its own
+            out[-1].done.add(id(node))
+            continue
+        name = root_name if node is root else node_label(node)
+        out.append(Frame(set(done), node, f"step {k} of {len(order)}: {name} sends its "
+                         f"gradient to its inputs"))
+    # frame i is file step_<i>; the walk's steps can be more (elided steps, folded nodes)
+    for i, frame in enumerate(out):
+        frame.caption = f"frame {i} of {len(out) - 1} · {frame.caption}"
+    return out
