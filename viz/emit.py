@@ -144,9 +144,9 @@ def _legend_and_frame(dot, scene, layout, look, attrs, link_attrs):
                           cell_state=any(a.get("color") == COLORS["cell_state"]
                                          for a in link_attrs),
                           cut=any(a.get("label") == "cut" for a in link_attrs),
-                          terms=any(u.role == "chip" and not u.hidden and " " in u.lines[0]
+                          terms=any(u.role == "chip" and not u.invisible and " " in u.lines[0]
                                     for u in scene.units.values()),
-                          hidden=(f"steps {elided[0]}–{elided[-1]}", list(scene.notes.values()))
+                          elided=(f"steps {elided[0]}–{elided[-1]}", list(scene.notes.values()))
                           if elided else None)
     if legend:
         half, tall = legend_size(legend, look.font)

@@ -143,7 +143,7 @@ def _vias(scene, height, layout):
         src, dst = scene.units[link.src], scene.units[link.dst]
         if (link.kind == "flow" and src.step == dst.step
                 and (src.step in scene.boxes or src.step is None)
-                and height[link.dst] - height[link.src] > 1 and not link.hidden):
+                and height[link.dst] - height[link.src] > 1 and not link.invisible):
             chain = []
             for h in range(height[link.src] + 1, height[link.dst]):
                 via = f"via_{len(layout.vias)}_{h}"

@@ -76,7 +76,7 @@ class Unit:
     role: str
     lines: list                  # its text, line by line
     heat: float | None = None    # the norm of its gradient, which colours it under heat
-    hidden: bool = False         # in the elided box: there for the edges, not drawn
+    invisible: bool = False      # in the elided box: there for the edges, not drawn
     beside: UnitId | None = None     # a unit whose row this one joins (to its right)
     order: int = 0               # creation order, to break ties
 
@@ -94,7 +94,7 @@ class Link:
     label: str | None = None
     colour: str | None = None
     heat: float | None = None    # the norm of the gradient it carries, under heat
-    hidden: bool = False
+    invisible: bool = False
     cut: bool = False            # from a detached state: no gradient crosses
     track: str | None = None     # a state link: which state it carries (its lane)
     route: list = field(default_factory=list)     # bends, set by the wiring
@@ -279,12 +279,13 @@ class _Builder:
         self.scene.unit_of_node[id(node)] = uid
         return uid
 
-    def faint(self, t):
+    def in_elided_box(self, t):
         return t is not None and t == self.representative
 
     def add(self, uid, step, role, lines, heat=None, beside=None):
-        hidden = self.faint(step) and not (self.content.detail == "cells" and uid.kind == "cell")
-        self.scene.add(Unit(uid, step, role, lines, heat, hidden, beside))
+        invisible = self.in_elided_box(step) and not (self.content.detail == "cells"
+                                                      and uid.kind == "cell")
+        self.scene.add(Unit(uid, step, role, lines, heat, invisible, beside))
 
     def link(self, src, dst, kind, **details):
         if (src, dst) not in self.seen_links:
@@ -332,7 +333,7 @@ class _Builder:
                          self.grad_heat(node.grad))
 
     def _cell(self, uid, t, g):
-        if self.faint(t):
+        if self.in_elided_box(t):
             self.add(uid, t, "cell_elided", ["…"])
         else:
             self.add(uid, t, "cell", [f"f{t}"], g if self.content.heat else None)
@@ -401,11 +402,11 @@ class _Builder:
         return label
 
 
-def edge_details(e, heat=False, label=False, hidden=False):
-    """The :class:`Link` fields of an ordinary edge: hidden, cut, or carrying its
+def edge_details(e, heat=False, label=False, invisible=False):
+    """The :class:`Link` fields of an ordinary edge: invisible, cut, or carrying its
     gradient's norm (for heat colouring, and as its label with ``label``)."""
-    if hidden:
-        return {"hidden": True}
+    if invisible:
+        return {"invisible": True}
     if e.is_cut:
         return {"cut": True}
     details = {}
@@ -460,10 +461,10 @@ class _Links:
             self.param(e.src, dst, t_dst, first)
         elif self.home[id(e.src)] not in b.elision.elided or \
                 self.home[id(e.src)] == b.representative:
-            b.link(b.leaf_id(e.src), dst, "flow", **self.plain(e, b.faint(t_dst)))
+            b.link(b.leaf_id(e.src), dst, "flow", **self.plain(e, b.in_elided_box(t_dst)))
 
-    def plain(self, e, hidden=False, label=False):
-        return edge_details(e, self.b.content.heat, label, hidden)
+    def plain(self, e, invisible=False, label=False):
+        return edge_details(e, self.b.content.heat, label, invisible)
 
     def from_node(self, e):
         b, u = self.b, self.b.u
@@ -478,8 +479,8 @@ class _Links:
             return                                         # inside one cell box
         if t_src is not None and t_dst is not None and t_src != t_dst:
             self.state(e, src, dst, t_src)
-        elif b.faint(t_src) and b.faint(t_dst):
-            b.link(src, dst, "flow", hidden=True)
+        elif b.in_elided_box(t_src) and b.in_elided_box(t_dst):
+            b.link(src, dst, "flow", invisible=True)
         elif b.content.detail == "cells" and src.kind == "cell" and dst.kind == "cost":
             out = u.drawn(e.src)
             b.link(src, dst, "flow", label=display(out.name, t_src) if out.name else f"o{t_src}")
@@ -513,5 +514,5 @@ class _Links:
         if chip in b.scene.units:
             return
         b.add(chip, b.elision.box_of(t), "chip", [label])
-        b.link(chip, consumer, "flow", colour="param", hidden=b.faint(t))
-        b.link(pid, chip, "param", colour="param", hidden=b.faint(t))
+        b.link(chip, consumer, "flow", colour="param", invisible=b.in_elided_box(t))
+        b.link(pid, chip, "param", colour="param", invisible=b.in_elided_box(t))

@@ -166,7 +166,7 @@ class Look:
     def unit(self, unit):
         """The attributes of a :class:`viz.scene.Unit`."""
         attrs = self.role(unit.role, unit.lines, unit.heat)
-        if unit.hidden:
+        if unit.invisible:
             attrs.update(label="", style="invis")
         return attrs
 
@@ -214,7 +214,7 @@ class Look:
 
     def link(self, link):
         """The attributes of a :class:`viz.scene.Link`."""
-        if link.hidden:
+        if link.invisible:
             return {"style": "invis"}
         if link.cut:
             return {"style": "dashed", "color": COLORS["cut"], "label": "cut",
@@ -235,7 +235,7 @@ class Look:
         return attrs
 
 
-def legend_label(look, kinds, cell_state=False, cut=False, terms=False, hidden=None):
+def legend_label(look, kinds, cell_state=False, cut=False, terms=False, elided=None):
     """An HTML-like Graphviz label explaining the colours of an unrolled drawing."""
     rows = []
 
@@ -259,10 +259,10 @@ def legend_label(look, kinds, cell_state=False, cut=False, terms=False, hidden=N
             (": name, ‖this copy's term of dL/dθ‖" if terms else ""))
     if cut:
         row(COLORS["cut"], "cut: no gradient crosses", dashed=True)
-    if hidden and hidden[1]:                      # what the elided copies add up to
-        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT">{hidden[0]}, not drawn, '
+    if elided and elided[1]:                      # what the elided copies add up to
+        rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT">{elided[0]}, not drawn, '
                     f'add:</TD></TR>')
-        for line in hidden[1]:
+        for line in elided[1]:
             rows.append(f'<TR><TD></TD><TD ALIGN="LEFT"><FONT COLOR="{COLORS["param_edge"]}">'
                         f'{line}</FONT></TD></TR>')
     table = "".join(rows)

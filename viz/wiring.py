@@ -77,7 +77,7 @@ def up_to_top(scene, layout):
     for link in scene.links:
         src, dst = scene.units[link.src], scene.units[link.dst]
         if link.kind == "flow" and src.step in scene.boxes and dst.step is None \
-                and dst.role != "param" and row[link.dst] < row[link.src] and not link.hidden:
+                and dst.role != "param" and row[link.dst] < row[link.src] and not link.invisible:
             up = layout.gap_below(row[link.dst], None)
             link.route = [point(along[link.src], up), point(along[link.dst], up)]
 
@@ -112,7 +112,7 @@ def around_neighbours(scene, layout):
     for link in scene.links:
         src, dst = scene.units[link.src], scene.units[link.dst]
         if (link.kind != "flow" or link.route or src.step != dst.step or src.step is None
-                or row[link.dst] != row[link.src] - 1 or link.hidden):
+                or row[link.dst] != row[link.src] - 1 or link.invisible):
             continue
         a0, r0, a1, r1 = along[link.src], offset[row[link.src]], along[link.dst], \
             offset[row[link.dst]]
