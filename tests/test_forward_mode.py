@@ -308,3 +308,12 @@ def test_inputs_must_be_a_list_and_tensor_tangents_are_welcome():
     assert tangent.tolist() == [2.0, 4.0]
     _, tangent = mg.jvp(lambda x: x * x, [np.array([1, 3])], [np.array([1, 0])])   # integers
     assert tangent.tolist() == [2.0, 0.0] and tangent.dtype == np.float64
+
+
+def test_the_tangent_of_a_broadcast_input_alone_is_broadcast_too():
+    u = np.array([1.0, 2.0, 3.0])
+    _, tangent = mg.jvp(lambda a, b: a + b, [np.ones(3), np.ones((2, 3))], [u, None])
+    assert tangent.shape == (2, 3) and tangent.tolist() == [u.tolist()] * 2
+    _, tangent = mg.jvp(lambda a, B: (a * B).sum(axis=0), [np.ones(3), np.ones((2, 3))],
+                        [u, None])                               # through a reduction too
+    assert tangent.tolist() == (2 * u).tolist()

@@ -109,3 +109,9 @@ def test_a_float32_input_that_requires_grad_gets_its_gradient_in_float32():
     rnn.bptt(model(), reference, YS)
     assert xs.grad.dtype == np.float32
     np.testing.assert_allclose(xs.grad, reference.grad, rtol=1e-6)
+
+
+def test_sequence_loss_keeps_float_targets_for_integer_outputs():
+    outputs = [mg.tensor([[1]]), mg.tensor([[2]])]                 # integer outputs
+    loss = rnn.sequence_loss(outputs, np.array([[[0.5]], [[2.5]]]))
+    assert loss.item() == 0.5                                       # 0.5² + 0.5², not 1 + 0
