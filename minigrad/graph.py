@@ -201,22 +201,29 @@ def records(tensor):
     return _for_tangents and (tensor._requires_grad or tensor.node is not None)
 
 
-class recording_for_tangents:
+class _Switch:
+    """A context manager that turns on one of the recording switches above (the module
+    global named ``switch``) inside its block, and puts it back as it found it."""
+
+    switch = None
+
+    def __init__(self):
+        self._outer = []                  # a stack: one saved switch per active `with`
+
+    def __enter__(self):
+        self._outer.append(globals()[self.switch])
+        globals()[self.switch] = True
+
+    def __exit__(self, *exc):
+        globals()[self.switch] = self._outer.pop()
+
+
+class recording_for_tangents(_Switch):
     """Context manager for forward mode: inside, ops are recorded for the tangents
     even under ``no_grad`` (as :class:`TangentNode`), as PyTorch's forward mode
     ignores no_grad.  ``minigrad.forward.linearize`` runs ``f`` inside it."""
 
-    def __init__(self):
-        self._outer = []
-
-    def __enter__(self):
-        global _for_tangents
-        self._outer.append(_for_tangents)
-        _for_tangents = True
-
-    def __exit__(self, *exc):
-        global _for_tangents
-        _for_tangents = self._outer.pop()
+    switch = "_for_tangents"
 
 
 # Held arrays.  A node saves its inputs' arrays, its output and arrays it
@@ -601,23 +608,13 @@ class detect_anomaly:
         errstate.__exit__(*exc)
 
 
-class keep_values:
+class keep_values(_Switch):
     """Context manager: nodes recorded inside keep their output, so drawings can show values.
 
     Off by default because it keeps every intermediate array alive.
     """
 
-    def __init__(self):
-        self._outer = []                  # a stack: one saved switch per active `with`
-
-    def __enter__(self):
-        global _keep_values
-        self._outer.append(_keep_values)
-        _keep_values = True
-
-    def __exit__(self, *exc):
-        global _keep_values
-        _keep_values = self._outer.pop()
+    switch = "_keep_values"
 
 
 _HINTS = {
