@@ -65,7 +65,7 @@ def jvp(f, inputs, tangents):
     return lin.value, lin.push(tangents, where="mg.jvp")
 
 
-def linearize(f, inputs, where="mg.linearize"):
+def linearize(f, inputs, *, where="mg.linearize"):
     """Run ``f(*inputs)`` once, recording it, and return a :class:`Linearized`
     that pushes any number of tangents through that one record.
 
@@ -78,7 +78,7 @@ def linearize(f, inputs, where="mg.linearize"):
     forward mode (``torch.func.jvp``, ``torch.autograd.forward_ad``): ops run
     under it are recorded for forward mode only (``graph.TangentNode``), and
     reverse mode still sees their results as constants.  ``detach()`` does cut
-    the tangent, as in PyTorch.
+    the tangent, as in PyTorch.  ``where`` names the caller in error messages.
 
     >>> import numpy as np, minigrad as mg
     >>> lin = mg.linearize(lambda x: (x * x).sum(), [np.array([1.0, 2.0, 3.0])])
@@ -160,7 +160,7 @@ class Linearized:
         self.value = _unpack([o._data for o in self.outputs], self.single)
         self.nodes = _nodes_in_forward_order(self.outputs)
 
-    def push(self, tangents, where="Linearized.push"):
+    def push(self, tangents, *, where="Linearized.push"):
         """J u: the outputs' tangents for the inputs' ``tangents`` (None: held fixed).
 
         A tangent is an array (or a Tensor, as ``torch.func.jvp`` takes) of

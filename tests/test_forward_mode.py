@@ -218,6 +218,7 @@ def test_a_tangent_of_the_wrong_shape_or_number_says_so():
 
 # ------------------------------------------- each input its own primal; no_grad
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 def test_a_tensor_passed_twice_is_two_inputs_with_their_own_tangents(torch):
     a = mg.tensor([1.0, 2.0], requires_grad=True)
     u, v = np.array([1.0, 0.0]), np.array([0.0, 1.0])
@@ -236,6 +237,7 @@ def no_grad_inside(x):
     return y * x                                         # x³, with x² computed under no_grad
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 def test_no_grad_inside_f_does_not_stop_the_tangent_as_in_torch(torch):
     x, u = np.array([1.0, 2.0]), np.array([1.0, -1.0])
     _, tangent = mg.jvp(no_grad_inside, [x], [u])
