@@ -112,7 +112,10 @@ class Tensor:
       change of a held tensor it is the array of the second).
 
     Both are None until the first such change; creating a tensor or running
-    an op costs nothing for them.
+    an op costs nothing for them.  Reading ``.data`` of a held tensor counts
+    as a change (nothing can tell whether you will write into the copy), so
+    a drawing that must know whether the values differ compares
+    ``_recorded_data`` with ``_data``.
 
     >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
     >>> loss = (w * w).sum()
