@@ -73,8 +73,8 @@ def _model_options(parser, steps=6, hidden=4, unset=False):
     parser.add_argument("--batch", type=_positive_int, default=default(1),
                         help="sequences in a batch (default 1)")
     parser.add_argument("--hidden", type=_positive_int, default=hidden, help="hidden units H")
-    parser.add_argument("--seed", type=int, default=default(0),
-                        help="random seed for weights and data (default 0)")
+    parser.add_argument("--seed", type=_nonnegative_int, default=default(0),
+                        help="random seed for weights and data, 0 or more (default 0)")
 
 
 def _fill_defaults(args, defaults):
@@ -235,7 +235,8 @@ def build_parser():
                        help="optimizer updates to make (default: the task's); with k1 "
                             "shorter than a sequence, one sequence makes several")
     train.add_argument("--steps", default=None, help=argparse.SUPPRESS)  # see cmd_train
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_nonnegative_int, default=0,
+                       help="random seed for weights and data, 0 or more (default 0)")
     train.add_argument("--sample", type=_nonnegative_int, default=0, metavar="N",
                        help="for --task chars: print N sampled characters afterwards")
     train.add_argument("--temperature", type=_positive_float, default=None, metavar="T",
@@ -420,6 +421,9 @@ def _compare_online(args, rnn):
     _refuse(args, ["methods", "tol"], "to --online: the online rules are measured by their "
             "alignment, bias and spread, not held to a tolerance")
     rules = [r.strip() for r in args.online.split(",") if r.strip()]
+    if not rules:
+        raise UsageError(f"--online {args.online!r} names no rule; give rule names separated "
+                         f"by commas, e.g. --online rtrl,uoro")
     if args.cell != "rnn" and not set(rules) <= {"rtrl", "uoro"}:
         raise UsageError(f"--online {args.online} with --cell {args.cell}: only rtrl and uoro "
                          f"are defined for gated cells; use --online rtrl,uoro")
@@ -434,6 +438,8 @@ def _compare_online(args, rnn):
     except (KeyError, ValueError) as err:
         raise UsageError(f"--online {args.online}: {err}") from None
     print(report)
+    if not report.exact_rules:       # nothing exact to hold to BPTT: the table is the result
+        return 0
     return 0 if report.ok() else 1
 
 
@@ -530,6 +536,12 @@ def cmd_explore(args):
     import minigrad as mg
     import rnn
     import viz
+    if args.at is not None and args.screenshot is None:
+        raise UsageError("--at K chooses the walk step shown in the picture, so it needs "
+                         "--screenshot FILE.png (the page itself steps through them all)")
+    if args.screenshot is not None and Path(args.screenshot).suffix.lower() != ".png":
+        raise UsageError(f"--screenshot {args.screenshot}: the picture is a PNG, so the file "
+                         f"name must end in .png")
     model = make_model(args.cell, 2, args.hidden, 2, args.seed)
     xs, ys = example_data(args.steps, args.batch, 2, 2, "mse", args.seed)
     with mg.keep_values():

@@ -30,7 +30,7 @@ import numpy as np
 from .errors import AnomalyError, BackwardError
 
 __all__ = [
-    "Node", "no_grad", "enable_grad",
+    "Node", "TangentNode", "no_grad", "enable_grad", "current_seq",
     "is_grad_enabled", "scope", "current_scope", "detect_anomaly",
     "keep_values", "backward", "reverse_walk", "contributions", "unbroadcast",
 ]
@@ -41,7 +41,25 @@ _grad_enabled = True     # False inside no_grad(): ops record nothing
 _scope = ""              # the current scope path, e.g. "lstm/t=3"; "" is the top level
 _detect_anomaly = False  # True inside detect_anomaly(): check every result
 _keep_values = False     # True inside keep_values(): nodes keep their output for drawing
+_for_tangents = False    # True while forward mode (forward.py) runs f: see TangentNode
 _next_seq = itertools.count().__next__   # creation order of nodes
+
+
+def current_seq():
+    """A number for "now" on the nodes' clock (``Node.seq``): every node recorded
+    before has a smaller ``seq``, every node recorded after a larger one.
+
+    It takes one number from the counter, so no node ever has exactly this one.
+    ``Tensor._changed_at`` is set from it.
+
+    >>> import minigrad as mg
+    >>> w = mg.tensor(1.0, requires_grad=True)
+    >>> before = (w * 2).node
+    >>> now = mg.graph.current_seq()
+    >>> before.seq < now < (w * 3).node.seq
+    True
+    """
+    return _next_seq()
 
 
 class Node:
@@ -128,6 +146,21 @@ class Node:
 _SHAPES = {}
 
 
+class TangentNode(Node):
+    """The record of an op that forward mode needs but reverse mode must not see.
+
+    PyTorch's ``no_grad`` stops reverse mode only: forward mode (``torch.func.jvp``)
+    pushes tangents through it.  minigrad's forward mode walks the recorded graph, so
+    while it runs ``f`` (``minigrad.forward``), ops that no_grad (or a constant
+    input) would leave unrecorded are recorded as TangentNodes.  ``backward()`` treats
+    a TangentNode as a constant (``_requires_grad`` is False and ``type(inp) is Node``
+    fails for it), exactly as it treats a tensor computed under no_grad.
+    """
+
+    __slots__ = ()
+    _requires_grad = False
+
+
 def record(op, data, inputs, vjps, saved=()):
     """Wrap ``data`` (an op's result) in a Tensor and record how it was made.
 
@@ -149,9 +182,48 @@ def record(op, data, inputs, vjps, saved=()):
                     if not t._held:       # may have other names: read-only as well
                         hold(t)
                 return out
+    if _for_tangents and any(t.node is not None or t._requires_grad for t in inputs):
+        out.node = TangentNode(op, inputs, vjps, saved, out._data)    # forward mode only
+        out._held = True
+        for t in inputs:
+            if not t._held:
+                hold(t)
+        return out
     if data.base is not None:             # a view (x[1:], x.T) shares its input's memory,
         out._held = any(t._held for t in inputs)      # so it is held if that is
     return out
+
+
+def records(tensor):
+    """True if an op on ``tensor`` would be recorded (for reverse or forward mode)."""
+    if tensor._requires_grad and _grad_enabled:
+        return True
+    return _for_tangents and (tensor._requires_grad or tensor.node is not None)
+
+
+class _Switch:
+    """A context manager that turns on one of the recording switches above (the module
+    global named ``switch``) inside its block, and puts it back as it found it."""
+
+    switch = None
+
+    def __init__(self):
+        self._outer = []                  # a stack: one saved switch per active `with`
+
+    def __enter__(self):
+        self._outer.append(globals()[self.switch])
+        globals()[self.switch] = True
+
+    def __exit__(self, *exc):
+        globals()[self.switch] = self._outer.pop()
+
+
+class recording_for_tangents(_Switch):
+    """Context manager for forward mode: inside, ops are recorded for the tangents
+    even under ``no_grad`` (as :class:`TangentNode`), as PyTorch's forward mode
+    ignores no_grad.  ``minigrad.forward.linearize`` runs ``f`` inside it."""
+
+    switch = "_for_tangents"
 
 
 # Held arrays.  A node saves its inputs' arrays, its output and arrays it
@@ -571,23 +643,13 @@ class detect_anomaly:
         errstate.__exit__(*exc)
 
 
-class keep_values:
+class keep_values(_Switch):
     """Context manager: nodes recorded inside keep their output, so drawings can show values.
 
     Off by default because it keeps every intermediate array alive.
     """
 
-    def __init__(self):
-        self._outer = []                  # a stack: one saved switch per active `with`
-
-    def __enter__(self):
-        global _keep_values
-        self._outer.append(_keep_values)
-        _keep_values = True
-
-    def __exit__(self, *exc):
-        global _keep_values
-        _keep_values = self._outer.pop()
+    switch = "_keep_values"
 
 
 _HINTS = {

@@ -60,9 +60,35 @@ class Module:
     ...         return (x @ self.W.T + self.b) * self.extra[0]
     >>> [name for name, _ in Affine().named_parameters()]
     ['W', 'b', 'extra.0']
+
+    An attribute that holds a Parameter takes only another Parameter (or
+    None): ``model.W = model.W - lr * model.W.grad`` would put a plain Tensor
+    there, which ``named_parameters()`` does not list, so the optimizer would
+    go on training the old W and the new one would never get a gradient.  It
+    is an error that shows the two ways to do what was meant: update W in
+    place (``with mg.no_grad(): model.W -= lr * model.W.grad``, or
+    ``model.W.data = values``), or replace it by a new Parameter.
+
+    >>> model = Affine()
+    >>> with mg.no_grad():
+    ...     model.W -= 0.5 * model.W            # in place: the same Parameter
+    >>> model.W.tolist()
+    [[0.5, 0.0], [0.0, 0.5]]
+    >>> model.W = model.W * 2
+    Traceback (most recent call last):
+    TypeError: Affine.W is a Parameter; assigning a Tensor (not a Parameter) would ...
     """
 
     def __setattr__(self, name, value):
+        old = self.__dict__.get(name)
+        if isinstance(old, Parameter) and value is not None and not isinstance(value, Parameter):
+            raise TypeError(
+                f"{type(self).__name__}.{name} is a Parameter; assigning a "
+                f"{type(value).__name__} (not a Parameter) would replace it by something "
+                f"named_parameters() does not list, so optimizers would keep training the old "
+                f"{name} and no gradient would reach the new one. Fix: update it in place, "
+                f"`with mg.no_grad(): model.{name} -= lr * model.{name}.grad` or "
+                f"model.{name}.data = values; or assign a new mg.nn.Parameter(values).")
         for path, p in _parameters_in(value, name, set(), into_modules=False):
             if p.name is None:
                 p.name = path

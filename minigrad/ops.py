@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from .errors import ShapeError
-from .graph import hold, is_grad_enabled, record
+from .graph import hold, record, records
 from .tensor import Tensor
 
 __all__ = [
@@ -60,9 +60,13 @@ def _lift(x, like):
 def as_tensor(x):
     """``x`` as a Tensor.  Tensors pass through; anything else is converted.
 
-    An ndarray is copied, unless it is read-only (then it is wrapped as it
-    is): a graph recorded from it must not change when you fill your array
-    again for the next step.
+    An ndarray is copied, unless nobody can write into its memory (then it is
+    wrapped as it is): a graph recorded from it must not change when you fill
+    your array again for the next step.  Nobody can write into an array that
+    is read-only and owns its memory, or is a read-only view of such arrays
+    only.  A read-only view of memory that is not an ndarray's (NumPy's
+    ``sliding_window_view`` and ``as_strided`` of your array, ``np.frombuffer``)
+    may still be written through its owner, so it is copied.
 
     >>> import minigrad as mg
     >>> buffer = np.ones(3)
@@ -71,6 +75,9 @@ def as_tensor(x):
     >>> frozen = np.ones(3); frozen.flags.writeable = False
     >>> mg.as_tensor(frozen)._data is frozen            # nobody can change it: no copy
     True
+    >>> windows = np.lib.stride_tricks.sliding_window_view(buffer, 2)   # read-only view
+    >>> mg.as_tensor(windows)._data is windows          # of `buffer`, which is writable
+    False
     """
     if isinstance(x, Tensor):
         return x
@@ -84,12 +91,18 @@ def as_tensor(x):
 
 
 def _read_only(array):
-    """True if nobody can write into ``array``'s memory: it and what it views are read-only."""
-    while isinstance(array, np.ndarray):
+    """True if nobody can write into ``array``'s memory: it and the arrays it views are
+    read-only, and the last of them owns its memory (its base is None, not a buffer
+    or another object that may be written through)."""
+    while True:
         if array.flags.writeable:
             return False
-        array = array.base
-    return True
+        base = array.base
+        if base is None:
+            return True
+        if not isinstance(base, np.ndarray):      # memory owned by something else
+            return False
+        array = base
 
 
 def _pair(a, b):
@@ -713,7 +726,7 @@ def unbind(a, axis=0):
     """
     a = as_tensor(a)
     axis = _axes("unbind", axis, a.ndim)[0]
-    if a._requires_grad and is_grad_enabled():
+    if records(a):                 # it needs a gradient (or, in forward mode, a tangent)
         return [getitem(a, (slice(None),) * axis + (i,)) for i in range(a.shape[axis])]
     if not a._held:
         hold(a)                    # read-only from now on, and so is every view of it
@@ -879,32 +892,10 @@ def _numpy_hint(numpy_name, name, arguments):
             f"(mg.exp, mg.log, mg.tanh, ...); {values}.")
 
 
-# ------------------------------------------- operators and methods on Tensor
+# ---------------------------------------------------------- methods on Tensor
 
-Tensor.__add__ = add
-Tensor.__radd__ = lambda self, other: add(other, self)
-Tensor.__sub__ = sub
-Tensor.__rsub__ = lambda self, other: sub(other, self)
-Tensor.__mul__ = mul
-Tensor.__rmul__ = lambda self, other: mul(other, self)
-Tensor.__truediv__ = div
-Tensor.__rtruediv__ = lambda self, other: div(other, self)
-Tensor.__pow__ = pow
-Tensor.__rpow__ = lambda self, other: pow(other, self)
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
-Tensor.__neg__ = neg
-Tensor.__lt__ = lambda self, other: _compare(self, "<", other)
-Tensor.__le__ = lambda self, other: _compare(self, "<=", other)
-Tensor.__gt__ = lambda self, other: _compare(self, ">", other)
-Tensor.__ge__ = lambda self, other: _compare(self, ">=", other)
-Tensor.__eq__ = lambda self, other: _compare(self, "==", other)    # __hash__ stays id-based
-Tensor.__ne__ = lambda self, other: _compare(self, "!=", other)
-Tensor.__array_ufunc__ = _array_ufunc          # `ndarray + tensor`; np.tanh(tensor) refused
-Tensor.__array_function__ = _array_function    # np.sum(tensor) refused with a hint
-Tensor.__getitem__ = getitem
-
+# The operators (+, -, @, -=, <, ...) are written in the Tensor class (tensor.py),
+# each calling its op above; these ops are also methods: x.tanh(), x.sum(axis=0).
 for _op in (exp, log, sqrt, abs, tanh, sigmoid, relu, sum, mean, max,
             reshape, transpose, astype):
     setattr(Tensor, _op.__name__, _op)
-Tensor.T = property(transpose, doc="The transpose (all axes reversed).")

@@ -8,9 +8,10 @@ algorithm of PyTorch's documentation, with g the gradient, λ the weight
 decay and k the parameter's own step count.
 
 A step never writes into an array that a recorded graph may hold.  An
-optimizer gives each parameter a new array, ``p._data = p._data - step``
-(in the parameter's dtype), and clipping gives each gradient a new array,
-``p.grad = p.grad * scale``.  So a graph recorded before the step still
+optimizer gives each parameter a new array, ``p._data - step`` (in the
+parameter's dtype, through ``Tensor._replace_data``, which notes for drawings
+when a graph held the old one), and clipping gives each gradient a new
+array, ``p.grad = p.grad * scale``.  So a graph recorded before the step still
 differentiates the weights its forward pass used, and ``backward()`` run
 again gives the same gradients, bit for bit.  Only the optimizer's own
 state (momentum buffers, Adam's m and v, ...) is updated in place.
@@ -146,7 +147,7 @@ class Optimizer:
             state["step"] += 1
             g = -p.grad if self.maximize else p.grad          # maximize: climb, g ← -g
             new = self._update(p._data, g, state)
-            p._data = new.astype(p._data.dtype, copy=False)   # a new array, same dtype
+            p._replace_data(new.astype(p._data.dtype, copy=False))   # a new array, same dtype
 
     def _update(self, w, g, state):
         """The parameter's new values (a new array) from its values ``w`` and gradient ``g``."""

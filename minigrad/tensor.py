@@ -11,9 +11,10 @@ tensor's data (copy-on-write), while the graph keeps the values its forward
 pass used.  Ops read the array itself, ``t._data``; ``t.data`` is the door
 for everyone else.
 
-The operators (``+``, ``*``, ``@``, ...) and methods such as ``.tanh()`` or
-``.sum()`` are attached in ``ops.py`` and ``functional.py``, each next to
-the op it runs, so that an op's forward and backward stay in one place.
+The operators (``+``, ``*``, ``@``, ``-=``, ...) are in the class below, and
+each one only calls its op in ``ops.py``, where the op's forward and backward
+sit side by side.  Methods such as ``.tanh()`` or ``.sum()`` are the ops
+themselves, attached in ``ops.py`` and ``functional.py``.
 """
 
 from __future__ import annotations
@@ -68,14 +69,76 @@ class Tensor:
     >>> W.grad.round(4)
     array([[ 0.42, -0.42],
            [ 0.42, -0.42]])
+
+    In place
+    --------
+    ``p -= x``, ``p += x``, ``p *= x`` and ``p /= x`` change a *leaf* (a
+    parameter, an input, a constant) in place when nothing is recorded: the
+    update step of a training loop, under ``no_grad``::
+
+        with mg.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+
+    The tensor keeps its shape and dtype (a result that broadcasts to another
+    shape, or ints divided into floats, is an error), and a graph recorded
+    before the update still back-propagates the values it recorded
+    (copy-on-write, as for ``.data``).  The other cases, as in PyTorch where
+    that is sensible:
+
+    * a leaf that requires grad, with grad mode on: an error, PyTorch's
+      "a leaf Variable that requires grad is being used in an in-place
+      operation" (the update would be recorded into W's own graph);
+    * a result that must be recorded (grad mode on, and ``x`` requires
+      grad), or a tensor made by an op (not a leaf): ``y -= x`` is
+      ``y = y - x``, a new tensor bound to the name ``y``.  Other names for
+      the old tensor keep its values.  (PyTorch changes the tensor object
+      itself; minigrad never changes a value that a graph recorded.)
+
+    When the data changes
+    ---------------------
+    Two attributes tell a drawing that a tensor changed after a graph used
+    it.  When the array of a *held* tensor (one that a recorded graph reads)
+    is replaced or updated (``.data = ...``, ``.data[i] = ...`` (reading
+    ``.data`` hands out the copy you may write into), an optimizer step, an
+    in-place operator, ``load_state_dict``), the tensor records:
+
+    * ``_changed_at``: :func:`minigrad.graph.current_seq` at that moment.
+      Every node recorded before has a smaller ``seq``, every node recorded
+      after a larger one; so a node with ``seq < t._changed_at`` read the
+      older values.
+    * ``_recorded_data``: the array it had just before, the one the graphs
+      recorded until then read (only the most recent one: after a second
+      change of a held tensor it is the array of the second).
+
+    Both are None until the first such change; creating a tensor or running
+    an op costs nothing for them.  Reading ``.data`` of a held tensor counts
+    as a change (nothing can tell whether you will write into the copy), so
+    a drawing that must know whether the values differ compares
+    ``_recorded_data`` with ``_data``.
+
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> loss = (w * w).sum()
+    >>> with mg.no_grad():
+    ...     w -= 0.5 * w                    # in place, copy-on-write
+    >>> w.data, w._recorded_data            # the graph still holds [1, 2]
+    (array([0.5, 1. ]), array([1., 2.]))
+    >>> loss.node.seq < w._changed_at
+    True
     """
 
     __slots__ = ("_data", "_held", "node", "_name", "_requires_grad", "_grad", "_contributions",
-                 "__weakref__")
+                 "_changed_at", "_recorded_data", "__weakref__")
     # ``==`` compares values elementwise (ops.py), so hash by identity, as PyTorch
     # does: tensors are dict keys and set members throughout the library.
     __hash__ = object.__hash__
-    __array_ufunc__ = None    # replaced in ops.py: `ndarray + Tensor` runs minigrad's add
+
+    def __getattr__(self, name):
+        """Only called when an attribute is missing: ``_changed_at`` and
+        ``_recorded_data`` are set on the first change (see above), None before."""
+        if name in ("_changed_at", "_recorded_data"):
+            return None
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
@@ -163,8 +226,8 @@ class Tensor:
         """
         array = self._data
         if self._held or not array.flags.writeable:     # a graph may read it: copy
-            array = self._data = array.copy()
-            self._held = False
+            array = array.copy()
+            self._replace_data(array)
         return array
 
     @data.setter
@@ -186,7 +249,15 @@ class Tensor:
                 f"Tensor.data = ...: cannot store {array.dtype} values in {_called(self)}, "
                 f"whose dtype is {old.dtype}. Fix: convert them first, e.g. "
                 f"values.astype({str(old.dtype)!r}).")
-        self._data = np.array(array, dtype=old.dtype)     # our own copy
+        self._replace_data(np.array(array, dtype=old.dtype))     # our own copy
+
+    def _replace_data(self, array):
+        """Make ``array`` this tensor's data.  If a recorded graph holds the old array,
+        remember it and when it changed (``_recorded_data``, ``_changed_at``)."""
+        if self._held:
+            self._recorded_data = self._data
+            self._changed_at = graph.current_seq()
+        self._data = array
         self._held = False
 
     # ------------------------------------------------------------ gradients
@@ -337,6 +408,134 @@ class Tensor:
                              f"is ambiguous; use (t > 0).any() or .all()")
         return bool(self._data)
 
+    # ------------------------------------------------------------ operators
+    # Each operator runs its op from ops.py, where the op's forward and backward
+    # are written side by side.  A number or an ndarray may stand on either side.
+
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    @property
+    def T(self):
+        """The transpose (all axes reversed)."""
+        return ops.transpose(self)
+
+    # Comparisons give NumPy bool arrays (masks) and record nothing: ops._compare.
+    def __lt__(self, other):
+        return ops._compare(self, "<", other)
+
+    def __le__(self, other):
+        return ops._compare(self, "<=", other)
+
+    def __gt__(self, other):
+        return ops._compare(self, ">", other)
+
+    def __ge__(self, other):
+        return ops._compare(self, ">=", other)
+
+    def __eq__(self, other):
+        return ops._compare(self, "==", other)
+
+    def __ne__(self, other):
+        return ops._compare(self, "!=", other)
+
+    # NumPy hands its functions on tensors to these: `ndarray + tensor` runs
+    # minigrad's add; np.tanh(tensor) and np.sum(tensor) are refused with a hint.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return ops._array_ufunc(self, ufunc, method, *inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return ops._array_function(self, func, types, args, kwargs)
+
+    # ------------------------------------------------------------ in place
+    # See "In place" in the class docstring.
+
+    def __iadd__(self, other):
+        return self._in_place("+=", ops.add, other)
+
+    def __isub__(self, other):
+        return self._in_place("-=", ops.sub, other)
+
+    def __imul__(self, other):
+        return self._in_place("*=", ops.mul, other)
+
+    def __itruediv__(self, other):
+        return self._in_place("/=", ops.div, other)
+
+    def _in_place(self, symbol, op, other):
+        """``self <symbol> other``: written into this leaf if nothing is recorded,
+        else a new tensor (``self = op(self, other)``)."""
+        if self.node is not None:                  # made by an op: never rewritten
+            return op(self, other)
+        p = self.name or "p"                       # what the messages call it
+        if self._requires_grad and graph.is_grad_enabled():
+            raise RuntimeError(
+                f"{p} {symbol} ...: a leaf Variable that requires grad is being used in an "
+                f"in-place operation (PyTorch's words). With grad mode on, the update would "
+                f"be recorded into the graph of the tensor it updates. Fix: update "
+                f"parameters under no_grad, `with mg.no_grad(): {p} {symbol} lr * {p}.grad`, "
+                f"or let an optimizer do it (mg.optim.SGD).")
+        result = op(self, other)
+        if result.node is not None:                # `other` requires grad: recorded
+            return result
+        values = result._data
+        if values.shape != self._data.shape:
+            raise ValueError(
+                f"{p} {symbol} ...: the result has shape {values.shape} (broadcast), but an "
+                f"in-place operator keeps the tensor's shape {self._data.shape}. Fix: give "
+                f"the other side a shape that broadcasts to {self._data.shape}, or write "
+                f"{p} = {p} {symbol[0]} ... for a new tensor.")
+        if not np.can_cast(values.dtype, self._data.dtype, "same_kind"):
+            raise TypeError(
+                f"{p} {symbol} ...: the result has dtype {values.dtype}, which cannot be "
+                f"stored in place in {p}'s dtype {self._data.dtype} (PyTorch refuses it too). "
+                f"Fix: {p} = {p}.astype('float64') first, or write {p} = {p} {symbol[0]} ... "
+                f"for a new tensor.")
+        if self._held or not self._data.flags.writeable:   # a graph reads the old values
+            self._replace_data(values.astype(self._data.dtype, copy=False))
+        else:                                      # ours alone: write into it
+            self._data[...] = values
+        return self
+
     def __repr__(self):
         body = np.array2string(self._data, precision=4, separator=", ", threshold=50,
                                prefix="Tensor(")
@@ -436,3 +635,6 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad=False, name=None)
 def eye(n, m=None, dtype=DEFAULT_DTYPE, requires_grad=False, name=None):
     """The identity matrix (n x m, default n x n)."""
     return Tensor(np.eye(n, m, dtype=dtype), requires_grad, name)
+
+
+from . import ops  # noqa: E402  (ops.py builds on Tensor: the operators above call it)

@@ -61,6 +61,8 @@ def check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first, where)
 
     Returns (xs, ys, s0, mask): xs a time-major Tensor, ys a time-major array,
     s0 the model's initial state (zeros by default), mask None or T flags.
+    xs and mse targets take the model's dtype, whatever dtype xs came in
+    (integers, booleans, float32); class targets stay integers.
 
     >>> import rnn
     >>> xs, ys, s0, mask = check_sequence(rnn.RNN(2, 4, 1), np.ones((8, 5, 2)),
@@ -74,8 +76,8 @@ def check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first, where)
     shape = given_shape(xs.shape, batch_first)
     T, batch = xs.shape[0], xs.shape[1:-1]
     mask = check_mask(mask, T, where, shape, batch_first)
-    ys = check_targets(ys, T, batch + (model.output_size,), loss, xs.dtype, batch_first, mask,
-                       where, shape)
+    ys = check_targets(ys, T, batch + (model.output_size,), loss, model.V.dtype, batch_first,
+                       mask, where, shape)
     s0 = model.check_state(s0, batch, where, shape, batch_first)
     return xs, ys, s0, mask
 

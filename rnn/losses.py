@@ -74,8 +74,11 @@ def check_targets(ys, n_steps, output_shape, loss, dtype=np.float64, batch_first
     """``ys`` as a time-major ndarray that fits outputs of ``output_shape`` at each of
     ``n_steps`` steps, or a clear error.
 
-    mse needs (T, B, O) floats ((B, T, O) with ``batch_first``; (T, O) unbatched);
-    cross_entropy needs integer classes 0..C-1 of shape (T, B) ((B, T); (T,)).
+    mse needs (T, B, O) numbers ((B, T, O) with ``batch_first``; (T, O)
+    unbatched), returned in the float ``dtype`` (the model's; float64 if
+    ``dtype`` is not a float); cross_entropy
+    needs integer classes 0..C-1 of shape (T, B) ((B, T); (T,)), returned as
+    integers.  Targets are never cast to an integer dtype, nor classes to floats.
     Class targets are checked at the steps the ``mask`` keeps.  ``xs_shape``
     (as the caller gave xs) lets the errors say where the time axis was read.
 
@@ -104,6 +107,8 @@ def check_targets(ys, n_steps, output_shape, loss, dtype=np.float64, batch_first
     if loss == "mse":
         if ys.dtype.kind not in "fiu":
             raise TypeError(f"{where}: mse targets must be numbers, got dtype {ys.dtype}")
+        if np.dtype(dtype).kind != "f":        # integer outputs: the targets stay floats
+            dtype = np.float64
         return to_time_major(ys, batched, batch_first).astype(dtype, copy=False)
     if ys.dtype.kind not in "iu":
         raise TypeError(f"{where}: cross_entropy targets must be integer class indices, got "

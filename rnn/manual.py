@@ -20,12 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from minigrad import ShapeError, Tensor   # to unwrap inputs; the recursions are plain NumPy
+from minigrad.nn import Module
 
 from .layout import describe, time_axis, to_time_major
 from .losses import check_loss_name, check_mask, check_targets
 
 __all__ = ["ManualResult", "rnn_bptt", "lstm_bptt", "gru_bptt", "backward",
-           "ACTIVATION", "DERIVATIVE_FROM_OUTPUT"]
+           "ACTIVATION", "DERIVATIVE_FROM_OUTPUT", "check_params"]
 
 
 def _sigmoid(a):
@@ -81,6 +82,53 @@ def _check_names(where, loss, reduction, activation="tanh", output_activation=No
     if loss == "cross_entropy" and output_activation is not None:
         raise ValueError(f"{where}: cross_entropy takes raw scores, but output_activation is "
                          f"{output_activation!r}. Fix: output_activation=None")
+
+
+def check_params(where, params, gates=1, fix="rnn.manual.backward(model, xs, ys)"):
+    """A cell's weights as a dict of float64 arrays, or a clear error.
+
+    ``params`` holds U (G·H, D), W (G·H, H), V (O, H) and optionally b (G·H,)
+    and c (O,), with G = ``gates`` (1 for the vanilla RNN, 4 for an LSTM, 3
+    for a GRU, which may also have b_hn (H,)).  A model instead of its arrays
+    is refused with ``fix``, the call that takes a model.
+
+    >>> check_params("f", {"U": np.ones((3, 2)), "W": np.eye(3)})
+    Traceback (most recent call last):
+    ValueError: f: params has no 'V'; it needs U, W and V (b, c optional), got ['U', 'W']
+    """
+    optional = ("b", "c", "b_hn") if gates == 3 else ("b", "c")
+    listed = "U, W and V (" + ", ".join(optional) + " optional)"
+    if isinstance(params, Module):
+        raise TypeError(f"{where} takes the weights as a dict of arrays ({listed}), got an "
+                        f"{type(params).__name__} model. Fix: {fix} runs it on a model's "
+                        f"weights, or pass rnn.manual.model_arrays(model)")
+    if not isinstance(params, dict):
+        raise TypeError(f"{where}: params must be a dict of arrays ({listed}), got "
+                        f"{type(params).__name__}")
+    for name in ("U", "W", "V"):
+        if name not in params:
+            raise ValueError(f"{where}: params has no {name!r}; it needs {listed}, got "
+                             f"{sorted(params)}")
+    unknown = sorted(set(params) - {"U", "W", "V", *optional})
+    if unknown:
+        raise ValueError(f"{where}: params has {unknown}, which this cell does not use; it "
+                         f"takes {listed}")
+    arrays = {name: np.asarray(as_array(value), dtype=np.float64)
+              for name, value in params.items() if value is not None}
+    W = arrays["W"]
+    H = W.shape[1] if W.ndim == 2 else -1
+    O = arrays["V"].shape[0] if arrays["V"].ndim == 2 else -1
+    expected = {"W": (gates * H, H), "V": (O, H), "b": (gates * H,), "c": (O,), "b_hn": (H,)}
+    for name, array in arrays.items():
+        ok = (array.ndim == 2 and array.shape[0] == gates * H if name == "U"
+              else array.shape == expected[name])
+        if H < 1 or not ok:
+            shapes = ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+            raise ShapeError(f"{where}: the weights' shapes do not fit together ({shapes}); "
+                             f"with H = W.shape[1] hidden units and {gates} gate(s), U is "
+                             f"({gates}·H, D), W ({gates}·H, H), V (O, H), b ({gates}·H,), "
+                             f"c (O,)")
+    return arrays
 
 
 def _sequence(where, xs, ys, loss, mask, batch_first, D, O):
@@ -212,6 +260,7 @@ def rnn_bptt(params, xs, ys, s0=None, loss="mse", reduction="sum", activation="t
     (['U', 'V', 'W'], 4)
     """
     where = "rnn.manual.rnn_bptt"
+    params = check_params(where, params, gates=1)
     U, W, V = params["U"], params["W"], params["V"]
     b, c = params.get("b"), params.get("c")
     _check_names(where, loss, reduction, activation, output_activation)
@@ -275,6 +324,7 @@ def lstm_bptt(params, xs, ys, s0=None, loss="mse", reduction="sum", output_activ
                          dV_t = dz_out h_tᵀ,  dc_t(bias) = dz_out
     """
     where = "rnn.manual.lstm_bptt"
+    params = check_params(where, params, gates=4)
     U, W, V = params["U"], params["W"], params["V"]
     b, c = params.get("b"), params.get("c")
     _check_names(where, loss, reduction, output_activation=output_activation)
@@ -347,6 +397,7 @@ def gru_bptt(params, xs, ys, s0=None, loss="mse", reduction="sum", output_activa
         copy t's terms:  dU_t = du x_tᵀ,  dW_t = dw h_{t-1}ᵀ,  db_t = du,  db_hn_t = dw_n
     """
     where = "rnn.manual.gru_bptt"
+    params = check_params(where, params, gates=3)
     U, W, V = params["U"], params["W"], params["V"]
     b, b_hn, c = params.get("b"), params.get("b_hn"), params.get("c")
     _check_names(where, loss, reduction, output_activation=output_activation)

@@ -181,14 +181,24 @@ class Recurrent(Module):
         """``xs`` as a time-major Tensor, (T, B, D) or (T, D), or a clear error.
 
         With ``batch_first=True`` a 3-D ``xs`` is (B, T, D) and comes back
-        transposed.  An ndarray is copied once (unless it is read-only), like
-        every op's ndarray inputs, so you may fill your array again before
-        ``backward()``.  ``where`` names the caller in the errors.
+        transposed.  An ndarray is copied once (unless nobody can write into
+        it), like every op's ndarray inputs, so you may fill your array again
+        before ``backward()``.  Inputs take the model's dtype: integers,
+        booleans and floats of another precision are converted (a Tensor that
+        requires grad by a recorded ``astype``, so dL/dxs reaches it).
+        ``where`` names the caller in the errors.
+
+        >>> import rnn, minigrad as mg
+        >>> rnn.RNN(2, 3, 1).check_inputs(mg.tensor([[1, 0], [0, 1]])).dtype
+        dtype('float64')
         """
         where = where or f"{type(self).__name__}.unroll"
-        if not (isinstance(xs, mg.Tensor) or
-                (isinstance(xs, np.ndarray) and xs.dtype == self.V.dtype)):
-            xs = mg.tensor(xs, dtype=self.V.dtype)
+        dtype = self.V.dtype
+        if isinstance(xs, mg.Tensor):
+            if xs.dtype != dtype:
+                xs = xs.astype(dtype) if xs.requires_grad else mg.tensor(xs._data, dtype=dtype)
+        elif not (isinstance(xs, np.ndarray) and xs.dtype == dtype):
+            xs = mg.tensor(xs, dtype=dtype)
         shape = tuple(xs.shape)
         if len(shape) not in (2, 3):
             raise ShapeError(f"{where}: xs must have shape "

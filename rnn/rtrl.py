@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .manual import (ACTIVATION, DERIVATIVE_FROM_OUTPUT, _check_names, _initial_state,
-                     _output_layer, _sequence, _step_weights, _weighted_error, model_arrays)
+                     _output_layer, _sequence, _step_weights, _weighted_error, check_params,
+                     model_arrays)
 
 __all__ = ["RTRLResult", "rtrl", "forward_gradients", "rtrl_jvp"]
 
@@ -64,6 +65,7 @@ def rtrl(params, xs, ys, s0=None, loss="mse", reduction="sum", activation="tanh"
     True
     """
     where = "rnn.rtrl.rtrl"
+    params = check_params(where, params, fix="rnn.rtrl.forward_gradients(model, xs, ys)")
     U, W, V = params["U"], params["W"], params["V"]
     b, c = params.get("b"), params.get("c")
     _check_names(where, loss, reduction, activation, output_activation)

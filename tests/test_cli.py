@@ -42,6 +42,13 @@ def test_top_level_help_lists_the_subcommands(capsys):
     (["train", "--task", "sine", "--sample", "10"], "--sample needs --task chars"),
     (["train", "--lr", "-1"], "must be greater than 0"),
     ([], "the following arguments are required: {render,compare"),
+    (["compare", "--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+    (["render", "--seed", "-5"], "argument --seed: must be 0 or more, got -5"),
+    (["train", "--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+    (["explore", "--at", "5"], "--at K chooses the walk step shown in the picture, so it "
+                               "needs --screenshot"),
+    (["explore", "--screenshot", "s.txt"], "--screenshot s.txt: the picture is a PNG, so the "
+                                           "file name must end in .png"),
 ])
 def test_bad_arguments_get_one_line_and_status_2(capsys, tmp_path, monkeypatch, argv, says):
     monkeypatch.chdir(tmp_path)

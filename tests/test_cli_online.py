@@ -37,8 +37,17 @@ def test_compare_online_prints_every_rule_and_finds_rtrl_exact(capsys):
     (["--online", "--tol", "1e-3"], "--tol does not apply to --online"),
     (["--online", "--seeds", "0"], "--seeds 0: give at least 1 seed"),
     (["--seeds", "4"], "--seeds does not apply without --online"),
+    (["--online", ","], "--online ',' names no rule"),
+    (["--online", " , ,"], "names no rule"),
 ])
 def test_compare_online_refuses_what_does_not_apply(capsys, argv, says):
     status, out, err = run(capsys, "compare", *argv)
     assert status == EXIT_BAD_ARGUMENTS and out == ""
     assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_online_without_an_exact_rule_prints_the_table_and_exits_0(capsys):
+    status, out, err = run(capsys, "compare", "--online", "uoro,snap-1", "--seeds", "2",
+                           "--steps", "4")
+    assert status == 0 and err == ""
+    assert {rule for rule, _ in rows(out)} == {"uoro", "snap-1"}

@@ -16,6 +16,7 @@ import rnn
 import bptt_cli.main
 from bptt_cli.main import OPTIMIZERS
 from cli_run import refusal, run
+from figure_checks import assert_drawn, read_png, read_svg
 
 
 def test_the_cli_module_examples_run():
@@ -59,7 +60,14 @@ def test_render_makes_the_vanishing_gradient_figure(capsys, tmp_path, bptt_calls
     status, out, err = run(capsys, "render", "--steps", "8", "--hidden", "8", "--radius", "0.5",
                            "--loss-at", "last", "--detail", "cells", "--heat", "-o", str(path))
     assert status == 0, err
-    assert path.stat().st_size > 0
+    figure = read_svg(path)
+    assert figure.groups["cluster"] == 8                        # one box per step
+    assert figure.has("spectral radius of W = 0.5, a loss at t = 8 only")
+    assert figure.has("o8") and not figure.has("o7")            # one output with a loss
+    # the state gradients it shows shrink going back from t = 8: the lesson of the figure
+    sizes = [float(figure.texts[figure.texts.index(f"s{t}") + 1].removeprefix("‖grad‖ "))
+             for t in range(1, 9)]
+    assert all(a < b for a, b in zip(sizes, sizes[1:])), sizes
     [call] = bptt_calls
     assert rnn.spectral_radius(call["W"]) == pytest.approx(0.5, rel=1e-12, abs=0)
     assert call["mask"].tolist() == [False] * 7 + [True]       # a loss at t = 8 only
@@ -309,7 +317,11 @@ def test_the_loss_plot_draws_the_baseline(capsys, tmp_path, monkeypatch):
     path = tmp_path / "loss.png"
     status, out, _ = run(capsys, "train", "--task", "adding", "--updates", "25", "--hidden", "4",
                          "--plot", str(path))
-    assert status == 0 and path.stat().st_size > 0
+    assert status == 0
+    pixels = read_png(path)                                     # the figure, as saved
+    assert_drawn(pixels, min_size=(200, 300))
+    width, height = figures[0].get_size_inches() * figures[0].dpi    # trimmed to its ink
+    assert 0.8 * height <= pixels.shape[0] <= height and 0.8 * width <= pixels.shape[1] <= width
     [ax] = figures[0].axes
     flat = [line for line in ax.get_lines() if len(set(line.get_ydata())) == 1]
     assert len(flat) == 1

@@ -214,3 +214,108 @@ def test_a_tangent_of_the_wrong_shape_or_number_says_so():
         mg.jvp(lambda x: x * 2.0, [np.ones(3)], [np.ones(2)])
     with pytest.raises(ValueError, match="1 inputs but 2 tangents"):
         mg.jvp(lambda x: x * 2.0, [np.ones(3)], [np.ones(3), None])
+
+
+# ------------------------------------------- each input its own primal; no_grad
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+def test_a_tensor_passed_twice_is_two_inputs_with_their_own_tangents(torch):
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    u, v = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    out, tangent = mg.jvp(lambda p, q: p * q, [a, a], [u, v])
+    assert tangent.tolist() == [1.0, 2.0]               # q u + p v, not 2 a (u + v)
+    t = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    _, expected = torch.func.jvp(lambda p, q: p * q, (t, t), (torch.tensor(u), torch.tensor(v)))
+    np.testing.assert_array_equal(tangent, expected.numpy())
+    lin = mg.linearize(lambda p, q: p * q, [a, a])
+    assert lin.leaves[0] is a and lin.leaves[1] is not a   # the parameter stays itself once
+
+
+def no_grad_inside(x):
+    with mg.no_grad():
+        y = x * x
+    return y * x                                         # x³, with x² computed under no_grad
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+def test_no_grad_inside_f_does_not_stop_the_tangent_as_in_torch(torch):
+    x, u = np.array([1.0, 2.0]), np.array([1.0, -1.0])
+    _, tangent = mg.jvp(no_grad_inside, [x], [u])
+    np.testing.assert_allclose(tangent, 3 * x ** 2 * u, rtol=1e-15)
+
+    def torch_f(x):
+        with torch.no_grad():
+            y = x * x
+        return y * x
+    _, expected = torch.func.jvp(torch_f, (torch.tensor(x),), (torch.tensor(u),))
+    np.testing.assert_allclose(tangent, expected.numpy(), rtol=1e-15)
+    with mg.no_grad():                                   # nor no_grad around the call
+        assert mg.jvp(lambda x: x * x, [x], [u])[1].tolist() == [2.0, -4.0]
+
+
+def test_reverse_mode_still_sees_a_no_grad_result_as_a_constant():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    lin = mg.linearize(no_grad_inside, [w])
+    assert lin.push([np.array([1.0, 0.0])]).tolist() == [3.0, 0.0]
+    lin.outputs[0].sum().backward()
+    assert w.grad.tolist() == [1.0, 4.0]                 # d(y x)/dx with y = x² held fixed
+    inner = [n for n in lin.nodes if isinstance(n, mg.graph.TangentNode)]
+    assert [n.op for n in inner] == ["mul"]              # x * x, recorded for the tangent only
+
+
+def test_unbind_and_detach_inside_f():
+    def f(x):
+        with mg.no_grad():
+            rows = mg.unbind(x * 2.0)
+        return rows[0] + rows[1] + x.detach()[0]         # detach cuts, as in PyTorch
+    _, tangent = mg.jvp(f, [np.array([[1.0, 2.0], [3.0, 4.0]])], [np.ones((2, 2))])
+    assert tangent.tolist() == [4.0, 4.0]
+
+
+# ------------------------------------------------------------- clear errors
+
+@pytest.mark.parametrize("result, said", [(lambda x: np.ones(2), "an ndarray"),
+                                          (lambda x: 3.0, "a float"),
+                                          (lambda x: None, "None"),
+                                          (lambda x: (x * 2.0, x.data), r"a tuple of \(Tensor, ndarray\)")])
+def test_f_that_does_not_return_tensors_says_so(result, said):
+    for run in (lambda: mg.jvp(result, [np.ones(2)], [np.ones(2)]),
+                lambda: mg.linearize(result, [np.ones(2)])):
+        with pytest.raises(TypeError, match=f"returned {said}, not a minigrad Tensor.*minigrad "
+                                            f"ops"):
+            run()
+
+
+@pytest.mark.parametrize("tangents, said", [
+    (None, "tangents is None"),
+    (np.ones(2), "tangents must be a list.*got an ndarray.*Fix: \\[u\\]"),
+    (["ab"], "tangents\\[0\\] holds strings"),
+    ([True], "tangents\\[0\\] is True"),
+    ([np.array([True, False])], "tangents\\[0\\] holds booleans"),
+    ([np.array([1 + 1j, 0])], "tangents\\[0\\] holds complex numbers"),
+    ([object()], "tangents\\[0\\] holds Python objects"),
+])
+def test_a_tangent_that_is_not_real_numbers_says_so(tangents, said):
+    with pytest.raises(TypeError, match=f"mg.jvp: {said}"):
+        mg.jvp(lambda x: x * 2.0, [np.ones(2)], tangents)
+
+
+def test_inputs_must_be_a_list_and_tensor_tangents_are_welcome():
+    with pytest.raises(TypeError, match=r"inputs must be a list.*got an ndarray of shape "
+                                        r"\(2,\). Fix: \[x\]"):
+        mg.jvp(lambda x: x * 2.0, np.ones(2), [np.ones(2)])
+    with pytest.raises(TypeError, match="the function comes first"):
+        mg.jvp([np.ones(2)], lambda x: x, [np.ones(2)])
+    out, tangent = mg.jvp(lambda x: x * 2.0, [np.ones(2)], [mg.tensor([1.0, 2.0])])
+    assert tangent.tolist() == [2.0, 4.0]
+    _, tangent = mg.jvp(lambda x: x * x, [np.array([1, 3])], [np.array([1, 0])])   # integers
+    assert tangent.tolist() == [2.0, 0.0] and tangent.dtype == np.float64
+
+
+def test_the_tangent_of_a_broadcast_input_alone_is_broadcast_too():
+    u = np.array([1.0, 2.0, 3.0])
+    _, tangent = mg.jvp(lambda a, b: a + b, [np.ones(3), np.ones((2, 3))], [u, None])
+    assert tangent.shape == (2, 3) and tangent.tolist() == [u.tolist()] * 2
+    _, tangent = mg.jvp(lambda a, B: (a * B).sum(axis=0), [np.ones(3), np.ones((2, 3))],
+                        [u, None])                               # through a reduction too
+    assert tangent.tolist() == (2 * u).tolist()

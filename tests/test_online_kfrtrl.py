@@ -8,7 +8,7 @@ import rnn
 from rnn.manual import model_arrays
 from rnn.online import KFRTRL, make_rule, online_gradient
 from rnn.online.base import run_rule
-from sign_patterns import mean_over_every_sign_pattern
+from sign_patterns import ScriptedSigns, mean_over_every_sign_pattern
 
 KEYS = ("W", "U", "b")
 
@@ -60,4 +60,39 @@ def test_kf_rtrl_by_name_and_its_readout_gradients_are_exact():
     estimate = online_gradient(model, xs, ys, "kf-rtrl", rng=0).grads
     for k in ("V", "c"):                                             # read out: no influence
         np.testing.assert_allclose(estimate[k], exact[k], rtol=1e-12)
-    assert estimate["W"].shape == (4, 4) and np.isfinite(estimate["W"]).all()
+    assert estimate["W"].shape == (4, 4)
+    assert np.linalg.norm(estimate["W"] - exact["W"]) > 1e-3 * np.linalg.norm(exact["W"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kf_rtrl_is_exact_after_one_step_whatever_the_signs(seed):
+    """At t = 1 nothing is carried (M_0 = 0), so A_1 ⊗ u_1 = σ1² diag(g'(a_1)) ⊗ z_1 = M̄_1
+    exactly: one draw's W, U and b equal BPTT's, for any signs (ρ1 cancels too)."""
+    model = rnn.RNN(3, 4, 2, rng=seed)
+    rng = np.random.default_rng(seed)
+    xs, ys = rng.normal(size=(1, 3, 3)), rng.normal(size=(1, 3, 2))
+    exact = rnn.bptt(model, xs, ys).grads
+    estimate = online_gradient(model, xs, ys, "kf-rtrl", rng=seed).grads
+    for k in ("W", "U", "b", "V", "c"):
+        assert np.max(np.abs(estimate[k] - exact[k])) <= 1e-12 * np.max(np.abs(exact[k])), k
+
+
+def test_kf_rtrl_at_two_steps_is_the_exact_gradient_plus_signed_cross_terms():
+    """At t = 2, A_2 ⊗ u_2 = D_2 M_1 + M̄_2 + σ0σ1 X: the two sign products give
+    exact ± (the same) X, so their estimates average to BPTT's and differ from it."""
+    model = rnn.RNN(2, 2, 1, rng=5)
+    rng = np.random.default_rng(5)
+    xs, ys = rng.normal(size=(2, 1, 2)), rng.normal(size=(2, 1, 1))
+    exact = rnn.bptt(model, xs, ys).grads
+
+    def run(step2_signs):
+        signs = ScriptedSigns([(1.0, 1.0), step2_signs])
+        return run_rule(KFRTRL(), model_arrays(model), xs, ys, np.zeros((1, 2)),
+                        np.ones(3), "mse", "tanh", None, signs)[1]
+
+    same, opposite = run((1.0, 1.0)), run((1.0, -1.0))
+    np.testing.assert_allclose(run((-1.0, -1.0))["W"], same["W"], rtol=1e-12)  # σ0σ1 only
+    for k in KEYS:
+        np.testing.assert_allclose((same[k] + opposite[k]) / 2, exact[k], rtol=1e-10,
+                                   atol=1e-14)
+        assert np.linalg.norm(same[k] - exact[k]) > 1e-6 * np.linalg.norm(exact[k]), k

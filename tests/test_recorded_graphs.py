@@ -182,6 +182,58 @@ def test_rnn_inputs_refilled_before_backward_change_nothing():
         np.testing.assert_array_equal(g, expected[name], err_msg=name)
 
 
+
+def read_only_views(buffer):
+    """Read-only arrays whose memory is not an ndarray's own: each can still change
+    through ``buffer``, which stays writable."""
+    tricks = np.lib.stride_tricks
+    raw = bytearray(buffer.tobytes())
+    return {
+        "sliding_window_view": (tricks.sliding_window_view(buffer, 2), None),
+        "as_strided(writeable=False)": (tricks.as_strided(buffer, (len(buffer) - 1, 2),
+                                                          buffer.strides * 2,
+                                                          writeable=False), None),
+        "frombuffer(read-only memoryview)": (np.frombuffer(memoryview(raw).toreadonly())
+                                             [:2].reshape(1, 2), raw),
+    }
+
+
+@pytest.mark.parametrize("kind", ["sliding_window_view", "as_strided(writeable=False)",
+                                  "frombuffer(read-only memoryview)"])
+def test_a_read_only_view_of_someone_elses_memory_is_copied(kind):
+    series = np.array([1.0, 2.0, 3.0])
+    view, raw = read_only_views(series)[kind]
+    W = mg.tensor([[1.0, 1.0]], requires_grad=True)
+    loss = (view @ W.T).sum()
+    expected = view.sum(axis=0, keepdims=True).copy()   # dL/dW = Σ rows
+    series[:] = 100.0                                    # the owner writes
+    if raw is not None:
+        raw[:] = np.full(len(raw) // 8, 100.0).tobytes()
+    assert view.max() == 100.0                           # the view did change ...
+    loss.backward()
+    np.testing.assert_array_equal(W.grad, expected)      # ... the recorded input did not
+
+
+def test_unroll_over_a_refilled_sliding_window_buffer():
+    model = rnn.RNN(2, 3, 1, rng=0)
+    series = np.sin(np.arange(6.0))
+    windows = np.lib.stride_tricks.sliding_window_view(series, 2)       # (5, 2), read-only
+    expected = rnn.bptt(model, windows.copy(), np.zeros((5, 1))).grads
+    run = model.unroll(windows)
+    loss = rnn.sequence_loss(run.outputs, np.zeros((5, 1)))
+    series[:] = 3.0                                      # the next batch, in the same buffer
+    got = gradients_of(loss, model.parameters())
+    for (name, _), g in zip(model.named_parameters(), got):
+        np.testing.assert_array_equal(g, expected[name], err_msg=name)
+
+
+def test_arrays_nobody_can_write_are_not_copied():
+    frozen = np.arange(4.0)
+    frozen.flags.writeable = False
+    assert mg.as_tensor(frozen)._data is frozen
+    assert mg.as_tensor(frozen[1:])._data.base is frozen     # a read-only view of it
+    assert mg.as_tensor(frozen.reshape(2, 2).T)._data.base is not None
+
 # ------------------------------------- what the library itself does
 
 OPTIMIZERS = {

@@ -6,6 +6,11 @@ import pytest
 import rnn
 
 
+def log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
 def test_sine_loss_drops_tenfold_in_a_few_hundred_updates():
     task = rnn.tasks.SineWave()
     model = rnn.RNN(task.input_size, 16, task.output_size, rng=0)
@@ -48,7 +53,19 @@ def test_tasks_make_batches_that_fit_their_sizes(task):
     else:
         assert ys.shape == (task.seq_len, task.batch_size) and ys.max() < task.output_size
     model = rnn.RNN(task.input_size, 4, task.output_size, rng=0)
-    assert np.isfinite(rnn.bptt(model, xs, ys, loss=task.loss, mask=task.mask).loss)
+    loss = rnn.bptt(model, xs, ys, loss=task.loss, mask=task.mask).loss
+    # the same loss from the hand-written recursion (plain NumPy), step by step
+    by_hand = rnn.manual.backward(model, xs, ys, loss=task.loss, mask=task.mask).loss
+    assert loss == pytest.approx(by_hand, rel=1e-12)
+    outputs = [o.data for o in model.unroll(xs).outputs]
+    kept = range(task.seq_len) if task.mask is None else np.flatnonzero(task.mask)
+    if task.loss == "mse":
+        costs = [np.sum((outputs[t] - ys[t]) ** 2) for t in kept]
+    else:
+        costs = [-np.sum(log_softmax(outputs[t])[np.arange(task.batch_size), ys[t]])
+                 for t in kept]
+    assert loss == pytest.approx(np.sum(costs), rel=1e-12)
+    assert 0 < loss
 
 
 def test_task_contents():

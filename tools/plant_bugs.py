@@ -60,8 +60,12 @@ def M(name, path, old, new, why, *tests):
 
 GRAPH, TENSOR = "minigrad/graph.py", "minigrad/tensor.py"
 OPS, FUNCTIONAL, OPTIM = "minigrad/ops.py", "minigrad/functional.py", "minigrad/optim.py"
+JVP, NN = "minigrad/forward.py", "minigrad/nn.py"
 LOSSES, MODELS, TRUNC = "rnn/losses.py", "rnn/models.py", "rnn/truncated.py"
+ONLINE = "rnn/online/__init__.py"
 FORWARD = "tests/test_forward_values.py"
+INPLACE, DTYPES = "tests/test_habits_inplace.py", "tests/test_rnn_dtypes.py"
+ONLINE_ERRORS = "tests/test_online_errors.py"
 
 MUTANTS = [
     # ---- the engine: the record and the reverse walk
@@ -99,21 +103,21 @@ MUTANTS = [
       "t.data hands out the array a recorded graph reads: w.data[0] = 10 changes the "
       "gradient", "tests/test_recorded_graphs.py"),
     # ---- operators: the reflected ones swap their operands
-    M("rdiv-swapped", OPS,
-      "Tensor.__rtruediv__ = lambda self, other: div(other, self)",
-      "Tensor.__rtruediv__ = lambda self, other: div(self, other)",
+    M("rdiv-swapped", TENSOR,
+      "return ops.div(other, self)",
+      "return ops.div(self, other)",
       "2 / x computes x / 2", FORWARD, "tests/test_engine.py"),
-    M("rsub-swapped", OPS,
-      "Tensor.__rsub__ = lambda self, other: sub(other, self)",
-      "Tensor.__rsub__ = lambda self, other: sub(self, other)",
+    M("rsub-swapped", TENSOR,
+      "return ops.sub(other, self)",
+      "return ops.sub(self, other)",
       "2 - x computes x - 2", FORWARD),
-    M("rpow-swapped", OPS,
-      "Tensor.__rpow__ = lambda self, other: pow(other, self)",
-      "Tensor.__rpow__ = lambda self, other: pow(self, other)",
+    M("rpow-swapped", TENSOR,
+      "return ops.pow(other, self)",
+      "return ops.pow(self, other)",
       "2 ** x computes x ** 2", FORWARD),
-    M("rmatmul-swapped", OPS,
-      "Tensor.__rmatmul__ = lambda self, other: matmul(other, self)",
-      "Tensor.__rmatmul__ = lambda self, other: matmul(self, other)",
+    M("rmatmul-swapped", TENSOR,
+      "return ops.matmul(other, self)",
+      "return ops.matmul(self, other)",
       "A @ x computes x @ A", FORWARD),
     M("number-is-float64", OPS,
       "number = Tensor._wrap(np.asarray(x, dtype=like._data.dtype))",
@@ -127,13 +131,13 @@ MUTANTS = [
       "np.add: add, np.subtract: sub,",
       "np.add: add, np.subtract: lambda a, b: sub(b, a),",
       "A - x with an ndarray A (NumPy's ufunc path) computes x - A", FORWARD),
-    M("gt-is-ge", OPS,
-      'Tensor.__gt__ = lambda self, other: _compare(self, ">", other)',
-      'Tensor.__gt__ = lambda self, other: _compare(self, ">=", other)',
+    M("gt-is-ge", TENSOR,
+      'return ops._compare(self, ">", other)',
+      'return ops._compare(self, ">=", other)',
       "x > y is true on ties", FORWARD),
-    M("lt-swapped", OPS,
-      'Tensor.__lt__ = lambda self, other: _compare(self, "<", other)',
-      'Tensor.__lt__ = lambda self, other: _compare(other, "<", self)',
+    M("lt-swapped", TENSOR,
+      'return ops._compare(self, "<", other)',
+      'return ops._compare(other, "<", self)',
       "x < y computes y < x (and 2 > x, reflected, too)", FORWARD),
     # ---- forwards whose backward still matches them: only forward values can tell
     M("exp-doubled", OPS,
@@ -354,6 +358,101 @@ MUTANTS = [
       "+ (1 / rho1)[:, None, None] * fresh)",
       "KF-RTRL's fresh term loses its random sign: the cross terms no longer cancel "
       "on average", "tests/test_online_kfrtrl.py"),
+    # ---- in-place operators and the notes a drawing reads (issue 22, 1.1 and 1.8)
+    M("inplace-rebinds", TENSOR,
+      "        if result.node is not None:                # `other` requires grad: recorded\n"
+      "            return result\n",
+      "        return result\n",
+      "p -= lr * p.grad under no_grad binds p to a new tensor: the model never moves",
+      INPLACE),
+    M("inplace-writes-a-held-array", TENSOR,
+      "if self._held or not self._data.flags.writeable:   # a graph reads the old values",
+      "if not self._data.flags.writeable:   # a graph reads the old values",
+      "an in-place operator writes into an array a recorded graph holds (when it is not "
+      "read-only): the graph's gradient changes", INPLACE),
+    M("data-change-not-noted", TENSOR,
+      "        if self._held:\n            self._recorded_data = self._data",
+      "        if False:\n            self._recorded_data = self._data",
+      "replacing a held tensor's data leaves no _changed_at/_recorded_data for drawings",
+      INPLACE),
+    M("parameter-attribute-takes-a-tensor", NN,
+      "if isinstance(old, Parameter) and value is not None and not isinstance(value, "
+      "Parameter):",
+      "if False:",
+      "model.W = model.W - lr * grad silently drops W from named_parameters()", INPLACE),
+    M("read-only-view-not-copied", OPS,
+      "        if not isinstance(base, np.ndarray):      # memory owned by something else\n"
+      "            return False",
+      "        if not isinstance(base, np.ndarray):      # memory owned by something else\n"
+      "            return True",
+      "a read-only sliding_window_view of a writable buffer is wrapped, not copied: "
+      "refilling the buffer changes the gradient", "tests/test_recorded_graphs.py"),
+    # ---- forward mode
+    M("jvp-tangents-by-identity", JVP,
+      "                and id(x) not in seen):",
+      "                ):",
+      "a tensor passed twice to jvp is one leaf: one of its two tangents is lost",
+      "tests/test_forward_mode.py"),
+    M("jvp-stops-at-no-grad", GRAPH,
+      "if _for_tangents and any(t.node is not None or t._requires_grad for t in inputs):",
+      "if False:",
+      "no_grad inside f stops the tangent (PyTorch's forward mode ignores it)",
+      "tests/test_forward_mode.py"),
+    M("jvp-no-broadcast", JVP,
+      "dot[id(node)] = np.broadcast_to(total, node.shape)",
+      "dot[id(node)] = total",
+      "an input's tangent is not broadcast with the input: the result's tangent has the "
+      "input's shape", "tests/test_forward_mode.py"),
+    # ---- dtypes of xs and ys (1.2)
+    M("tensor-inputs-keep-their-dtype", MODELS,
+      "        if isinstance(xs, mg.Tensor):\n            if xs.dtype != dtype:",
+      "        if isinstance(xs, mg.Tensor):\n            if False:",
+      "an int or float32 Tensor xs keeps its dtype instead of the model's", DTYPES),
+    M("mse-targets-cast-to-int", LOSSES,
+      "        if np.dtype(dtype).kind != \"f\":        # integer outputs: the targets stay "
+      "floats\n            dtype = np.float64\n",
+      "",
+      "mse targets take an integer dtype from integer outputs: 0.5 becomes 0", DTYPES),
+    # ---- the online rules (1.7, 1.9, section 3)
+    M("online-dict-assumes-tanh", ONLINE,
+      "params = check_params(where, model, fix=f\"{where}(model, ...)\")",
+      "params, activation = check_params(where, model, fix=f\"{where}(model, ...)\"), "
+      "\"tanh\"",
+      "a dict of an RNN's arrays is run as a tanh RNN, whatever activation= says",
+      ONLINE_ERRORS),
+    M("eps-may-be-zero", "rnn/online/base.py",
+      "if not (np.isfinite(x) and x > 0 and (at_most is None or x <= at_most)):",
+      "if not np.isfinite(x):",
+      "UORO and KF-RTRL take eps=0 (NaN gradients) and RFLO alpha=0 or 1.5",
+      ONLINE_ERRORS, "tests/test_online_rules.py"),
+    M("rule-name-by-letters", "rnn/online/compare.py",
+      "rules = [rules]                      # one rule, not a string read letter by letter",
+      "rules = list(rules)",
+      "compare_online(rules='uoro') reads the name letter by letter", ONLINE_ERRORS),
+    M("ok-true-without-exact-rule", "rnn/online/compare.py",
+      "        if not self.exact_rules:\n            rules =",
+      "        if False:\n            rules =",
+      "OnlineReport.ok() says True when no exact rule was compared", ONLINE_ERRORS,
+      "tests/test_cli_online.py"),
+    M("snap-1-forgets-the-diagonal", "rnn/online/snap.py",
+      "self.J = (step.gp * np.diag(step.W))[:, :, None] * self.J + step.immediate_rows()",
+      "self.J = step.gp[:, :, None] * self.J + step.immediate_rows()",
+      "SnAp-1 carries J without W's diagonal (D_t's diagonal is g' W_jj)",
+      "tests/test_online_rules.py"),
+    M("rflo-trace-not-scaled", "rnn/online/rflo.py",
+      "return np.einsum(\"bj,bjk->jk\", credit, self.P) / self.alpha",
+      "return np.einsum(\"bj,bjk->jk\", credit, self.P)",
+      "RFLO's estimate is not divided by alpha: the newest term counts alpha times",
+      "tests/test_online_rules.py"),
+    M("online-tbptt-window-one-short", "rnn/online/tbptt.py",
+      "self.window = deque(maxlen=self.k)",
+      "self.window = deque(maxlen=max(1, self.k - 1))",
+      "online TBPTT(k) back-propagates through k - 1 steps", "tests/test_online_rules.py"),
+    # ---- the command line
+    M("explore-at-ignored", "bptt_cli/main.py",
+      "if args.at is not None and args.screenshot is None:",
+      "if False:",
+      "bptt explore --at K without --screenshot is silently ignored", "tests/test_cli.py"),
     M("sliding-window-context", TRUNC,
       "context = _detach(model.step(xs[t], context))\n    with mg.no_grad():",
       "context = _detach(model.step(xs[t + 1], context))\n    with mg.no_grad():",

@@ -52,7 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..manual import _check_names, _initial_state, _sequence, _step_weights, model_arrays
+from ..manual import (_check_names, _initial_state, _sequence, _step_weights, check_params,
+                      model_arrays)
 from .base import OnlineRule, Step
 from .kfrtrl import KFRTRL
 from .rflo import RFLO
@@ -87,7 +88,8 @@ def make_rule(rule):
             return RFLO()
         if rule == "rflo-symmetric":
             return RFLO(feedback="symmetric")
-        if name in ("snap", "tbptt") and number.isdigit() and int(number) >= 1:
+        if (name in ("snap", "tbptt") and number.isascii() and number.isdigit()
+                and int(number) >= 1):
             return SnAp(int(number)) if name == "snap" else OnlineTBPTT(int(number))
     raise ValueError(f"unknown online rule {rule!r}; use one of {', '.join(RULE_NAMES)} "
                      f"(e.g. 'snap-1', 'tbptt-8'), or an OnlineRule instance")
@@ -102,12 +104,17 @@ class OnlineResult:
 
 
 def online_gradient(model, xs, ys, rule="rtrl", loss="mse", reduction="sum", s0=None,
-                    mask=None, batch_first=False, rng=None, engine=False):
+                    mask=None, batch_first=False, rng=None, engine=False, *, activation=None,
+                    output_activation=None):
     """Run an online rule over a sequence with the weights held fixed; return the sum
     of its per-step estimates, to be compared with BPTT's gradient of the same loss.
 
-    ``model`` is an ``rnn.RNN`` (or a dict of its arrays U, W, V, b, c); the other
-    arguments are those of :func:`rnn.bptt`; ``rng`` seeds the stochastic rules.
+    ``model`` is an ``rnn.RNN``, or a dict of an RNN's arrays U, W, V (b, c
+    optional); the other arguments are those of :func:`rnn.bptt`; ``rng``
+    seeds the stochastic rules.  A dict does not say which nonlinearities the
+    RNN uses, so with a dict ``activation`` (g: "tanh", "relu", "sigmoid" or
+    "identity") is required and ``output_activation`` (h) is None unless
+    given, as in :func:`rnn.manual.rnn_bptt`; a model brings its own.
 
     An LSTM or a GRU takes the rules that are defined for any cell: ``"rtrl"``
     (``rnn.rtrl.rtrl_jvp``, by forward mode) and ``"uoro"``
@@ -126,17 +133,24 @@ def online_gradient(model, xs, ys, rule="rtrl", loss="mse", reduction="sum", s0=
 
     where = "rnn.online.online_gradient"
     rule = make_rule(rule)
-    if not isinstance(model, dict) and (engine or not isinstance(model, RNN)):
+    if isinstance(model, dict):
+        if engine:
+            raise TypeError(f"{where}: engine=True runs the rule through a model's own step; "
+                            f"pass the rnn.RNN model, not a dict of its arrays")
+        if activation is None:
+            raise TypeError(f"{where}: a dict of arrays does not say which activation g the "
+                            f"RNN uses (s_t = g(W s_{{t-1}} + U x_t + b)). Fix: pass "
+                            f"activation='tanh' (or 'relu', 'sigmoid', 'identity'), the one "
+                            f"your RNN uses, or pass the rnn.RNN model itself")
+        params = check_params(where, model, fix=f"{where}(model, ...)")
+    elif engine or not isinstance(model, RNN):
+        _same_activations(where, model, activation, output_activation)
         return _by_the_engine(where, model, xs, ys, rule, loss, reduction, s0, mask,
                               batch_first, rng)
-    if isinstance(model, dict):
-        params, activation, output_activation = model, "tanh", None
-    elif isinstance(model, RNN):
+    else:
+        _same_activations(where, model, activation, output_activation)
         params = model_arrays(model)
         activation, output_activation = model.activation, model.output_activation
-    else:
-        raise TypeError(f"{where}: expected an rnn.RNN, LSTM or GRU (or a dict of an RNN's "
-                        f"arrays), got {type(model).__name__}")
     _check_names(where, loss, reduction, activation, output_activation)
     xs, ys, mask, batched = _sequence(where, xs, ys, loss, mask, batch_first,
                                       params["U"].shape[1], params["V"].shape[0])
@@ -146,6 +160,15 @@ def online_gradient(model, xs, ys, rule="rtrl", loss="mse", reduction="sum", s0=
                         np.random.default_rng(rng))
     order = [name for name in ("U", "W", "b", "V", "c") if name in params]
     return OnlineResult(L, {name: grads[name] for name in order}, rule.name)
+
+
+def _same_activations(where, model, activation, output_activation):
+    """A model brings its own activations: ``activation=`` may only repeat them."""
+    for name, given in (("activation", activation), ("output_activation", output_activation)):
+        own = getattr(model, name, None)
+        if given is not None and given != own:
+            raise ValueError(f"{where}: {name}={given!r}, but the model's {name} is {own!r}; "
+                             f"{name}= is for a dict of arrays, a model brings its own")
 
 
 def _by_the_engine(where, model, xs, ys, rule, loss, reduction, s0, mask, batch_first, rng):

@@ -25,13 +25,14 @@ A rule is a subclass of :class:`OnlineRule` that defines ``start`` and
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..manual import ACTIVATION, DERIVATIVE_FROM_OUTPUT, _output_layer, _weighted_error
 
-__all__ = ["OnlineRule", "Step", "RandomFactorRule", "balance"]
+__all__ = ["OnlineRule", "Step", "RandomFactorRule", "balance", "positive_number"]
 
 
 @dataclass
@@ -91,7 +92,25 @@ class RandomFactorRule(OnlineRule):
     stochastic = True
 
     def __init__(self, eps=1e-7):
-        self.eps = eps
+        self.eps = positive_number(f"{type(self).__name__}", "eps", eps,
+                                   "a small number > 0 (it keeps the scales ρ finite when a "
+                                   "factor is 0; 0 gives 0/0 = NaN at the first step)")
+
+
+def positive_number(who, name, value, meaning, at_most=None):
+    """``value`` as a float in (0, at_most], or a clear error naming ``who`` and ``name``.
+
+    >>> positive_number("UORO", "eps", 0, "a small number > 0")
+    Traceback (most recent call last):
+    ValueError: UORO: eps must be a small number > 0, got 0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be {meaning}, got {value!r} (a "
+                        f"{type(value).__name__}, not a number)")
+    x = float(value)
+    if not (np.isfinite(x) and x > 0 and (at_most is None or x <= at_most)):
+        raise ValueError(f"{who}: {name} must be {meaning}, got {value!r}")
+    return x
 
 
 def balance(a, b, eps):

@@ -57,7 +57,19 @@ class OnlineReport:
     exact_rules: tuple = ()
 
     def ok(self, tol=1e-12):
-        """True if every exact rule (RTRL) matches BPTT: bias <= ``tol`` on every row."""
+        """True if every exact rule (RTRL) matches BPTT: bias <= ``tol`` on every row.
+
+        Only an exact rule can be held to BPTT; the others are measured, not
+        passed or failed.  So a report without an exact rule has nothing to
+        check, and ``ok()`` raises a ValueError that says so rather than
+        answer True (read ``report.exact_rules`` first to tell).
+        """
+        if not self.exact_rules:
+            rules = ", ".join(dict.fromkeys(r.rule for r in self.rows))
+            raise ValueError(f"OnlineReport.ok(): none of the rules compared ({rules}) is "
+                             f"exact, so there is nothing to hold to BPTT: the table's "
+                             f"alignment, bias and spread are the result. Fix: add 'rtrl' to "
+                             f"rules for a check, or read the table")
         return all(r.bias <= tol for r in self.rows if r.rule in self.exact_rules)
 
     def stats(self, rule, param="all"):
@@ -110,17 +122,27 @@ def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse
     (True, 4, True)
     """
     from ..bptt import bptt
+    from .base import OnlineRule
 
+    where = "rnn.compare_online"
+    if isinstance(rules, (str, OnlineRule)):
+        rules = [rules]                      # one rule, not a string read letter by letter
+    try:
+        rules = [make_rule(spec) for spec in rules]
+    except TypeError:
+        raise TypeError(f"{where}: rules must be a list of rule names or OnlineRule "
+                        f"instances, got {type(rules).__name__}") from None
+    if not rules:
+        raise ValueError(f"{where}: rules is empty; give at least one, e.g. "
+                         f"rules=['rtrl', 'uoro']")
+    seeds = _checked_seeds(where, seeds)
     exact_run = bptt(model, xs, ys, loss=loss, reduction=reduction, s0=s0, mask=mask,
                      batch_first=batch_first)
     exact = exact_run.grads
     names = [n for n in exact if n not in READOUT] + [n for n in exact if n in READOUT]
     rows, estimates = [], {}
-    for spec in rules:
-        rule = make_rule(spec)
-        runs = list(seeds) if rule.stochastic else [0]
-        if not runs:
-            raise ValueError("compare_online: seeds is empty; give at least one seed")
+    for rule in rules:
+        runs = seeds if rule.stochastic else [0]
         grads = [online_gradient(model, xs, ys, rule, loss, reduction, s0, mask, batch_first,
                                  rng=seed).grads for seed in runs]
         estimates[rule.name] = grads
@@ -129,8 +151,33 @@ def compare_online(model, xs, ys, rules=DEFAULT_RULES, seeds=range(8), loss="mse
             g = np.concatenate([exact[k].ravel() for k in keys])
             samples = np.array([np.concatenate([run[k].ravel() for k in keys]) for run in grads])
             rows.append(_stats(rule.name, param, samples, g))
-    exact_rules = tuple(make_rule(spec).name for spec in rules if make_rule(spec).exact)
+    exact_rules = tuple(rule.name for rule in rules if rule.exact)
     return OnlineReport(rows, exact, estimates, exact_run.loss, exact_rules)
+
+
+def _checked_seeds(where, seeds):
+    """``seeds`` as a non-empty list of seeds (whole numbers >= 0), or a clear error.
+
+    >>> _checked_seeds("f", 3)
+    Traceback (most recent call last):
+    TypeError: f: seeds must be a list (or range) of seeds, got the int 3. Fix: seeds=range(3)
+    """
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        raise TypeError(f"{where}: seeds must be a list (or range) of seeds, got the int "
+                        f"{seeds}. Fix: seeds=range({seeds})")
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise TypeError(f"{where}: seeds must be a list (or range) of seeds, got "
+                        f"{type(seeds).__name__}. Fix: e.g. seeds=range(8)") from None
+    if not seeds:
+        raise ValueError(f"{where}: seeds is empty; give at least one seed, e.g. range(8)")
+    for seed in seeds:
+        if (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+                or seed < 0):
+            raise ValueError(f"{where}: every seed must be a whole number >= 0 (NumPy's "
+                             f"default_rng), got {seed!r}")
+    return seeds
 
 
 def _stats(rule, param, samples, g):

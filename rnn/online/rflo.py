@@ -28,7 +28,7 @@ bias of dropping D_t.
 
 import numpy as np
 
-from .base import OnlineRule
+from .base import OnlineRule, positive_number
 
 
 class RFLO(OnlineRule):
@@ -42,9 +42,8 @@ class RFLO(OnlineRule):
     """
 
     def __init__(self, alpha=0.5, feedback="random"):
-        if not 0 < alpha <= 1:
-            raise ValueError(f"RFLO: alpha must be in (0, 1] (the trace keeps 1 - alpha of "
-                             f"itself per step), got {alpha!r}")
+        alpha = positive_number("RFLO", "alpha", alpha, "a number in (0, 1] (the trace keeps "
+                                "1 - alpha of itself per step)", at_most=1.0)
         if feedback not in ("random", "symmetric"):
             raise ValueError(f"RFLO: feedback must be 'random' or 'symmetric', got {feedback!r}")
         self.alpha, self.feedback = alpha, feedback

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigrad.optim import Optimizer
+
 from ..manual import _check_names, _initial_state, _sequence, _step_weights, model_arrays
 from . import make_rule
 from .base import one_step
@@ -41,10 +43,23 @@ def train_online(model, xs, ys, rule, optimizer, loss="mse", mask=None, update_e
     >>> run.losses.shape, run.updates
     ((50,), 42)
     """
+    from ..models import RNN
+
     where = "rnn.online.train_online"
+    if not isinstance(model, RNN):
+        raise TypeError(f"{where}: the online rules here are written for the vanilla rnn.RNN "
+                        f"(closed-form D_t and M̄_t), got {type(model).__name__}. Fix: for "
+                        f"an LSTM or GRU, train with rnn.train (truncated BPTT), or measure "
+                        f"'rtrl' and 'uoro' with rnn.online.online_gradient")
+    if (isinstance(update_every, (bool, np.bool_))
+            or not isinstance(update_every, (int, np.integer)) or update_every < 1):
+        raise ValueError(f"{where}: update_every must be a whole number of steps >= 1, got "
+                         f"{update_every!r}")
     rule = make_rule(rule)
-    if update_every < 1:
-        raise ValueError(f"{where}: update_every must be >= 1, got {update_every!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{where}: optimizer must be a minigrad optimizer that applies the "
+                        f"rule's gradients, got {type(optimizer).__name__}. Fix: e.g. "
+                        f"mg.optim.SGD(model.parameters(), lr=0.01)")
     _check_names(where, loss, "sum", model.activation, model.output_activation)
     xs, ys, mask, batched = _sequence(where, xs, ys, loss, mask, batch_first,
                                       model.input_size, model.output_size)
