@@ -35,3 +35,18 @@ def central_difference(f, x, eps):
         x[i] = old
         g[i] = (up - down) / (2 * eps)
     return g
+
+
+def zero_terms(T, scored, k2):
+    """The copies whose term of dL/dU, dL/dW, dL/dV is exactly zero in one update of
+    TBPTT(k1 = T, k2) that scores the steps t with scored[t - 1]."""
+    steps = range(1, T + 1)
+    first = T - k2 + 1                                      # the window is first..T
+    last = max(t for t in steps if scored[t - 1])           # the last scored step
+    # U and W: no copy before the window, and δ_t = 0 after the last scored step
+    no_delta = {t for t in steps if t < first or t > last}
+    return {
+        "V": {t for t in steps if not scored[t - 1]},       # dz_t = 0 where nothing is scored
+        "U": no_delta,
+        "W": no_delta | ({1} if first == 1 else set()),     # δ_1 s_0ᵀ = 0 because s_0 = 0
+    }

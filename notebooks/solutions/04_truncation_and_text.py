@@ -19,3 +19,28 @@ def softmax_temperature(logits, temperature):
     z = logits / temperature
     e = np.exp(z - z.max())
     return e / e.sum()
+
+
+def clip_by_norm(grads, max_norm):
+    """g ← g · max_norm / ||g|| when ||g|| > max_norm, ||g|| the norm of all gradients."""
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    scale = min(1.0, max_norm / norm)
+    return {name: g * scale for name, g in grads.items()}
+
+
+def torch_tbptt(cell, linear, xs, ys, k, lr):
+    """TBPTT(k, k) in PyTorch: chunks of k steps, the state carried over and detached."""
+    import torch
+
+    optimizer = torch.optim.SGD([*cell.parameters(), *linear.parameters()], lr=lr)
+    h = torch.zeros(1, cell.hidden_size, dtype=xs.dtype)          # s_0 = 0
+    losses = []
+    for start in range(0, len(xs), k):
+        states, h = cell(xs[start:start + k], h)                  # this chunk's s_t
+        loss = ((linear(states) - ys[start:start + k]) ** 2).sum()   # Σ_t ||o_t - y_t||²
+        optimizer.zero_grad()
+        loss.backward()                                           # back through this chunk only
+        optimizer.step()
+        h = h.detach()              # the cut: the next chunk starts from this value, not its graph
+        losses.append(loss.item())
+    return losses
