@@ -705,6 +705,11 @@ def check_zero_terms(fn):
     ``scored[t - 1]`` True count, and the gradient flows back through the last ``k2``
     steps only (steps T-k2+1..T; the state entering them is a constant).  A copy
     outside the window has no term, which counts as zero.  Steps are numbered 1..T.
+
+    >>> def zero_terms(T, scored, k2):                  # forgets that s_0 = 0
+    ...     return {"U": set(), "W": set(), "V": {t for t in range(1, T + 1) if not scored[t - 1]}}
+    >>> print(check_zero_terms(zero_terms, quiet=True).message)   # doctest: +ELLIPSIS
+    T=6, ...: W's term at t=1 is zero; you said the opposite. Why: ... s_0 = 0, so the term is zero.
     """
     cases = [(6, [True] * 6, 6), (6, [False, False, True, False, True, False], 6),
              (8, [True] * 8, 3), (8, [False, True, False, False, True, False, True, False], 5)]
@@ -930,6 +935,11 @@ def check_lstm_step_backward(fn):
     Given dh = dL/dh and dc = dL/dc arriving from above, return the dict
     {"U", "W", "b", "h_prev", "c_prev"} of dL/dU, dL/dW, dL/db, dL/dh_prev, dL/dc_prev.
     Compared with minigrad's autograd through ``rnn.LSTM.step``.
+
+    >>> def lstm_step_backward(params, x, h_prev, c_prev, dh, dc):
+    ...     raise NotImplementedError
+    >>> print(check_lstm_step_backward(lstm_step_backward, quiet=True).message)
+    lstm_step_backward is not written yet (it raised NotImplementedError): fill in its body.
     """
     problem_ = _lstm_problem()
     expected = _lstm_autograd(*problem_)
@@ -1086,6 +1096,11 @@ def check_clip_by_norm(fn):
 
     Return a new dict (same keys); leave ``grads`` unchanged.  PyTorch's
     ``clip_grad_norm_`` divides by n + 1e-6: either form passes.
+
+    >>> def clip_each(grads, max_norm):          # each gradient by its own norm
+    ...     return {k: g * min(1, max_norm / np.linalg.norm(g)) for k, g in grads.items()}
+    >>> print(check_clip_by_norm(clip_each, quiet=True).message)   # doctest: +ELLIPSIS
+    max_norm = ...: each gradient was clipped by its own norm; the rule uses the norm of all of them together, as one vector.
     """
     grads = _clip_problem()
     norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
@@ -1201,6 +1216,11 @@ def check_torch_tbptt(fn, k=4, lr=0.05):
     The losses and the trained weights are compared with ``rnn.tbptt(model, xs, ys, k, k,
     SGD)`` on ``rnn.from_torch(cell, linear)``.  PyTorch is imported only here; without
     it the check is skipped.
+
+    >>> def torch_tbptt(cell, linear, xs, ys, k, lr):
+    ...     raise NotImplementedError
+    >>> check_torch_tbptt(torch_tbptt, quiet=True).ok         # not written, or no PyTorch
+    False
     """
     try:
         import torch
