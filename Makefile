@@ -10,7 +10,7 @@ PYTHON  ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do 
              command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
              2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: demo test docs bench clean graphviz
+.PHONY: demo test docs bench clean graphviz notebooks sync-notebooks
 
 demo: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli demo --out out
@@ -22,6 +22,21 @@ test: $(VENV)/.installed-dev graphviz chromium
 docs: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli docs --out docs
 	$(PY) -c "from bptt_cli.demo import make_slides; make_slides('docs/slides')"
+
+# The lecture notebooks in JupyterLab (installs the [notebooks] extra: JupyterLab, Jupytext,
+# ipywidgets). Jupytext saves each notebook together with its .py twin (notebooks/0*.py).
+notebooks: $(VENV)/.installed-notebooks graphviz
+	$(VENV)/bin/jupyter lab notebooks/
+
+# After editing a .py twin in an editor (or an .ipynb without Jupytext): bring each pair
+# level again, then clear the notebooks' outputs (and run times), which stay out of git.
+sync-notebooks: $(VENV)/.installed-dev
+	$(VENV)/bin/jupytext --sync notebooks/0*.ipynb
+	$(PY) -c 'import sys, nbformat; \
+	  books = [(path, nbformat.read(path, as_version=4)) for path in sys.argv[1:]]; \
+	  code = [cell for _, nb in books for cell in nb.cells if cell.cell_type == "code"]; \
+	  [(cell.update(outputs=[], execution_count=None), cell.metadata.pop("execution", None)) for cell in code]; \
+	  [nbformat.write(nb, path) for path, nb in books]' notebooks/0*.ipynb
 
 # Timings against hand-written NumPy and the peers (not part of the tests).
 bench: $(VENV)/.installed-bench graphviz
@@ -44,6 +59,11 @@ $(VENV)/.installed-base: $(PY) setup.cfg pyproject.toml
 # Adds pytest, hypothesis and the PyTorch reference (torch==2.13.0, CPU) for the tests.
 $(VENV)/.installed-dev: $(VENV)/.installed-base
 	$(PY) -m pip install --quiet -e ".[dev,plot]"
+	touch $@
+
+# Adds JupyterLab, Jupytext and ipywidgets for the notebooks.
+$(VENV)/.installed-notebooks: $(VENV)/.installed-base
+	$(PY) -m pip install --quiet -e ".[notebooks,plot]"
 	touch $@
 
 # Adds the peer engines the benchmark compares against (HIPS autograd, MyGrad, micrograd).

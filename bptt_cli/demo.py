@@ -12,7 +12,9 @@ import viz
 
 
 def _section(title):
-    print(f"\n== {title} " + "=" * max(0, 72 - len(title)))
+    """'== title =====': the ruler fills the line to 76 characters, and is never shorter
+    than four '=' (a long title still gets one)."""
+    print(f"\n== {title} " + "=" * max(4, 72 - len(title)))
 
 
 def gallery(out, formats=("svg", "png"), style="notebook"):
@@ -131,8 +133,7 @@ def run_demo(out, fast=False):
     print("parameters: " + ", ".join(f"{n} {p.shape}" for n, p in model.named_parameters()))
     xs, ys = rnn.tasks.SineWave(seq_len=6, batch_size=2).batch(np.random.default_rng(0))
 
-    _section("2. the same gradient four ways: autograd, by hand, forward in time (RTRL), "
-             "finite differences")
+    _section("2. one gradient four ways: autograd, by hand, RTRL, finite differences")
     report = rnn.compare_gradients(model, xs, ys, reduction="mean")
     print(report)
     result = rnn.bptt(model, xs, ys, reduction="mean", contributions=True)
@@ -146,7 +147,8 @@ def run_demo(out, fast=False):
 
     _section("3. training on the sine task with truncated BPTT(k1=10, k2=20)")
     task = rnn.tasks.SineWave()
-    trained = rnn.train(model, task, k1=10, k2=20, steps=20 if fast else 300, seed=0)
+    # counted in updates, as the progress bar counts them: each batch of 30 steps makes 3
+    trained = rnn.train(model, task, k1=10, k2=20, updates=60 if fast else 900, seed=0)
     losses = trained.losses
     print(f"loss per step: {np.mean(losses[:5]):.4f} at the start -> "
           f"{np.mean(losses[-5:]):.4f} at the end ({len(losses)} updates); baseline "

@@ -15,7 +15,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @dataclass
 class SvgFigure:
-    texts: list              # every <text>'s content, in document order
+    texts: list              # every line of text, in document order
     groups: collections.Counter     # Graphviz's <g class="node|edge|cluster"> counts
     titles: list             # every <title> (Graphviz: node names, "a->b" for edges)
     width: float             # in points
@@ -26,11 +26,28 @@ class SvgFigure:
         return all(t in self.texts for t in texts)
 
 
+def _lines(root):
+    """Every line of text: the <text> elements of one group on one baseline, joined in
+    document order (a typeset subscript, a3, is its own element beside the a)."""
+    lines = []
+    for g in root.iter(SVG + "g"):
+        current, at = [], None
+        for t in g.findall(SVG + "text"):
+            if at is not None and t.get("y") != at:
+                lines.append("".join(current))
+                current = []
+            current.append("".join(t.itertext()))
+            at = t.get("y")
+        if current:
+            lines.append("".join(current))
+    return lines
+
+
 def read_svg(path):
     root = ET.parse(path).getroot()
     assert root.tag == SVG + "svg", f"{path} is not an SVG"
     return SvgFigure(
-        texts=["".join(t.itertext()) for t in root.iter(SVG + "text")],
+        texts=_lines(root),
         groups=collections.Counter(g.get("class") for g in root.iter(SVG + "g")),
         titles=[t.text for t in root.iter(SVG + "title")],
         width=float(root.get("width").removesuffix("pt")),

@@ -57,3 +57,16 @@ def test_not_written_yet():
     def rtrl_step(M, gp, W, z):
         raise NotImplementedError
     assert "not written yet" in ex.check_rtrl_step(rtrl_step, quiet=True).message
+
+
+@pytest.mark.parametrize("slip, says", [
+    (lambda a: a.astype(np.float32), "float32"),
+    (lambda a: a + 1e-7 * (np.arange(a.size).reshape(a.shape) == 5), "largest difference 1.0e-07"),
+])
+def test_an_almost_right_answer_is_named_not_an_index_error(solution, slip, says):
+    """Both used to raise IndexError: np.isclose's 1e-5 found no entry to name."""
+    for check, step in ((ex.check_rtrl_step, solution.rtrl_step),
+                        (ex.check_snap1_step, solution.snap1_step)):
+        result = check(lambda *args: slip(step(*args)), quiet=True)
+        assert not result.ok and says in result.message, result.message
+        assert "at entry (" in result.message
