@@ -109,9 +109,14 @@ class Tensor:
       older values.
     * ``_recorded_data``: the array it had just before, the one the graphs
       recorded until then read (only the most recent one: after a second
-      change of a held tensor it is the array of the second).
+      change of a held tensor it is the array of the second);
+    * ``_recorded_since``: when that array became the tensor's data (None: it
+      was the data from the start), so the nodes that read it are exactly
+      those with ``_recorded_since < seq < _changed_at``;
+    * ``_data_since``: when the present array became the data (None: from the
+      start).
 
-    Both are None until the first such change; creating a tensor or running
+    All are None until the first such change; creating a tensor or running
     an op costs nothing for them.  Reading ``.data`` of a held tensor counts
     as a change (nothing can tell whether you will write into the copy), so
     a drawing that must know whether the values differ compares
@@ -128,7 +133,8 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_held", "node", "_name", "_requires_grad", "_grad", "_contributions",
-                 "_changed_at", "_recorded_data", "__weakref__")
+                 "_changed_at", "_recorded_data", "_recorded_since", "_data_since",
+                 "__weakref__")
     # ``==`` compares values elementwise (ops.py), so hash by identity, as PyTorch
     # does: tensors are dict keys and set members throughout the library.
     __hash__ = object.__hash__
@@ -136,7 +142,7 @@ class Tensor:
     def __getattr__(self, name):
         """Only called when an attribute is missing: ``_changed_at`` and
         ``_recorded_data`` are set on the first change (see above), None before."""
-        if name in ("_changed_at", "_recorded_data"):
+        if name in ("_changed_at", "_recorded_data", "_recorded_since", "_data_since"):
             return None
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -254,10 +260,11 @@ class Tensor:
     def _replace_data(self, array):
         """Make ``array`` this tensor's data.  If a recorded graph holds the old array,
         remember it and when it changed (``_recorded_data``, ``_changed_at``)."""
+        now = graph.current_seq()
         if self._held:
-            self._recorded_data = self._data
-            self._changed_at = graph.current_seq()
-        self._data = array
+            self._recorded_data, self._recorded_since = self._data, self._data_since
+            self._changed_at = now
+        self._data, self._data_since = array, now
         self._held = False
 
     # ------------------------------------------------------------ gradients

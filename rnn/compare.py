@@ -204,8 +204,8 @@ def _finite_differences(model, xs, ys, loss, reduction, s0, mask, eps, reference
     report = mg.gradcheck(L, [p for _, p in named], eps=eps, raise_on_failure=False)
     checks = report.by_input()
     out = {}
-    for name, p in named:
-        err = max(c.abs_err for c in checks[name])
+    for i, (name, p) in enumerate(named):     # gradcheck names an input by its tensor's name
+        err = max(c.abs_err for c in checks[p.name if p.name is not None else i])
         scale = float(np.max(np.abs(reference[name]), initial=0.0))
         out[name] = Agreement(err, err / scale if scale > 0 else err)
     return out

@@ -80,6 +80,7 @@ class Recurrent(Module):
     """
 
     output_name = "o_t"      # what drawings call the output (an LSTM's o_t is a gate)
+    output_bias_name = "c"   # and the output layer's bias (an LSTM's c_t is its cell state)
 
     input_size: int
     hidden_size: int
@@ -105,8 +106,8 @@ class Recurrent(Module):
         bound = 1 / np.sqrt(self.hidden_size)
         self.V = Parameter(rng.uniform(-bound, bound, (self.output_size, self.hidden_size)),
                            dtype=dtype)
-        self.c = (Parameter(rng.uniform(-bound, bound, self.output_size), dtype=dtype)
-                  if bias else None)
+        self.c = (Parameter(rng.uniform(-bound, bound, self.output_size), dtype=dtype,
+                            name=self.output_bias_name) if bias else None)
 
     def output(self, s):
         """o_t = h(V s_t + c)."""
@@ -333,7 +334,7 @@ class LSTM(Recurrent):
         [i, f, g, o] = [σ, σ, tanh, σ](U x_t + W h_{t-1} + b)
         c_t = f ⊙ c_{t-1} + i ⊙ g          (c_t: the cell state)
         h_t = o ⊙ tanh(c_t)
-        out_t = h(V h_t + c)               (c: the output bias)
+        out_t = h(V h_t + c)               (c: the output bias, drawn as b_y)
 
     Parameters: U (4H, D), W (4H, H), b (4H,), V (O, H), c (O,).  The rows
     of U, W and b are the four gates in the order i, f, g, o, as in PyTorch's
@@ -343,6 +344,7 @@ class LSTM(Recurrent):
     """
 
     output_name = "out_t"    # o_t is the output gate
+    output_bias_name = "b_y"  # c_t is the cell state: out_t = V h_t + b_y
 
     def __init__(self, input_size, hidden_size, output_size, bias=True,
                  output_activation=None, rng=None, dtype=np.float64):
@@ -363,13 +365,12 @@ class LSTM(Recurrent):
         h, cell = s
         H = self.hidden_size
         z = mg.linear((x, h), (self.U, self.W), self.b)      # all four gates' inputs
-        i = z[..., 0 * H:1 * H].sigmoid()
-        f = z[..., 1 * H:2 * H].sigmoid()
-        g = z[..., 2 * H:3 * H].tanh()
-        o = z[..., 3 * H:4 * H].sigmoid()
+        z_i, z_f, z_g, z_o = (z[..., k * H:(k + 1) * H] for k in range(4))
+        i, f, g, o = z_i.sigmoid(), z_f.sigmoid(), z_g.tanh(), z_o.sigmoid()
         cell = f * cell + i * g
         h = o * cell.tanh()
-        for t, name in ((z, "z_t"), (i, "i_t"), (f, "f_t"), (g, "g_t"), (o, "o_t"),
+        for t, name in ((z, "z_t"), (z_i, "z_i,t"), (z_f, "z_f,t"), (z_g, "z_g,t"),
+                        (z_o, "z_o,t"), (i, "i_t"), (f, "f_t"), (g, "g_t"), (o, "o_t"),
                         (cell, "c_t"), (h, "h_t")):
             t.name = name                        # names for drawings (Tensor.name)
         return (h, cell)
@@ -405,12 +406,16 @@ class GRU(Recurrent):
         H = self.hidden_size
         xu = mg.linear(x, self.U, self.b)
         hw = mg.linear(h, self.W)
-        r = (xu[..., 0 * H:1 * H] + hw[..., 0 * H:1 * H]).sigmoid()
-        z = (xu[..., 1 * H:2 * H] + hw[..., 1 * H:2 * H]).sigmoid()
+        a_r = xu[..., 0 * H:1 * H] + hw[..., 0 * H:1 * H]
+        a_z = xu[..., 1 * H:2 * H] + hw[..., 1 * H:2 * H]
+        r, z = a_r.sigmoid(), a_z.sigmoid()
         hn = hw[..., 2 * H:3 * H] if self.b_hn is None else hw[..., 2 * H:3 * H] + self.b_hn
-        n = (xu[..., 2 * H:3 * H] + r * hn).tanh()
+        a_n = xu[..., 2 * H:3 * H] + r * hn
+        n = a_n.tanh()
         h = (1 - z) * n + z * h
-        r.name, z.name, n.name, h.name = "r_t", "z_t", "n_t", "h_t"   # names for drawings
+        for t, name in ((a_r, "a_r,t"), (a_z, "a_z,t"), (a_n, "a_n,t"), (r, "r_t"),
+                        (z, "z_t"), (n, "n_t"), (h, "h_t")):
+            t.name = name                        # names for drawings (Tensor.name)
         return h
 
 

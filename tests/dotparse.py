@@ -5,6 +5,7 @@ edge statements with attribute lists, quoted strings (which may span
 lines) and HTML labels.
 """
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -33,7 +34,27 @@ def _tokens(text):
 
 
 def _unquote(tok):
+    if tok.startswith("<"):
+        return text_of(tok)
     return tok[1:-1].replace('\\"', '"') if tok.startswith('"') else tok
+
+
+def _subscript(m):
+    """A typeset subscript as one writes it in text: a3 for a number, U_r otherwise."""
+    inner = re.sub(r"<[^<>]*>", "", m.group(1))
+    return inner if inner.isdigit() else "_" + inner
+
+
+def text_of(label):
+    """The text an HTML-like label shows, line by line ("\n" between lines): tags
+    dropped (a typeset subscript reads a3 or U_r, as written in text), entities and
+    doubled backslashes read back.  A table's rows become lines."""
+    body = label[1:-1] if label.startswith("<") and label.endswith(">") else label
+    body = re.sub(r"<BR\s*/?>|</TR>", "\n", body, flags=re.I)
+    body = re.sub(r"<SUB>(.*?)</SUB>", _subscript, body)
+    body = re.sub(r"<[^<>]*>", "", body)
+    body = html.unescape(body).replace("\\\\", "\\")
+    return "\n".join(line for line in body.strip("\n").split("\n") if line.strip() or not line)
 
 
 @dataclass

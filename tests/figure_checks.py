@@ -36,7 +36,10 @@ def _lines(root):
             if at is not None and t.get("y") != at:
                 lines.append("".join(current))
                 current = []
-            current.append("".join(t.itertext()))
+            text = "".join(t.itertext())
+            if t.get("baseline-shift") == "sub" and not text.isdigit():
+                text = "_" + text                 # U_r; a3 reads inline
+            current.append(text)
             at = t.get("y")
         if current:
             lines.append("".join(current))

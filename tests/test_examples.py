@@ -13,7 +13,7 @@ import pytest
 import minigrad as mg
 import rnn
 from figure_checks import assert_drawn, read_png, read_svg
-from viz.style import number_text
+from viz.theme import number_text
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
 
@@ -76,7 +76,7 @@ def test_unroll_and_draw_prints_the_loss_and_draws_every_step(ran):
     for t in range(1, 5):                               # the equations of every step
         assert ops.has(f"a{t} = U x{t} + W s{t - 1} + b", f"s{t} = tanh(a{t})",
                        f"o{t} = V s{t} + c", f"E{t} = ‖o{t} − y{t}‖²"), t
-    assert ops.has(", ".join(f"{v:.3g}" for v in xs[0]))      # x1's values
+    assert ops.has(", ".join(f"{v:.3g}".replace("-", "−") for v in xs[0]))   # x1's values
     cells = read_svg(folder / "out" / "example_cells.svg")
     assert cells.groups["cluster"] == 4 and cells.has("s1", "s4", "E4")
     pixels = read_png(folder / "out" / "example_unrolled.png")
@@ -140,7 +140,7 @@ def test_vanishing_gradients_prints_and_draws_the_recomputed_norms(ran):
         assert flow_svg.has(*[number_text(v) for v in n]), radius   # every step's norm
     picture = read_svg(folder / "out" / "vanishing.svg")
     assert picture.groups["cluster"] == 12
-    assert picture.has("one box per step, coloured by gradient norm")
+    assert picture.has("one box per step, after backward(), coloured by gradient norm")
 
 
 def test_char_rnn_prints_the_recomputed_losses(ran):

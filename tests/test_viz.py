@@ -60,29 +60,60 @@ def test_one_cluster_per_step_in_time_order(detail, direction, cell):
     assert labels == [f"t = {t}" for t in range(1, 8)]
 
 
+def ledger(g, name):
+    """The ledger row of parameter ``name``: its head's id, {step's cluster: term text},
+    and the sum's text."""
+    head = next(n for n, a in g.node_attrs.items()
+                if n.startswith("v") and a.get("label", "").split(" = ")[0] == name
+                and "_" not in n)
+    cluster_of = {n: c.name for c in g.clusters() for n in c.all_nodes()}
+    terms = {cluster_of[n]: a["label"] for n, a in g.node_attrs.items()
+             if n.startswith(head + "_t")}
+    total = g.node_attrs.get(head + "_sum", {}).get("label")
+    return head, terms, total
+
+
 @pytest.mark.parametrize("detail", ["ops", "cells"])
-def test_shared_parameters_appear_once_with_one_edge_into_each_copy(detail):
+def test_each_shared_parameter_is_drawn_once_and_collects_a_term_from_every_copy(detail):
     model, result = unrolled_loss(T=5)
     graph = viz.draw_unrolled(result.loss_tensor, detail=detail)
     g = parse(graph.source)
     cluster_of = {n: c.name for c in g.clusters() for n in c.all_nodes()}
     for name, p in model.named_parameters():
-        ids = [n for n, a in g.node_attrs.items() if a.get("label", "").split("\n")[0] == name]
-        assert len(ids) == 1, f"{name} drawn {len(ids)} times"
-        assert cluster_of.get(ids[0]) is None                 # outside the step clusters
-        # the node shows the total, each copy's edge its name and the copy's term of dL/dp
-        assert f"‖total grad‖ {norm_text(p.grad)}" in g.node_attrs[ids[0]]["label"]
-        chips = [n for n in g.node_attrs if n.startswith(ids[0] + "_to_")]
-        assert sorted(cluster_of[c] for c in chips) == [f"cluster_t{t}" for t in range(1, 6)]
-        terms = result.contributions[name]
-        shown = sorted((cluster_of[c], g.node_attrs[c]["label"]) for c in chips)
-        assert shown == [(f"cluster_t{t}", f"{name} {norm_text(terms[f't={t}'])}")
-                         for t in range(1, 6)]
-        # each label leads into the copy, and the parameter's routed line reaches every label
-        for c in chips:
-            assert sum(t == c for t, h, a in g.edges) == 1
-        reached = {h for t, h, a in g.edges if t.startswith("bend_") or t == ids[0]}
-        assert set(chips) <= reached
+        heads = [n for n, a in g.node_attrs.items()
+                 if a.get("label") == name and not n.startswith("label_")]
+        assert len(heads) == 1, f"{name} drawn {len(heads)} times"
+        assert cluster_of.get(heads[0]) is None                 # outside the step clusters
+        head, terms, total = ledger(g, name)
+        # the row: under copy t, copy t's term of dL/dp (norms for a matrix); = the sum
+        parts = result.contributions[name]
+        assert terms == {f"cluster_t{t}": f"‖{norm_text(parts[f't={t}'])}‖"
+                         for t in range(1, 6)}
+        assert total == f"= ‖{norm_text(p.grad)}‖"
+        # no wire from the parameter: its uses are named in the copies' equations
+        assert not any(head in (t, h) for t, h, a in g.edges)
+    assert "‖·‖" in g.node_attrs["legend"]["label"]          # the norms do not add: said
+
+
+def test_scalar_terms_are_signed_and_add_up_to_the_sum_shown():
+    model = rnn.RNN(1, 1, 1, bias=False, rng=0)
+    with mg.keep_values():
+        result = rnn.bptt(model, [[0.5], [-1.0], [0.8]], [[0.2], [0.1], [-0.3]],
+                          contributions=True, retain_grads=True)
+    g = parse(viz.draw_unrolled(result.loss_tensor, values=True, style="slides").source)
+    for name, p in model.named_parameters():
+        _, terms, total = ledger(g, name)
+        shown = [float(terms[f"cluster_t{t}"].replace("−", "-")) for t in range(1, 4)]
+        assert np.allclose(shown, [float(result.contributions[name][f"t={t}"].ravel()[0])
+                                   for t in range(1, 4)], rtol=5e-3, atol=5e-4)
+        assert total == "= " + viz.theme.number_text(float(p.grad.ravel()[0]))
+        assert all(t[0] in "+−0" for t in terms.values())          # every term signed
+    # the state's gradient: the two parts on its edges add up to the node's
+    s1 = next(a for n, a in g.node_attrs.items() if a.get("label", "").startswith("s1 ="))
+    grad = float(s1["label"].split("grad ")[1].replace("−", "-"))
+    parts = [float(a["label"].replace("−", "-")) for n, a in g.node_attrs.items()
+             if n.startswith("label_") and a["label"].lstrip("−").replace(".", "").isdigit()]
+    assert len(parts) >= 2 and any(abs(a + b - grad) < 2e-3 for a in parts for b in parts)
 
 
 def test_elision_keeps_the_counts_it_promises():
@@ -94,15 +125,12 @@ def test_elision_keeps_the_counts_it_promises():
                      "cluster_t18", "cluster_t19", "cluster_t20"]
     assert cluster_order(graph) == names
     elided = g.clusters()[3]
-    assert "14 steps" in elided.attrs["label"] and "t = 4 … 17" in elided.attrs["label"]
-    assert "steps 4–17 not drawn" in g.attrs.get("label", "") or \
-        "steps 4–17 not drawn" in graph.source
-    W = next(n for n, a in g.node_attrs.items() if a.get("label", "").startswith("W\n"))
-    labels = [a["label"] for n, a in g.node_attrs.items() if n.startswith(W + "_to_")]
-    assert len(labels) == 7                       # 6 copies and the elided box's stand-in
+    assert elided.attrs["label"] == "t = 4 … 17"
+    assert "t = 4 … 17: not drawn, terms summed" in g.node_attrs["legend"]["label"]
+    # the elided box's column of the ledger: what the 14 copies add to dL/dW
+    _, terms, _ = ledger(g, "W")
     hidden = sum(result.contributions["W"][f"t={t}"] for t in range(4, 18))
-    # the legend says what the 14 hidden copies add to dL/dW
-    assert f">W ×14 {norm_text(hidden)}<" in g.node_attrs["legend"]["label"]
+    assert len(terms) == 7 and terms["cluster_elided"] == f"‖{norm_text(hidden)}‖"
     assert len(parse(viz.draw_unrolled(result.loss_tensor, elide=False).source)
                .clusters()) == 20
 
@@ -182,7 +210,7 @@ def test_draw_any_graph_with_scopes_names_and_gradients():
     loss.backward(retain_grads=True)
     g = parse(viz.draw(loss).source)
     (outer,) = g.subgraphs
-    assert outer.name == "cluster outer" and outer.subgraphs[0].name == "cluster outer/inner"
+    assert outer.attrs["label"] == "outer" and outer.subgraphs[0].attrs["label"] == "inner"
     params = [n for n, a in g.node_attrs.items() if a.get("fillcolor") == "#cfe2f3"]
     assert len(params) == 1
     assert g.node_attrs[params[0]]["label"] == f"w\n(2,)\n‖grad‖ {norm_text(w.grad)}"
@@ -266,9 +294,9 @@ def node_centres(svg):
     for name, shape in re.findall(r'<title>(n\d+|v\d+)</title>\s*(<\w+ [^>]*>)', svg):
         if "cx=" in shape:
             x, y = (float(v) for v in re.findall(r'c[xy]="([-\d.]+)"', shape))
-        else:
-            pts = np.array([p.split(",") for p in re.search(r'points="([^"]+)"',
-                                                             shape).group(1).split()], float)
+        else:                        # a polygon's points, or a rounded box's path
+            coords = re.search(r'(?:points|d)="([^"]+)"', shape).group(1)
+            pts = np.array(re.findall(r"(-?[\d.]+),(-?[\d.]+)", coords), float)
             x, y = (pts.min(axis=0) + pts.max(axis=0)) / 2
         out[name] = (x, y)
     return out
@@ -399,25 +427,40 @@ def test_truncation_marks_block_losses_before_the_window_and_names_one_step():
     assert "dashed E_t" not in one.source        # k2 >= k1: every loss reaches U, W, b
 
 
-def test_an_elided_truncated_update_keeps_its_losses_and_counts_each_parameters_uses():
-    # block 26-30, window 19-30: the elided steps 21-28 hold the losses E26-E28, so L
-    # has an edge into the elided box, and V and c are used by 3 elided copies, U by 8
-    import minigrad as mg
+def test_an_elided_truncated_update_keeps_its_losses():
+    # block 26-30, window 19-30: the elided steps hold the losses E26-E28, so L has an
+    # edge into the elided box
     rs = np.random.default_rng(2)
     model = rnn.RNN(2, 3, 1, rng=0)
     result = rnn.tbptt(model, rs.normal(size=(30, 2)), rs.normal(size=(30, 1)), k1=5, k2=12,
                        optimizer=mg.optim.SGD(model.parameters(), lr=0.0))
-    graph = viz.draw_unrolled(result.last_loss_tensor, style="slides")
-    notes = re.findall(r"([UWbVc]) ×(\d+)", graph.source)
-    assert dict(notes) == {"U": "8", "W": "8", "b": "8", "V": "3", "c": "3"}
-    assert "elided_out" in graph.source       # L's edge into the elided box (its top)
+    loss = result.last_loss_tensor
+    graph = viz.draw_unrolled(loss, max_steps=5, keep=2)
+    g = parse(graph.source)
+    elided = next(c for c in g.clusters() if c.name == "cluster_elided")
+    inside = set(elided.all_nodes())
+    # L's edge (through its bends) reaches a cost in the elided box, drawn
+    reaches = [(t, h) for t, h, a in g.edges if h in inside and a.get("style") != "invis"
+               and (t.startswith("bend_") or t == f"n{loss.node.seq}")]
+    assert reaches
+    assert re.search(r"t = \d+ … \d+: not drawn", g.node_attrs["legend"]["label"])
 
 
-def test_walk_frames_colour_the_parameter_edges_of_the_copy_being_visited(tmp_path):
+def test_walk_frames_show_each_parameter_collecting_its_gradient(tmp_path):
     _, result = unrolled_loss(T=3)
     files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg")
-    frame = next(f.read_text() for f in files if ": a3 = U x3" in f.read_text())
-    # the chips U, W, b feed a3: their edges carry the gradient sent now (red)
-    chip_edge = r'<title>(\w+_to_\w+)&#45;&gt;\w+</title>\s*<path [^>]*stroke="#d62728"'
-    red_chips = re.findall(chip_edge, frame)
-    assert len(red_chips) == 3, red_chips
+    W = result.contributions["W"]
+
+    def w_line(svg):                   # W's gradient line, in the ledger's head
+        root = ET.fromstring(svg)
+        ns = "{http://www.w3.org/2000/svg}"
+        for g in root.iter(ns + "g"):
+            title = g.find(ns + "title")
+            texts = ["".join(t.itertext()) for t in g.iter(ns + "text")]
+            if title is not None and re.fullmatch(r"v\d+", title.text) and texts[:1] == ["W"]:
+                return next(t for t in texts if t.startswith("‖grad‖"))
+
+    lines = [w_line(f.read_text()).replace("\u00a0", " ").strip() for f in files]
+    assert lines[0] == "‖grad‖ –"                                 # nothing yet
+    assert lines[-1] == f"‖grad‖ {norm_text(sum(W.values()))}"   # all of it, at the end
+    assert any("so far" in line for line in lines)               # arriving copy by copy

@@ -27,12 +27,14 @@ def first_lines(graph):
 
 EQUATIONS = {
     rnn.RNN: ["a2 = U x2 + W s1 + b", "s2 = tanh(a2)", "o2 = V s2 + c", "E2 = ‖o2 − y2‖²"],
-    rnn.LSTM: ["z2 = U x2 + W h1 + b", "i2 = σ(z2)", "f2 = σ(z2)", "g2 = tanh(z2)",
-               "o2 = σ(z2)", "c2 = f2 ⊙ c1 + i2 ⊙ g2", "h2 = o2 ⊙ tanh(c2)",
-               "out2 = V h2 + c", "E2 = ‖out2 − y2‖²"],
+    # each gate reads its own rows of z (z_i, z_f, z_g, z_o); the cell state is c, so the
+    # output layer's bias is b_y: no symbol means two things
+    rnn.LSTM: ["z2 = U x2 + W h1 + b", "i2 = σ(z_i,2)", "f2 = σ(z_f,2)", "g2 = tanh(z_g,2)",
+               "o2 = σ(z_o,2)", "c2 = f2 ⊙ c1 + i2 ⊙ g2", "h2 = o2 ⊙ tanh(c2)",
+               "out2 = V h2 + b_y", "E2 = ‖out2 − y2‖²"],
     # a gate's block of the weights is subscripted with its letter, as in the GRU's docstring
-    rnn.GRU: ["r2 = σ(U_r x2 + b_r + W_r h1)", "z2 = σ(U_z x2 + b_z + W_z h1)",
-              "n2 = tanh(U_n x2 + b_n + r2 ⊙ ·)",
+    rnn.GRU: ["a_r,2 = U_r x2 + b_r + W_r h1", "r2 = σ(a_r,2)", "z2 = σ(a_z,2)",
+              "a_n,2 = U_n x2 + b_n + r2 ⊙ (W_n h1 + b_hn)", "n2 = tanh(a_n,2)",
               "h2 = (1 − z2) ⊙ n2 + z2 ⊙ h1", "o2 = V h2 + c", "h1 = (1 − z1) ⊙ n1 + z1 ⊙ h0"],
 }
 
@@ -44,8 +46,10 @@ def test_each_step_is_drawn_as_its_equations(cell):
     shown = set(lines.values())
     for equation in EQUATIONS[cell]:
         assert equation in shown, equation
-    # plumbing is folded away: no slices, no stack, no constant node, one loss node
+    # plumbing is folded away: no slices, no stack, no constant node, no unnamed op that
+    # a named result writes out, one loss node
     assert not any(re.match(r"(getitem|stack|const)\b", line) for line in shown)
+    assert not any(line in ("f2 ⊙ c1", "tanh(c2)", "1 − z2", "z2 ⊙ h1") for line in shown)
     assert list(lines.values()).count("L = Σ_t E_t") == 1
     assert not any(a.get("shape") == "ellipse" and line == "const" for n, a in
                    g.node_attrs.items() for line in [lines[n]])
@@ -80,14 +84,21 @@ def test_lstm_state_paths_have_two_colours_and_a_legend():
         colours = {a.get("color") for t, h, a in g.edges}
         assert COLORS["recurrent"] in colours and COLORS["cell_state"] in colours
         legend = g.node_attrs["legend"]["label"]
-        assert "cell state c" in legend and "shared parameter" in legend
+        assert "cell state c" in legend and "a copy's term of dL/dθ" in legend
         # into each of steps 2..4 come exactly one h path and one c path
+        start = {h: t for t, h, a in g.edges if h.startswith("bend_")}
+
+        def source(tail):                 # a link drawn through bends: where it starts
+            while tail.startswith("bend_"):
+                tail = start[tail]
+            return tail
+
         heads, ports = {}, {}
         for t, h, a in g.edges:
             if a.get("color") in (COLORS["recurrent"], COLORS["cell_state"]) and \
                     a.get("dir") != "none":
                 if re.fullmatch(r"s\d+_\d+", h):      # cells: f_t hands h_t, c_t to its ports
-                    ports.setdefault(a["color"], []).append((t, h))
+                    ports.setdefault(a["color"], []).append((source(t), h))
                 else:
                     heads.setdefault(a["color"], []).append(h)
         assert len(heads[COLORS["recurrent"]]) == len(heads[COLORS["cell_state"]]) == 3
@@ -113,26 +124,35 @@ def test_values_show_signed_numbers_for_small_tensors():
     labels = [a.get("label", "") for a in g.node_attrs.values()]
     s2 = next(label for label in labels if label.startswith("s2 = tanh(a2)"))
     lines = s2.split("\n")                                     # equation, shape, value, grad
-    assert re.fullmatch(r"= -?\d[\d.e-]*", lines[2])            # the value itself, signed
-    assert re.fullmatch(r"grad -?\d[\d.e-]*", lines[3])         # the gradient itself, signed
+    assert re.fullmatch(r"= −?\d[\d.e−]*", lines[2])            # the value itself, signed
+    assert re.fullmatch(r"grad −?\d[\d.e−]*", lines[3])         # the gradient itself, signed
     from viz.read import collect
     s2_node = next(n for n in collect(result.loss_tensor).nodes
                    if n.name == "s_t" and n.scope == "t=2")
-    assert lines[2] == f"= {s2_node.value.item():.3g}"
-    assert lines[3] == f"grad {s2_node.grad.item():.3g}"
-    W = next(label for label in labels if label.startswith("W\n"))
-    assert f"total grad {model.W.grad.item():.3g}" in W
+    assert lines[2] == f"= {s2_node.value.item():.3g}".replace("-", "−")
+    assert lines[3] == f"grad {s2_node.grad.item():.3g}".replace("-", "−")
+    # W's ledger row: its value at the head, its gradient signed at the end
+    assert f"W = {model.W.item():.3g}".replace("-", "−") in labels
+    assert f"= {model.W.grad.item():.3g}".replace("-", "−") in labels
+
+
+def title(graph):
+    return parse(graph.source).node_attrs["title"]["label"]
 
 
 def test_titles_name_the_cell_steps_and_settings():
     for cell, name in ((rnn.RNN, "RNN"), (rnn.LSTM, "LSTM"), (rnn.GRU, "GRU")):
         _, result = result_of(cell, T=4)
-        title = viz.draw_unrolled(result.loss_tensor).graph_attr["label"]
-        assert title.startswith(f"{name} unrolled over 4 steps, after backward()")
+        assert title(viz.draw_unrolled(result.loss_tensor)) == \
+            f"{name} unrolled over 4 steps\nevery op, after backward()"
     _, result = result_of(rnn.RNN, T=20)
-    title = viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True).graph_attr["label"]
-    assert "one box per step" in title and "gradient norm" in title
-    assert "steps 4–17 not drawn" in title
+    graph = viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True)
+    assert title(graph) == ("RNN unrolled over 20 steps\none box per step, after backward(), "
+                            "coloured by gradient norm")
+    # the elided steps are named on their box and in the legend
+    g = parse(graph.source)
+    assert g.clusters()[3].attrs["label"] == "t = 4 … 17"
+    assert "t = 4 … 17: not drawn" in g.node_attrs["legend"]["label"]
 
 
 def test_structural_figure_without_numbers():
@@ -140,7 +160,7 @@ def test_structural_figure_without_numbers():
     g = parse(viz.draw_unrolled(result.loss_tensor, grads=False, labels=False).source)
     text = " ".join(a.get("label", "") for a in g.node_attrs.values()) + \
         " ".join(a.get("label", "") for _, _, a in g.edges)
-    assert "grad" not in text and not re.search(r"\b(U|W|b) \d", text)
+    assert "grad" not in text and not re.search(r"‖\d", text)   # no gradient, no terms
     assert {"U", "W", "b", "V", "c"} <= {a.get("label") for a in g.node_attrs.values()}
 
 
@@ -149,10 +169,11 @@ def test_slide_style_is_16_by_9_and_elides_rather_than_shrinks():
     graph = viz.draw_unrolled(result.loss_tensor, style="slides")
     report = viz.check_layout(graph, "slides")
     assert report.ok, report
-    assert abs(report.width_pt / report.height_pt - 16 / 9) < 0.15
-    assert "not drawn (to fit a slide)" in graph.graph_attr["label"]
+    assert report.min_text_px >= 28 and report.fill >= 0.55
+    assert abs(report.width_pt / report.height_pt - 16 / 9) < 0.01
+    assert "cluster_elided" in graph.source                   # steps elided, text kept
     notebook = viz.draw_unrolled(result.loss_tensor)
-    assert 'fontsize=10' in notebook.source and 'fontsize=14' in graph.source
+    assert 'fontsize=10' in notebook.source and 'fontsize=28' in graph.source
     with pytest.raises(ValueError, match="style must be one of"):
         viz.draw_unrolled(result.loss_tensor, style="poster")
     for draw in (lambda s: viz.draw(result.loss_tensor, style=s),
@@ -180,15 +201,15 @@ def test_a_state_you_pass_in_is_drawn_as_the_initial_state(cell, names):
     s0 = (rs.normal(size=3), rs.normal(size=3)) if cell is rnn.LSTM else rs.normal(size=3)
     result = rnn.bptt(cell(2, 3, 1, rng=0), rs.normal(size=(3, 2)), rs.normal(size=(3, 1)),
                       s0=s0)
-    source = viz.draw_unrolled(result.loss_tensor).source
+    text = "\n".join(viz.draw_unrolled(result.loss_tensor).texts())
     for name in names:
-        assert name in source, name
-    assert " x\\n" not in source and " x)" not in source          # not an anonymous "x"
+        assert name in text, name
+    assert not re.search(r"\bx\b(?!\d)", text)                 # not an anonymous "x"
 
 
 def test_a_gru_cut_state_is_named_h():
     rs = np.random.default_rng(7)
     result = rnn.tbptt(rnn.GRU(2, 3, 1, rng=0), rs.normal(size=(8, 2)),
                        rs.normal(size=(8, 1)), k1=4, k2=4, optimizer=None)
-    source = viz.draw_unrolled(result.last_loss_tensor).source
-    assert "h4 (cut)" in source and "W_r h4" in source and "s4" not in source
+    text = "\n".join(viz.draw_unrolled(result.last_loss_tensor).texts())
+    assert "h4 (cut)" in text and "W_r h4" in text and "s4" not in text

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .frames import scene_overlay, walk_decoration, walk_elision
+from .metrics import text_width
 from .read import as_root, collect, read
 from .render import check_dot
 from .scene import Content
@@ -65,7 +66,9 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
     elision = walk_elision(unrolled, style, detail)
     walk = replay(root, graph)
     shots = frames(walk, graph, elision.elided, unrolled.where, unrolled.fold)
-    pngs = [_frame_image(unrolled, elision, style, detail, shot, walk) for shot in shots]
+    widest = [max((shot.caption for shot in shots), key=text_width)]
+    pngs = [_frame_image(unrolled, elision, style, detail, shot, walk, widest)
+            for shot in shots]
     images = [_scaled(Image.open(io.BytesIO(png)).convert("RGB"), width) for png in pngs]
     size = (max(i.width for i in images), max(i.height for i in images))
     images = [_padded(Image, i, size) for i in images]
@@ -79,15 +82,15 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, widt
     return path
 
 
-def _frame_image(unrolled, elision, style, detail, shot, walk):
+def _frame_image(unrolled, elision, style, detail, shot, walk, title_room):
     look = Look(style, walk=True)
     content = Content(detail, grads=False, contributions=False, style=style)
     node_extra, edge_extra = walk_decoration(
         unrolled.graph, content, look, shot, walk, reduction=unrolled.reduction,
         lines=1 if STYLES[style]["shapes"] is False else 2, widths=("4", "2.5"),
         edge_fontcolor=True, folded=unrolled.fold)
-    dot, _ = figure_of(unrolled, elision, content, look, "LR", shot.caption,
-                       scene_overlay(unrolled.graph, node_extra, edge_extra))
+    dot = figure_of(unrolled, elision, content, look, "LR", shot.caption,
+                    scene_overlay(unrolled.graph, node_extra, edge_extra, title_room)).figure
     return dot.pipe(format="png")
 
 

@@ -22,7 +22,7 @@ from minigrad.graph import Node
 from .emit import dot_figure, framed
 from .read import as_root, collect, gradient_norms, step_of
 from .scene import Content, Link, edge_details, leaf_role, op_role
-from .theme import HeatScale, Look, norm
+from .theme import HeatScale, Look, label, norm
 
 __all__ = ["draw", "graph_figure"]
 
@@ -71,6 +71,23 @@ def draw(tensor, *, values=False, grads=True, edge_grads=None, heat=False, scope
     return graph_figure(graph, content, look, scopes, edge_grads, title)
 
 
+def _dot_node(attrs):
+    """A node that dot sizes itself: the default margin around its text."""
+    attrs.pop("margin", None)
+    return attrs
+
+
+def _with(attrs, extra, look):
+    """``attrs`` with a frame's ``extra`` on top: its lines become the label (unless it
+    brings a label of its own)."""
+    extra = dict(extra)
+    extra.pop("size_lines", None)
+    if "lines" in extra:
+        lines = extra.pop("lines")
+        extra.setdefault("label", look.text(lines))
+    return {**attrs, **extra}
+
+
 def _scope_order(path):
     """Sort scopes by time step where they have one (t=2 before t=10), else by name."""
     t = step_of(path)
@@ -78,9 +95,10 @@ def _scope_order(path):
 
 
 def graph_figure(graph, content, look, scopes, edge_grads, title, node_extra=None,
-                 edge_extra=None):
+                 edge_extra=None, title_label=None):
     """The body of ``draw``; ``node_extra(x)`` and ``edge_extra(edge)`` may add attributes
-    (a frame of the reverse walk does)."""
+    (a frame of the reverse walk does), and ``title_label`` is a ready HTML-like label
+    for the title (a frame's caption, in a cell of fixed width)."""
     node_extra = node_extra or (lambda x: {})
     edge_extra = edge_extra or (lambda e: {})
     leaf_ids = {id(leaf): f"v{k}" for k, leaf in enumerate(graph.leaves)}
@@ -91,7 +109,7 @@ def graph_figure(graph, content, look, scopes, edge_grads, title, node_extra=Non
     def heat(g):
         return norm(g) if content.heat and g is not None else None
 
-    dot = dot_figure(title, style=look.style)
+    dot = dot_figure(title, style=look.style, title_label=title_label)
     # Op nodes, inside a box per scope (boxes nest like the scope paths).
     by_scope = {}
     for node in graph.nodes:
@@ -103,22 +121,25 @@ def graph_figure(graph, content, look, scopes, edge_grads, title, node_extra=Non
             children.setdefault(parent, set()).add(path)
             path = parent
 
+    boxes = {}
+
     def fill(target, path):        # recursion depth = scope nesting depth, a few levels
         for node in by_scope.get(path, []):
-            attrs = look.role(op_role(node, node is graph.root), content.op_lines(node),
-                              heat(node.grad))
-            target.node(ident(node), **{**attrs, **node_extra(node)})
+            attrs = _dot_node(look.role(op_role(node, node is graph.root),
+                                        content.op_lines(node), heat(node.grad)))
+            target.node(ident(node), **_with(attrs, node_extra(node), look))
         for child in sorted(children.get(path, ()), key=_scope_order):
-            box = graphviz.Digraph(name=f"cluster {child}")
-            box.attr(label=child.rsplit("/", 1)[-1], style="rounded", color="#999999")
+            box = graphviz.Digraph(name=f"cluster_{boxes.setdefault(child, len(boxes))}")
+            box.attr(label=label([child.rsplit("/", 1)[-1]], math=False), style="rounded",
+                     color="#999999")
             fill(box, child)
             target.subgraph(box)
 
     fill(dot, "")
     for leaf in graph.leaves:
-        attrs = look.role(leaf_role(leaf), content.leaf_lines(leaf),
-                          heat(leaf.grad) if leaf.requires_grad else None)
-        dot.node(ident(leaf), **{**attrs, **node_extra(leaf)})
+        attrs = _dot_node(look.role(leaf_role(leaf), content.leaf_lines(leaf, graph),
+                                    heat(leaf.grad) if leaf.requires_grad else None))
+        dot.node(ident(leaf), **_with(attrs, node_extra(leaf), look))
     for edge in graph.edges:
         link = Link(None, None, "flow", **edge_details(edge, content.heat, edge_grads))
         dot.edge(ident(edge.dst), ident(edge.src), dir="back",

@@ -190,8 +190,8 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
     for view in ("ops", "cells"):
         content = Content(view, grads=False, contributions=False)
         views[view] = figure_of(unrolled, elision, content, Look(), direction, title)
-    data = _walk_data(graph, unrolled, elision, walk, {v: s for v, (_, s) in views.items()})
-    svgs = {view: _svg(dot, scene, view) for view, (dot, scene) in views.items()}
+    data = _walk_data(graph, unrolled, elision, walk, {v: d.scene for v, d in views.items()})
+    svgs = {view: _svg(d.figure, d.scene, view) for view, d in views.items()}
     return Explorer(_page(data, svgs, detail, title or "backward pass explorer"),
                     len(walk.order))
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from minigrad.graph import Node
 
 from .draw import graph_figure
-from .metrics import cell_width
+from .metrics import LINE, text_width
 from .read import as_root, choose_steps, collect, read, step_of
 from .render import FORMATS, check_dot, save
-from .scene import Content, UnitId
-from .theme import COLORS, STYLES, Look, norm_text
+from .scene import Content
+from .theme import COLORS, Look, escape, label, norm_text
 from .unrolled import check_style, figure_of, fitting_elision
 from .walk import frames, replay
 
@@ -68,7 +67,8 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
     out = Path(out_dir)
     look = Look(style, walk=True)
     content = Content(grads=False, contributions=False, style=style)
-    longest = max(len(shot.caption) for shot in shots)
+    longest = max(text_width(shot.caption) for shot in shots)
+    widest = [max((shot.caption for shot in shots), key=text_width)]
     paths = []
     for k, shot in enumerate(shots):
         # unrolled: pinned positions; otherwise dot lays out every frame again, so every
@@ -77,12 +77,12 @@ def backward_frames(loss, out_dir, format="png", max_frames=200, scopes=True, st
             graph, content, look, shot, walk, unrolled.reduction if unrolled else None,
             folded=unrolled.fold if unrolled else None, fixed=unrolled is None)
         if unrolled is not None:
-            dot, _ = figure_of(unrolled, elision, content, look, "LR", shot.caption,
-                               scene_overlay(graph, node_extra, edge_extra))
+            dot = figure_of(unrolled, elision, content, look, "LR", shot.caption,
+                            scene_overlay(graph, node_extra, edge_extra, widest)).figure
         else:
-            caption = f"<{_table(_cell_row(shot.caption, longest, look.font + 2))}>"
-            dot = graph_figure(graph, content, look, scopes, False, caption, node_extra,
-                               edge_extra)
+            caption = f"<{_table(_cell_row(shot.caption, longest, look.title_font))}>"
+            dot = graph_figure(graph, content, look, scopes, False, None, node_extra,
+                               edge_extra, title_label=caption)
         paths.append(save(dot, out / f"step_{k:03d}.{format}"))
     return paths
 
@@ -98,15 +98,15 @@ def _table(rows):
     return f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
 
 
-def _cell_row(text, chars, font):
-    """A table row whose one cell is wide enough for ``chars`` characters at ``font``
-    points, whatever ``text``'s own length: it keeps its size from frame to frame."""
-    width, height = cell_width(chars, font), round(font * 1.3)
+def _cell_row(text, width_em, font):
+    """A table row whose one cell is ``width_em`` wide at ``font`` points, whatever
+    ``text``'s own length: it keeps its size from frame to frame."""
+    width, height = round(width_em * font) + 2, round(font * LINE)
     return (f'<TR><TD WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE">'
-            f'{html.escape(text)}</TD></TR>')
+            f'{escape(text)}</TD></TR>')
 
 
-_GRAD_LINE = 22        # characters: "‖grad‖ 9.99e-04 so far", padded with no-break spaces
+_GRAD_LINE = "‖grad‖ −9.99e−04 so far"       # the widest gradient line a frame shows
 
 
 def walk_decoration(graph, content, look, shot, walk, reduction=None, lines=2,
@@ -137,8 +137,9 @@ def walk_decoration(graph, content, look, shot, walk, reduction=None, lines=2,
         return current is not None and (e.dst is current or folded.get(id(e.dst)) is current)
 
     def node_extra(x):
-        label = (content.op_lines(x, reduction if x is graph.root else None) if type(x) is Node
-                 else content.leaf_lines(x))[:lines]
+        """{"lines": the node's text in this frame, and its colours}."""
+        text = (content.op_lines(x, reduction if x is graph.root else None) if type(x) is Node
+                else content.leaf_lines(x, graph))[:lines]
         g = received.get(id(x))
         if g is not None:
             complete = x is graph.root or all(id(c) in done for c in consumers.get(id(x), ()))
@@ -146,13 +147,13 @@ def walk_decoration(graph, content, look, shot, walk, reduction=None, lines=2,
         else:
             line = "‖grad‖ –"                   # none yet
         # the gradient line is there in every frame, as wide, so the frames keep one size
-        if id(x) not in will_receive:
-            attrs = {"label": "\n".join(label)}
-        elif fixed:
-            rows = "".join(f"<TR><TD>{html.escape(text)}</TD></TR>" for text in label)
-            attrs = {"label": f"<{_table(rows + _cell_row(line, _GRAD_LINE, look.font))}>"}
-        else:
-            attrs = {"label": "\n".join(label + [line.center(_GRAD_LINE, "\u00a0")])}
+        attrs = {"lines": text}
+        if id(x) in will_receive:
+            attrs["lines"] = text + [line]
+            attrs["size_lines"] = text + [_GRAD_LINE]          # the widest it will be
+            if fixed:
+                rows = "".join(f"<TR><TD>{escape(t)}</TD></TR>" for t in text)
+                attrs["label"] = f"<{_table(rows + _cell_row(line, text_width(_GRAD_LINE), look.font))}>"
         if x is current:
             attrs.update(color=COLORS["walk_now"], penwidth=node_width)
         return attrs
@@ -175,26 +176,25 @@ def walk_decoration(graph, content, look, shot, walk, reduction=None, lines=2,
     return node_extra, edge_extra
 
 
-def scene_overlay(graph, node_extra, edge_extra):
+def scene_overlay(graph, node_extra, edge_extra, title_room=None):
     """The overlay (see :func:`viz.unrolled.figure_of`) that puts a frame's node and edge
-    attributes on an unrolled scene."""
+    attributes on an unrolled scene; ``title_room``, the widest caption of the walk, sizes
+    the caption's place, so that every frame has one size."""
     def overlay(scene):
-        units, links = {}, {}
+        units, lines, sizing, links = {}, {}, {}, {}
         for x in graph.nodes + graph.leaves:
             uid = scene.unit_of(x)
             if uid is not None and (type(x) is not Node or scene.drawn_as_itself(x)):
-                units.setdefault(uid, {}).update(node_extra(x))
+                extra = dict(node_extra(x))
+                lines[uid] = extra.pop("lines")
+                sizing[uid] = extra.pop("size_lines", lines[uid])
+                extra.pop("label", None)
+                units.setdefault(uid, {}).update(extra)
         drawn = {(link.src, link.dst) for link in scene.links}
         for e in graph.edges:
             src, dst = scene.unit_of_node.get(id(e.src)), scene.unit_of_node.get(id(e.dst))
             if (src, dst) in drawn:
                 links.setdefault((src, dst), {}).update(edge_extra(e))
-            elif type(e.src) is not Node and e.src.requires_grad and src is not None:
-                # a parameter reaches each copy through its chip ("W 0.24"): colour the
-                # chip's edge into the op; the chip already names what crosses it
-                chip = UnitId("chip", (str(src), str(dst)))
-                if (chip, dst) in drawn:
-                    links.setdefault((chip, dst), {}).update(
-                        {k: v for k, v in edge_extra(e).items() if k not in ("label", "fontcolor")})
-        return {"units": units, "links": links}
+        return {"units": units, "lines": lines, "size_lines": sizing, "links": links,
+                "title_room": title_room}
     return overlay

@@ -4,28 +4,37 @@ Graphviz's ``dot`` lays out clusters in whatever order its crossing
 minimisation ends with, which for an unrolled network is often not time
 order.  Every time step records the same ops, so a simple layered layout,
 computed here, does better: rows by distance from the loss, steps side by
-side in time order, each step laid out the same way.  Graphviz then only
-draws the boxes and the edges between these fixed positions (``viz.emit``);
-the edges' bends are ``viz.wiring``'s.
+side in time order, each step laid out the same way, and under the steps the
+parameters' ledger (see ``viz.scene``).  Graphviz then only draws the boxes
+and the edges between these fixed positions (``viz.emit``); the edges' bends
+are ``viz.wiring``'s.
 
-Coordinates are in inches.  Rows run along the time axis; ``direction``
-"LR" puts time left to right with the loss on top, "TB" puts time top to
-bottom with the loss on the right.
+Sizes are in points and every gap is a multiple of the font size (em), so a
+slide's larger text spreads the layout with it.  Rows run along the time
+axis; ``direction`` "LR" puts time left to right with the loss on top, "TB"
+puts time top to bottom with the loss on the right.  Coordinates are
+(a, r): a along the time axis, r across it, growing away from the loss; a
+point is (x, y) = (a, −r) for "LR" and (−r, −a) for "TB".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Layout", "place", "UNIT_GAP", "BOX_GAP", "BOX_PAD", "ROW_GAP", "LANE"]
+__all__ = ["Layout", "place", "GAPS"]
 
-UNIT_GAP = 0.3        # between units of one row
-BOX_GAP = 0.5         # between the boxes of two steps
-BOX_PAD = 0.25        # inside a box, around its units
-LABEL = 0.4           # room for a box's label
-ROW_GAP = 0.45        # between rows
-ELIDED_WIDTH = 1.6    # the box that stands for the elided steps
-LANE = 0.08           # between the parallel tracks of two parameters' routed edges
+# Gaps, in em.
+GAPS = {
+    "unit": 1.0,         # between units of one row
+    "box": 1.2,          # between the boxes of two steps
+    "pad": 0.4,          # inside a box, around its units
+    "row": 1.2,          # between rows (edges and their numbers run in these gaps)
+    "title": 2.3,        # a box's title
+    "ledger": 0.6,       # above the ledger's rows, inside the boxes
+    "ledger_row": 0.15,  # between the ledger's rows
+    "elided": 4.0,       # the least width of the box that stands for the elided steps
+    "outside": 1.0,      # between the boxes and the ledger's heads and sums
+}
 
 
 @dataclass
@@ -34,56 +43,91 @@ class Slot:
     link skipping rows passes through (as dot does), placed like a unit."""
     id: object
     step: object
-    is_param: bool
+    role: str
     order: int
     beside: object = None
+    before: bool = False
 
 
 @dataclass
 class Layout:
     """Positions, and the grid that the wiring routes edges along."""
     direction: str
-    pos: dict = field(default_factory=dict)       # unit id -> (x, y)
-    along: dict = field(default_factory=dict)     # unit id -> its coordinate along time
+    em: float                                     # the font size, pt
+    pos: dict = field(default_factory=dict)       # unit id -> (x, y), pt
+    along: dict = field(default_factory=dict)     # unit id -> a
     row: dict = field(default_factory=dict)       # unit id -> its row, 0 at the top
-    offset: list = field(default_factory=list)    # each row's centre, across the time axis
+    offset: list = field(default_factory=list)    # each row's centre, r
     depth: list = field(default_factory=list)     # each row's size across the time axis
-    sizes: dict = field(default_factory=dict)     # unit id -> (width, height)
+    sizes: dict = field(default_factory=dict)     # unit id -> (width, height), pt
     spans: dict = field(default_factory=dict)     # step -> (start, end) of its box, along
     gaps: dict = field(default_factory=dict)      # row -> the tracks in the gap under it
-    params: list = field(default_factory=list)    # the parameters' ids, in order
-    lane_row: int = 0                             # the parameters' row
-    labels: dict = field(default_factory=dict)    # step -> where its box's title goes
+    titles: dict = field(default_factory=dict)    # step -> where its box's title goes (x, y)
     vias: list = field(default_factory=list)      # (link, [via ids]) for links that skip rows
+    height: dict = field(default_factory=dict)    # unit id -> its height above the inputs
+    state_track: dict = field(default_factory=dict)
+    label_room: dict = field(default_factory=dict)    # row -> a band under it for numbers
+    ledger_rows: list = field(default_factory=list)   # the ledger's rows' indices
 
     @property
     def size_along(self):
         return 0 if self.direction == "LR" else 1
 
+    def gap(self, name):
+        return GAPS[name] * self.em
+
     def point(self, a, r):
         """(x, y) of a point ``a`` along time and ``r`` across it."""
         return (a, -r) if self.direction == "LR" else (-r, -a)
 
+    def extent(self, uid):
+        """(along, across) size of a unit."""
+        w, h = self.sizes[uid]
+        return (w, h) if self.direction == "LR" else (h, w)
+
     def gap_below(self, r, track):
-        """Across the time axis: the lane of ``track`` in the gap under row ``r``."""
-        tracks = self.gaps.get(r, {})
-        k = list(tracks).index(track) if track in tracks else 0
-        return self.offset[r] + self.depth[r] / 2 + ROW_GAP / 2 + LANE * k
+        """Across the time axis: the lane of ``track`` in the gap under row ``r`` (the
+        gap's middle when it has one track)."""
+        tracks = list(self.gaps.get(r, {})) or [None]
+        k = tracks.index(track) if track in tracks else 0
+        lane = self.gap("row") / (len(tracks) + 1)
+        return self.offset[r] + self.depth[r] / 2 + self.label_room.get(r, 0.0) + lane * (k + 1)
+
+    def label_band(self, r):
+        """Across the time axis: the middle of the band under row ``r`` kept for the
+        numbers of the states that leave it."""
+        return self.offset[r] + self.depth[r] / 2 + self.label_room.get(r, 0.0) / 2
+
+    def bounds(self):
+        """(left, bottom, right, top) of every unit, pt."""
+        xs = [(x - self.sizes[u][0] / 2, x + self.sizes[u][0] / 2)
+              for u, (x, _) in self.pos.items() if u in self.sizes]
+        ys = [(y - self.sizes[u][1] / 2, y + self.sizes[u][1] / 2)
+              for u, (_, y) in self.pos.items() if u in self.sizes]
+        return (min(a for a, _ in xs), min(a for a, _ in ys), max(b for _, b in xs),
+                max(b for _, b in ys))
 
 
-def place(scene, sizes, direction="LR"):
+def place(scene, sizes, direction="LR", em=10.0, header=0.0):
     """Lay out ``scene`` (a :class:`viz.scene.Scene`) whose units have ``sizes``
-    {id: (width, height)} in inches: a :class:`Layout`."""
-    height = _heights(scene)
-    layout = Layout(direction, sizes=dict(sizes))
-    slots = [Slot(u.id, u.step, u.role == "param", u.order, u.beside)
+    {id: (width, height)} in pt, with text of ``em`` pt: a :class:`Layout`.  The band
+    above the steps, beside the top level, is at least ``header`` pt high (room for
+    the legend)."""
+    layout = Layout(direction, em, sizes=dict(sizes))
+    layout.header = header
+    layout.height = _heights(scene)
+    slots = [Slot(u.id, u.step, u.role, u.order, u.beside, u.before)
              for u in scene.units.values()]
-    slots += _vias(scene, height, layout)
-    _rows(scene, slots, height, layout)
+    slots += _vias(scene, layout)
+    _rows(scene, slots, layout)
+    _across(scene, layout)
     _along(scene, slots, layout)
     for s in slots:
         layout.pos[s.id] = layout.point(layout.along[s.id], layout.offset[layout.row[s.id]])
     return layout
+
+
+_LEDGER = ("param", "term", "total")
 
 
 def _heights(scene):
@@ -94,7 +138,7 @@ def _heights(scene):
     gets the same heights, and a truncated window's first steps (which have
     no cost) line up with the others.  Data leaves then move up to just
     below their first use (a target y_t sits beside the output it is
-    compared with).  Parameter links do not count.
+    compared with).  The ledger is not in the flow.
     """
     producers, consumers, from_state = {}, {}, set()
     for link in scene.links:
@@ -104,7 +148,7 @@ def _heights(scene):
         elif link.kind == "state":
             from_state.add(link.dst)
     height = {}
-    pending = [u for u in scene.units if scene.units[u].role != "param"]
+    pending = [u for u in scene.units if scene.units[u].role not in _LEDGER]
     while pending:                               # a DAG: each pass settles at least one level
         later = []
         for u in pending:
@@ -119,7 +163,16 @@ def _heights(scene):
     for u in height:                             # data sits just below where it is used
         if u not in producers and u in consumers and u not in from_state:
             height[u] = max(min(height[c] for c in consumers[u]) - 1, 0)
-    # The top level's own computation (L, a weight-decay term) goes above the steps.
+    _top_level_above(scene, height, producers, consumers)
+    for u in height:
+        other = scene.units[u].beside
+        if other in height:
+            height[u] = height[other]
+    return height
+
+
+def _top_level_above(scene, height, producers, consumers):
+    """The top level's own computation (L, a weight-decay term) goes above the steps."""
     steps_top = max([h for u, h in height.items() if scene.units[u].step is not None],
                     default=0)
     top = [u for u in height if scene.units[u].step is None and u in consumers
@@ -128,17 +181,12 @@ def _heights(scene):
     for u in sorted(top, key=lambda u: height[u]):
         below = [height[p] for p in producers.get(u, ())]
         height[u] = max([steps_top + 1] + [h + 1 for h in below])
-    for u in height:
-        other = scene.units[u].beside
-        if other in height:
-            height[u] = height[other]
-    return height
 
 
-def _vias(scene, height, layout):
+def _vias(scene, layout):
     """A link inside a step that skips rows passes through one invisible via per row
     it crosses, placed like any unit, so that it bends around the nodes."""
-    slots = []
+    slots, height = [], layout.height
     for link in scene.links:
         src, dst = scene.units[link.src], scene.units[link.dst]
         if (link.kind == "flow" and src.step == dst.step
@@ -147,71 +195,70 @@ def _vias(scene, height, layout):
             chain = []
             for h in range(height[link.src] + 1, height[link.dst]):
                 via = f"via_{len(layout.vias)}_{h}"
-                slots.append(Slot(via, src.step, False, len(scene.units) + len(slots)))
+                slots.append(Slot(via, src.step, "via", len(scene.units) + len(slots)))
                 height[via] = h
-                layout.sizes[via] = (0.1, 0.1)
+                layout.sizes[via] = (1.0, 1.0)
                 chain.append(via)
             layout.vias.append((link, chain))
-    layout.height = height
     return slots
 
 
-def _rows(scene, slots, height, layout):
-    """Rows, top to bottom: the top level (the loss), the parameters used near it, the
-    steps by height, then the parameters.  The gaps between rows hold the tracks of
-    the routed edges, so they grow with their number."""
-    in_steps = [s for s in slots if s.step is not None]
-    step_heights = sorted({height[s.id] for s in in_steps}, reverse=True)
-    top_heights = sorted({height[s.id] for s in slots if s.step is None and not s.is_param
+def _rows(scene, slots, layout):
+    """Rows, top to bottom: the top level (the loss), the steps by height, then one row
+    per parameter of the ledger."""
+    height = layout.height
+    flow = [s for s in slots if s.role not in _LEDGER]
+    step_heights = sorted({height[s.id] for s in flow if s.step is not None}, reverse=True)
+    top_heights = sorted({height[s.id] for s in flow if s.step is None
                           and height[s.id] > step_heights[0]}, reverse=True)
-    keys = [("top", h) for h in top_heights] or [("params", "top")]
-    keys += [("step", h) for h in step_heights] + [("params", "bottom")]
+    keys = [("top", h) for h in top_heights] + [("step", h) for h in step_heights]
+    # a row per parameter; without terms or sums, the parameters side by side in one
+    rows_of_ledger = len(scene.ledger) if scene.has_terms() else min(len(scene.ledger), 1)
+    keys += [("ledger", k) for k in range(rows_of_ledger)]
     index = {k: i for i, k in enumerate(keys)}
-    for s in slots:
-        if s.is_param:                           # below everything: their edges are routed
-            layout.row[s.id] = len(keys) - 1
-        elif s.step is None:                     # the loss side, or data shared by many steps
-            h = height[s.id]
-            layout.row[s.id] = index["top", h] if ("top", h) in index else \
-                index["params", "bottom"]
-        else:
-            layout.row[s.id] = index["step", height[s.id]]
-    across = 1 - layout.size_along
+    for k, (head, terms, total) in enumerate(scene.ledger):
+        for uid in [head, *terms] + ([total] if total else []):
+            layout.row[uid] = index["ledger", min(k, rows_of_ledger - 1)]
+    for s in flow:
+        h = height[s.id]
+        layout.row[s.id] = index["step", h] if s.step is not None or ("top", h) not in index \
+            else index["top", h]
     layout.depth = [0.0] * len(keys)
     for s in slots:
         r = layout.row[s.id]
-        layout.depth[r] = max(layout.depth[r], layout.sizes[s.id][across])
-    layout.lane_row = index["params", "bottom"]
-    layout.params = [s.id for s in sorted(slots, key=lambda s: s.order) if s.is_param]
+        layout.depth[r] = max(layout.depth[r], layout.extent(s.id)[1])
+    layout.ledger_rows = [index["ledger", k] for k in range(rows_of_ledger)]
+    layout.top_rows = len(top_heights)
     _tracks(scene, layout)
-    r = 0.0
-    last_top = max(i for i, k in enumerate(keys) if k[0] in ("top", "params")
-                   and i < layout.lane_row)
-    for i, d in enumerate(layout.depth):
-        layout.offset.append(r + d / 2)
-        r += d + ROW_GAP + LANE * len(layout.gaps.get(i, ()))
-        if i == last_top:                         # the boxes' labels go under the top level
-            r += LABEL / 2 + (0.6 if scene.elided_box is not None else 0)
 
 
 def _tracks(scene, layout):
-    """Which tracks run in the gap under each row.  Parameter edges run along a lane
-    above the parameters' row, up a column at the left of each step's box, along the
-    gap under the row they enter: each parameter has its own track.  In the cells view
-    a state leaves its port into the gap under its row, runs to the gap between the
-    boxes and enters the next cell from the gap under that one's row."""
-    gaps, row = layout.gaps, layout.row
-    for link in scene.links:
-        if link.kind == "param":
-            gaps.setdefault(row[link.dst], {}).setdefault(link.src, None)
-    for p in layout.params:
-        gaps.setdefault(layout.lane_row - 1, {}).setdefault(p, None)
-    layout.state_track = {}
+    """Which tracks run in the gap under each row: the states passed to the next step
+    (each state its own track, so that an LSTM's h and c run side by side)."""
+    row = layout.row
     for link in scene.links:
         if link.kind == "state":
             k = layout.state_track.setdefault(link.track or "", len(layout.state_track))
-            gaps.setdefault(row[link.src], {}).setdefault(f"state{k}", None)
-            gaps.setdefault(row[link.dst], {}).setdefault(f"state{k}", None)
+            layout.gaps.setdefault(row[link.src], {}).setdefault(f"state{k}", None)
+            layout.gaps.setdefault(row[link.dst], {}).setdefault(f"state{k}", None)
+            if link.label is not None and row[link.src] != row[link.dst]:
+                layout.label_room[row[link.src]] = 1.4 * layout.em
+
+
+def _across(scene, layout):
+    """Each row's centre across the time axis: the rows and the gaps between them (the
+    boxes' titles under the top level, a little room above the ledger)."""
+    ledger = set(layout.ledger_rows)
+    r = 0.0 if layout.top_rows else layout.gap("title")
+    for i, d in enumerate(layout.depth):
+        if i in ledger and i - 1 not in ledger:       # the first of the ledger's rows
+            # (one row of parameters under the boxes: room for titles under the boxes)
+            r += layout.gap("ledger" if scene.has_terms() else "title") - layout.gap("row")
+        layout.offset.append(r + d / 2)
+        r += d + (layout.gap("ledger_row") if i in ledger else layout.gap("row"))
+        r += layout.label_room.get(i, 0.0)
+        if i == layout.top_rows - 1:
+            r = max(r, layout.header + layout.gap("row")) + layout.gap("title")
 
 
 def _consumers(scene, layout):
@@ -228,66 +275,89 @@ def _consumers(scene, layout):
 
 
 def _along(scene, slots, layout):
-    """Along the time axis: the steps side by side, each laid out row by row; the top
-    level centred above them; the parameters side by side under the middle."""
-    along, sizes, a = layout.along, layout.sizes, layout.size_along
+    """Along the time axis: the ledger's heads first, then the steps side by side, each
+    laid out row by row, then the ledger's sums; the top level centred above the steps."""
+    along = layout.along
     consumers = _consumers(scene, layout)
-    column_room = LANE * (len(layout.params) + 1)
+    heads = [s for s in slots if s.role == "param"]
     cursor = 0.0
+    if heads and scene.has_terms():               # a column of heads, left of the boxes
+        room = max(layout.extent(s.id)[0] for s in heads)
+        for s in heads:
+            along[s.id] = room / 2
+        cursor = room + layout.gap("outside")
+    elif heads:                    # one row of them, each with its sum, under the boxes
+        x = cursor + layout.gap("pad")
+        for head, _, total in scene.ledger:
+            for uid in (head, total) if total else (head,):
+                along[uid] = x + layout.extent(uid)[0] / 2
+                x += layout.extent(uid)[0] + layout.gap("unit") * (0.4 if uid == head else 1.5)
+    first = cursor
     for t in scene.boxes:
+        if layout.direction == "TB":              # the box's title goes first along time
+            cursor += layout.gap("title")
         members = sorted((s for s in slots if s.step == t), key=lambda s: s.order)
-        if t == scene.elided_box:                 # everything at the centre of a narrow box
-            width = ELIDED_WIDTH
-            for s in members:
-                along[s.id] = cursor + BOX_PAD + width / 2
-        else:
-            width = _box(members, consumers, layout, cursor, column_room)
-        layout.spans[t] = (cursor, cursor + width + 2 * BOX_PAD)
-        cursor += width + 2 * BOX_PAD + BOX_GAP
-    middle = (cursor - BOX_GAP) / 2
+        width = _box(members, consumers, layout, cursor, minimum=layout.gap("elided")
+                     if t == scene.elided_box else 0.0)
+        layout.spans[t] = (cursor, cursor + width + 2 * layout.gap("pad"))
+        cursor += width + 2 * layout.gap("pad") + layout.gap("box")
+    middle = (first + cursor - layout.gap("box")) / 2
+    cursor += layout.gap("outside") - layout.gap("box")
+    outside = [s for s in slots if s.role == "term" and s.step is None]
+    if outside:                                   # terms from uses outside the steps
+        room = max(layout.extent(s.id)[0] for s in outside)
+        for s in outside:
+            along[s.id] = cursor + room / 2
+        cursor += room + layout.gap("unit")
+    if scene.has_terms():                         # the sums, right of the boxes
+        for s in slots:
+            if s.role == "total":
+                along[s.id] = cursor + layout.extent(s.id)[0] / 2
+    _top_level(slots, layout, middle)
+
+
+def _top_level(slots, layout, middle):
+    """The top level's units side by side in each row, centred on the steps."""
     others = {}
     for s in slots:
-        if s.step is None and not s.is_param:
+        if s.step is None and s.role not in _LEDGER:
             others.setdefault(layout.row[s.id], []).append(s)
-    for line in others.values():                  # the top level centred
+    for line in others.values():
         line.sort(key=lambda s: s.order)
-        total = sum(sizes[s.id][a] for s in line) + UNIT_GAP * 2 * (len(line) - 1)
+        total = sum(layout.extent(s.id)[0] for s in line) + \
+            2 * layout.gap("unit") * (len(line) - 1)
         x = middle - total / 2
         for s in line:
-            along[s.id] = x + sizes[s.id][a] / 2
-            x += sizes[s.id][a] + UNIT_GAP * 2
-    params = sorted((s for s in slots if s.is_param), key=lambda s: s.order)
-    line = sum(sizes[s.id][a] for s in params) + UNIT_GAP * 2 * (len(params) - 1)
-    x = max(middle - line / 2, 0.0)
-    for s in params:                              # side by side under the middle
-        along[s.id] = x + sizes[s.id][a] / 2
-        x += sizes[s.id][a] + UNIT_GAP * 2
+            layout.along[s.id] = x + layout.extent(s.id)[0] / 2
+            x += layout.extent(s.id)[0] + 2 * layout.gap("unit")
 
 
-def _box(members, consumers, layout, cursor, column_room):
+def _box(members, consumers, layout, cursor, minimum=0.0):
     """Place the units of one step's box, row by row, each row ordered by where its
-    consumers are; returns the box's width inside its padding."""
-    along, sizes, a = layout.along, layout.sizes, layout.size_along
+    consumers are, and centred; returns the box's width inside its padding."""
+    along = layout.along
     rows = {}
     for s in members:
         rows.setdefault(layout.row[s.id], []).append(s)
     fraction = {}
     for r in sorted(rows):
         line = rows[r]
-        line.sort(key=lambda s: (_mean([fraction[c] for c in consumers.get(s.id, ())
-                                        if c in fraction]), s.order))
+        line.sort(key=lambda s: (not s.before, _mean([fraction[c] for c in
+                                                      consumers.get(s.id, ()) if c in fraction]),
+                                 s.order))
         for i, s in enumerate(line):
             fraction[s.id] = (i + 0.5) / len(line)
-    widths = {r: sum(sizes[s.id][a] for s in line) + UNIT_GAP * (len(line) - 1)
-              for r, line in rows.items()}
-    width = max(widths.values(), default=1.0) + column_room
+    widths = {r: sum(layout.extent(s.id)[0] for s in line) +
+              layout.gap("unit") * (len(line) - 1) for r, line in rows.items()}
+    width = max([minimum] + list(widths.values()))
     for r, line in rows.items():
-        x = cursor + BOX_PAD + column_room + (width - column_room - widths[r]) / 2
+        x = cursor + layout.gap("pad") + (width - widths[r]) / 2
         for s in line:
-            along[s.id] = x + sizes[s.id][a] / 2
-            x += sizes[s.id][a] + UNIT_GAP
+            along[s.id] = x + layout.extent(s.id)[0] / 2
+            x += layout.extent(s.id)[0] + layout.gap("unit")
     return width
 
 
 def _mean(xs):
     return sum(xs) / len(xs) if xs else float("inf")
+

@@ -14,11 +14,14 @@ reports:
 * ``edge through label``  an edge's path crosses a box's title or another
   edge's label, hiding its words;
 * ``small text``     a text is smaller than the style allows: at slide style,
-  under 14 px once the figure is scaled to 1920 px wide (a projector); at
-  notebook style, under 10 px at the figure's own size.
+  under 28 px (a title under 40 px) once the figure is fitted to a 1920 × 1080
+  frame (a projector); at notebook style, under 10 px at the figure's own size;
+* ``sparse``         at slide style, the drawn content covers less than 55% of
+  the 16:9 frame it is fitted to.
 
-Text extents are estimated from the font size (Helvetica: about 0.55 em per
-character), which is what Graphviz itself does.
+Node shapes are compared as the shapes they are (an ellipse as an ellipse),
+and text extents come from the same character widths that lay the drawings
+out (``viz.metrics``).
 
 >>> import minigrad as mg, viz
 >>> w = mg.tensor([1.0, -2.0], requires_grad=True, name="w")
@@ -35,13 +38,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["check_layout", "LayoutReport", "read_svg", "MIN_TEXT_PX"]
+from .metrics import FRAMES, text_width
 
-# The smallest text each style allows, in px: (px, width the figure is scaled to or None).
-MIN_TEXT_PX = {"notebook": (10.0, None), "slides": (14.0, 1920.0)}
+__all__ = ["check_layout", "LayoutReport", "read_svg"]
 
 _SVG = "{http://www.w3.org/2000/svg}"
-_CHAR_EM = 0.55          # Helvetica's mean character width, in em
 _MARGIN = 1.0            # pt: shapes touching by less than this do not count as overlapping
 
 
@@ -57,6 +58,7 @@ class Text:
 class Shape:
     name: str
     box: tuple
+    outline: object = None        # its outline, a convex polygon (k, 2), where known
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Figure:
     """What :func:`read_svg` finds: sizes in pt (SVG user units)."""
     width: float
     height: float
+    content: tuple = (0.0, 0.0, 0.0, 0.0)           # the box around everything drawn
     texts: list = field(default_factory=list)
     nodes: dict = field(default_factory=dict)       # title -> Shape
     clusters: dict = field(default_factory=dict)    # title -> Shape
@@ -78,6 +81,7 @@ class LayoutReport:
     height_pt: float
     min_text_px: float          # the smallest text, in px at the style's scale
     style: str
+    fill: float = 1.0           # the drawn content's share of the frame (slides)
 
     @property
     def ok(self):
@@ -85,7 +89,7 @@ class LayoutReport:
 
     def __str__(self):
         head = (f"{self.width_pt:.0f} x {self.height_pt:.0f} pt, smallest text "
-                f"{self.min_text_px:.1f} px ({self.style}): ")
+                f"{self.min_text_px:.1f} px, fill {self.fill:.0%} ({self.style}): ")
         return head + ("no problems" if self.ok else
                        f"{len(self.problems)} problems\n  " + "\n  ".join(self.problems))
 
@@ -109,31 +113,47 @@ def _bezier_points(d, samples=12):
     return np.array(out)
 
 
-def _shape_box(g):
-    boxes = []
+def _outlines(g):
+    """The outlines of a node's shapes, as convex polygons: an ellipse sampled, a polygon
+    or a path's points (their convex hull's box stands for a rounded path)."""
+    out = []
     for el in g:
         tag = el.tag.replace(_SVG, "")
         if tag == "ellipse":
             cx, cy, rx, ry = (float(el.get(k)) for k in ("cx", "cy", "rx", "ry"))
-            boxes.append((cx - rx * 0.85, cy - ry * 0.85, cx + rx * 0.85, cy + ry * 0.85))
+            a = np.linspace(0, 2 * np.pi, 32, endpoint=False)
+            out.append(np.column_stack([cx + rx * np.cos(a), cy + ry * np.sin(a)]))
         elif tag in ("polygon", "path") and el.get("stroke") not in (None, "transparent"):
             xy = np.array(_floats(el.get("points") or el.get("d")))
             if len(xy) >= 4:
                 xy = xy[: len(xy) // 2 * 2].reshape(-1, 2)
-                boxes.append((xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()))
-    if not boxes:
+                x0, y0 = xy.min(axis=0)
+                x1, y1 = xy.max(axis=0)
+                out.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
+    return out
+
+
+def _shape(name, g):
+    outlines = _outlines(g)
+    if not outlines:
         return None
-    b = np.array(boxes)
-    return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    pts = np.vstack(outlines)
+    box = (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
+    return Shape(name, box, outlines[0] if len(outlines) == 1 else None)
 
 
-_NARROW = set("iljtfr.,:;!|'()[] ·")
-_WIDE = set("mwMWOQGDH‖⊙—")
-
-
-def _text_width(text):
-    """The width of ``text`` in em, in Helvetica: narrow, ordinary and wide letters."""
-    return sum(0.3 if c in _NARROW else 0.85 if c in _WIDE else 0.56 for c in text)
+def _convex_overlap(p, q, margin=_MARGIN):
+    """Whether two convex polygons overlap by more than ``margin`` (separating axes)."""
+    for poly in (p, q):
+        edges = np.roll(poly, -1, axis=0) - poly
+        normals = np.column_stack([-edges[:, 1], edges[:, 0]])
+        lengths = np.linalg.norm(normals, axis=1)
+        normals = normals[lengths > 1e-9] / lengths[lengths > 1e-9, None]
+        a, b = p @ normals.T, q @ normals.T
+        if np.any((a.max(axis=0) - b.min(axis=0) <= margin) |
+                  (b.max(axis=0) - a.min(axis=0) <= margin)):
+            return False
+    return True
 
 
 def _texts(g, owner):
@@ -144,7 +164,7 @@ def _texts(g, owner):
             continue
         size = float(el.get("font-size", "14"))
         x, y = float(el.get("x")), float(el.get("y"))
-        width = _text_width(content) * size
+        width = text_width(content) * size
         anchor = el.get("text-anchor", "start")
         x0 = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
         out.append(Text(owner, content, (x0, y - 0.75 * size, x0 + width, y + 0.2 * size), size))
@@ -162,14 +182,14 @@ def read_svg(svg):
         title = g.find(_SVG + "title")
         name = title.text if title is not None else ""
         if kind == "node":
-            box = _shape_box(g)
-            if box is not None:
-                fig.nodes[name] = Shape(name, box)
+            shape = _shape(name, g)
+            if shape is not None:
+                fig.nodes[name] = shape
             fig.texts += _texts(g, f"node {name}")
         elif kind == "cluster":
-            box = _shape_box(g)
-            if box is not None:
-                fig.clusters[name] = Shape(name, box)
+            shape = _shape(name, g)
+            if shape is not None:
+                fig.clusters[name] = shape
             fig.texts += _texts(g, f"cluster {name}")
         elif kind == "edge":
             tail, _, head = name.replace("&#45;", "-").partition("->")
@@ -183,6 +203,13 @@ def read_svg(svg):
                     wrapper = ET.Element("g")
                     wrapper.append(el)
                     fig.texts += _texts(wrapper, "graph")
+    boxes = [s.box for s in list(fig.nodes.values()) + list(fig.clusters.values())]
+    boxes += [t.box for t in fig.texts]
+    boxes += [(p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max())
+              for _, _, p in fig.edges if len(p)]
+    if boxes:
+        b = np.array(boxes)
+        fig.content = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
     return fig
 
 
@@ -226,7 +253,9 @@ def check_layout(graph_or_svg, style="notebook", min_px=None):
     graph_or_svg : graphviz.Digraph, str or bytes
         What a ``viz.draw*`` returned (rendered here with its engine), or SVG.
     style : "notebook" or "slides"
-        Which text-size rule applies (see ``MIN_TEXT_PX``).
+        Which frame and floor apply (``viz.metrics.FRAMES``): at slide style the
+        figure is fitted to 1920 × 1080 px, its text must be at least 28 px, its
+        titles 40 px, and it must fill 55% of the frame.
     min_px : float, optional
         Override the style's smallest text size, in px.
 
@@ -234,30 +263,59 @@ def check_layout(graph_or_svg, style="notebook", min_px=None):
 
     >>> import minigrad as mg, viz
     >>> x = mg.tensor([0.5], requires_grad=True, name="x")
-    >>> report = viz.check_layout(viz.draw((x * 3).tanh().sum(), style="slides"), "slides")
-    >>> report.ok, report.min_text_px >= 14
-    (True, True)
+    >>> loss = (x * 3).tanh().sum()
+    >>> viz.check_layout(viz.draw(loss)).ok
+    True
+    >>> report = viz.check_layout(viz.draw(loss, style="slides"), "slides")
+    >>> report.min_text_px >= 28, report.problems       # three ops in a column: too narrow
+    (True, ['sparse: the drawing covers 47% of the 16:9 frame, under 55%'])
     """
-    if style not in MIN_TEXT_PX:
-        raise ValueError(f"check_layout: style must be one of {', '.join(MIN_TEXT_PX)}, got "
+    if style not in FRAMES:
+        raise ValueError(f"check_layout: style must be one of {', '.join(FRAMES)}, got "
                          f"{style!r}")
     svg = graph_or_svg
     if hasattr(svg, "pipe"):
         svg = svg.pipe(format="svg")
     fig = read_svg(svg)
-    problems = []
-
-    limit, scaled_width = MIN_TEXT_PX[style]
-    if min_px is not None:
-        limit = min_px
-    # 1 pt is 4/3 px at the figure's own size; scaled to a width, width / fig.width px per pt.
-    px_per_pt = scaled_width / fig.width if scaled_width else 4 / 3
+    frame = FRAMES[style]
+    px_per_pt = frame.scale(fig.width, fig.height)
+    problems = _small_texts(fig, frame, px_per_pt, min_px)
     smallest = min((t.size for t in fig.texts), default=float("inf")) * px_per_pt
-    for t in fig.texts:
-        if t.size * px_per_pt < limit - 1e-6:
-            problems.append(f"small text: {t.text!r} ({t.owner}) is {t.size * px_per_pt:.1f} px,"
-                            f" under {limit:g} px")
+    fill = 1.0
+    if frame.width is not None:
+        left, top, right, bottom = fig.content
+        area = (frame.width / px_per_pt) * (frame.height / px_per_pt)
+        fill = (right - left) * (bottom - top) / area
+        if fill < frame.min_fill - 1e-9:
+            problems.append(f"sparse: the drawing covers {fill:.0%} of the 16:9 frame, under "
+                            f"{frame.min_fill:.0%}")
+    problems += _overlaps(fig)
+    return LayoutReport(problems, fig.width, fig.height, smallest, style, fill)
 
+
+def _is_title(t):
+    return t.owner in ("node title", "graph")
+
+
+def _small_texts(fig, frame, px_per_pt, min_px):
+    problems = []
+    for t in fig.texts:
+        floor = frame.min_title if _is_title(t) else (min_px or frame.min_text)
+        if t.size * px_per_pt < floor - 1e-6:
+            problems.append(f"small text: {t.text!r} ({t.owner}) is {t.size * px_per_pt:.1f} px,"
+                            f" under {floor:g} px")
+    return problems
+
+
+def _own_label(text, tail, head):
+    """A link's number, drawn as a node of its own (``label_<k>``), beside a segment of
+    that link's chain (``bend_<k>_<b>``): its own line may pass it."""
+    k = text.owner.removeprefix("node label_")
+    return any(end.startswith(f"bend_{k}_") for end in (tail, head))
+
+
+def _overlaps(fig):
+    problems = []
     texts = fig.texts
     for i, j in _pairs([t.box for t in texts]):
         a, b = texts[i], texts[j]
@@ -267,10 +325,12 @@ def check_layout(graph_or_svg, style="notebook", min_px=None):
     names = list(fig.nodes)
     node_boxes = [fig.nodes[n].box for n in names]
     for i, j in _pairs(node_boxes):
-        problems.append(f"node overlap: {names[i]} and {names[j]}")
+        a, b = fig.nodes[names[i]], fig.nodes[names[j]]
+        if a.outline is None or b.outline is None or _convex_overlap(a.outline, b.outline):
+            problems.append(f"node overlap: {names[i]} and {names[j]}")
 
     for t in texts:
-        if t.owner.startswith("edge "):
+        if t.owner.startswith(("edge ", "cluster ")):
             for n, box in zip(names, node_boxes):
                 if _overlap(t.box, box):
                     problems.append(f"label on node: {t.text!r} ({t.owner}) on node {n}")
@@ -284,9 +344,9 @@ def check_layout(graph_or_svg, style="notebook", min_px=None):
             problems.append(f"edge through node: {tail}->{head} crosses {names[k]}")
 
     # an edge drawn through a box's title or another edge's label hides its words
-    labels = [t for t in texts if t.owner.startswith(("cluster ", "edge "))]
+    labels = [t for t in texts if t.owner.startswith(("cluster ", "edge ", "node label_"))]
     for tail, head, k in _edges_through(fig.edges, [t.box for t in labels], inset=1.0):
-        if labels[k].owner != f"edge {tail}->{head}":
+        if labels[k].owner != f"edge {tail}->{head}" and not _own_label(labels[k], tail, head):
             problems.append(f"edge through label: {tail}->{head} crosses "
                             f"{labels[k].text!r} ({labels[k].owner})")
-    return LayoutReport(problems, fig.width, fig.height, smallest, style)
+    return problems

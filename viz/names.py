@@ -27,7 +27,7 @@ from .read import LOSS_OPS, step_of
 __all__ = ["display", "node_label", "is_folded_constant", "LOSS_SYMBOL"]
 
 LOSS_SYMBOL = {"sum": "L = Σ_t E_t", "mean": "L = (1/T) Σ_t E_t"}
-_MAX = 30                      # a formula longer than this is cut back to fewer levels
+_MAX = 36                      # a formula longer than this is cut back to fewer levels
 
 _UNARY = {"sigmoid": "σ({})", "tanh": "tanh({})", "relu": "relu({})", "exp": "exp({})",
           "log": "log({})", "neg": "−{}", "abs": "|{}|", "sqrt": "√{}", "sum": "Σ {}",
@@ -38,10 +38,23 @@ _BINARY = {"add": ("{} + {}", 1), "sub": ("{} − {}", 1), "mul": ("{} ⊙ {}", 
 
 
 def display(name, t):
-    """``"h_t"`` at step 3 reads ``"h3"``; other names are kept."""
+    """``"h_t"`` at step 3 reads ``"h3"``, a gate's pre-activation ``"z_i,t"`` reads
+    ``"z_i,3"``; other names are kept."""
     if name and t is not None and name.endswith("_t"):
         return f"{name[:-2]}{t}"
+    if name and t is not None and name.endswith(",t"):
+        return f"{name[:-1]}{t}"
     return name
+
+
+def gate_of(name):
+    """The gate a name belongs to: ``"r"`` for ``"r_t"`` and for its pre-activation
+    ``"a_r,t"`` (its weights are gate r's block: U_r, W_r, b_r)."""
+    if not name:
+        return None
+    if name.endswith(",t") and "_" in name:
+        return name[name.index("_") + 1:-2]
+    return name[:-2] if name.endswith("_t") else None
 
 
 def is_folded_constant(x):
@@ -111,7 +124,7 @@ def _expr(x, depth, precedence=0, top=False, gate=None, sliced=False):
 
 def formula(node, max_len=_MAX):
     """The right-hand side of ``node``'s equation, as deep as fits in ``max_len`` characters."""
-    for depth in (3, 2, 1):
+    for depth in (4, 3, 2, 1):
         try:
             text = _expr_inputs(node, depth)
         except (IndexError, AttributeError, TypeError, ValueError):   # an op we cannot read
@@ -122,8 +135,7 @@ def formula(node, max_len=_MAX):
 
 
 def _expr_inputs(node, depth):
-    gate = node.name[:-2] if node.name and node.name.endswith("_t") else None
-    return _expr(node, depth, top=True, gate=gate)
+    return _expr(node, depth, top=True, gate=gate_of(node.name))
 
 
 def node_label(node, loss_reduction=None):
@@ -139,8 +151,9 @@ def node_label(node, loss_reduction=None):
 
 
 def small_values(array, limit=4):
-    """Signed values of an array of at most ``limit`` elements, e.g. ``"0.52, -1.3"`` (else None)."""
+    """Signed values of an array of at most ``limit`` elements, e.g. ``"0.52, −1.3"``
+    (else None)."""
     a = np.asarray(array)
     if a.size == 0 or a.size > limit:
         return None
-    return ", ".join(f"{v:.3g}" for v in a.ravel())
+    return ", ".join(f"{v:.3g}".replace("-", "−") for v in a.ravel())

@@ -23,7 +23,7 @@ from minigrad.graph import Node, unbroadcast
 
 from .theme import norm
 
-__all__ = ["Edge", "Graph", "collect", "as_root", "gradient_norms", "step_of", "LOSS_OPS", "Unrolled", "read",
+__all__ = ["Edge", "Graph", "collect", "as_root", "gradient_norms", "recorded_value", "step_of", "LOSS_OPS", "Unrolled", "read",
            "Elision", "choose_steps", "ends", "fewer"]
 
 LOSS_OPS = {"mse_loss", "cross_entropy"}
@@ -86,6 +86,26 @@ def gradient_norms(graph, who):
             f"gradients. Run loss.backward(retain_grads=True) first.")
     norms = [norm(n.grad) for n in graph.nodes if n.grad is not None]
     return norms + [norm(p.grad) for p in graph.leaves if p.requires_grad and p.grad is not None]
+
+
+def recorded_value(leaf, graph):
+    """The values the graph's forward pass read for ``leaf``, and whether they are known:
+    ``(array, True)``; or, when the leaf has changed more than once since (an optimizer
+    step after another graph held it), ``(its values now, False)``.
+
+    A tensor remembers when its data was replaced and the array a graph held before
+    (``Tensor._changed_at``, ``_recorded_data``): a graph whose nodes all read the
+    leaf before its last change read that array."""
+    seqs = [e.dst.seq for e in graph.edges if e.src is leaf]
+    if not seqs:
+        return leaf._data, True
+    first, last = min(seqs), max(seqs)
+    if leaf._data_since is None or leaf._data_since < first:
+        return leaf._data, True                   # the present array, read by every node
+    since = -1 if leaf._recorded_since is None else leaf._recorded_since
+    if leaf._changed_at is not None and since < first and last < leaf._changed_at:
+        return leaf._recorded_data, True
+    return leaf._data, False
 
 
 def as_root(tensor, who):
@@ -212,18 +232,25 @@ def read(graph, who="viz.draw_unrolled"):
         by_step.setdefault(step[id(node)], []).append(node)
     offset = {id(n): i for nodes in by_step.values() for i, n in enumerate(nodes)}
     fold, reduction = _folds(graph)
-    params = [p for p in graph.leaves if p.requires_grad]
+    first_use = {}
+    for e in graph.edges:                          # edges are in creation order
+        first_use.setdefault(id(e.src), e.dst.seq)
+    params = sorted((p for p in graph.leaves if p.requires_grad),
+                    key=lambda p: first_use[id(p)])     # in the order the steps use them
     return Unrolled(graph, steps, step, by_step, offset, fold, reduction, params)
 
 
 def _folds(graph):
     """{id(node): the node drawn in its place}, and the loss's reduction ("sum", "mean"
     or None): a slice is drawn as the node it slices; the stack of the costs E_t and
-    the sum (or mean) over it are one node, L."""
+    the sum (or mean) over it are one node, L; and an unnamed op whose one use is a
+    named result of the same step is drawn inside it, since that result's equation
+    writes it out (``c3 = f3 ⊙ c2 + i3 ⊙ g3`` holds the two products)."""
     fold = {}
     for node in graph.nodes:
         if node.op == "getitem" and type(node.inputs[0]) is Node:
             fold[id(node)] = fold.get(id(node.inputs[0]), node.inputs[0])
+    _fold_plumbing(graph, fold)
     root, reduction = graph.root, None
     if (type(root) is Node and root.op in ("sum", "mean") and type(root.inputs[0]) is Node
             and root.inputs[0].op == "stack"
@@ -231,6 +258,24 @@ def _folds(graph):
         fold[id(root.inputs[0])] = root
         reduction = root.op
     return fold, reduction
+
+
+def _fold_plumbing(graph, fold):
+    """Fold each unnamed op (not a cost) into its only user when that user is drawn as a
+    named result of the same step; users first, so a chain folds into its named end."""
+    users = {}
+    for e in graph.edges:
+        if type(e.src) is Node:
+            users.setdefault(id(e.src), set()).add(id(e.dst))
+    by_id = {id(n): n for n in graph.nodes}
+    for node in reversed(graph.nodes):
+        if (node.name or node.op in LOSS_OPS or node is graph.root or id(node) in fold
+                or len(users.get(id(node), ())) != 1):
+            continue
+        user = by_id[next(iter(users[id(node)]))]
+        drawn = fold.get(id(user), user)
+        if drawn.name and step_of(drawn.scope) == step_of(node.scope) is not None:
+            fold[id(node)] = drawn
 
 
 # ------------------------------------------------------------------ which steps are drawn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -33,6 +34,37 @@ class Figure(graphviz.Digraph):
 
     def _repr_image_svg_xml(self):
         return fit_column(super()._repr_image_svg_xml())
+
+    def texts(self):
+        """Every line of text the figure shows, label by label, without Graphviz's
+        markup; a typeset subscript is written as in text (``a3``, ``U_r``).
+
+        >>> import minigrad as mg, viz
+        >>> w = mg.tensor([1.0, -2.0], requires_grad=True, name="w3")
+        >>> "w3" in viz.draw((w * w).sum()).texts()
+        True
+        """
+        return [line for m in _LABELS.findall(self.source) for line in _plain(m).split("\n")]
+
+
+_LABELS = re.compile(r'label=(<(?:[^<>]|<[^<>]*>)*>|"(?:[^"\\]|\\.)*")')
+
+
+def _subscript(m):
+    """A typeset subscript as text: ``a3`` for a number, ``U_r`` otherwise."""
+    inner = re.sub(r"<[^<>]*>", "", m.group(1))
+    return inner if inner.isdigit() else "_" + inner
+
+
+def _plain(label):
+    """The text of a DOT label: an HTML-like one without its tags, or a quoted one."""
+    if label.startswith('"'):
+        return label[1:-1].replace('\\"', '"')
+    body = re.sub(r"<BR\s*/?>|</TR>", "\n", label[1:-1], flags=re.I)
+    body = re.sub(r"</TD>\s*<TD", " <TD", body, flags=re.I)      # a table's cells: spaced
+    body = re.sub(r"<SUB>(.*?)</SUB>", _subscript, body)
+    body = html.unescape(re.sub(r"<[^<>]*>", "", body)).replace("\\\\", "\\")
+    return "\n".join(line.strip() for line in body.strip("\n").split("\n"))
 
 
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')

@@ -10,8 +10,12 @@ front doors (:func:`draw_unrolled`, the walk's frames, the explorer) call it.
 
 from __future__ import annotations
 
-from .emit import fits, unit_sizes, unrolled_figure
+from dataclasses import dataclass, replace
+
+from .emit import (box_title, fits, label_sizes, legend_of, measure, title_extent,
+                   unit_sizes, unrolled_figure)
 from .layout import place
+from .metrics import text_width
 from .read import as_root, choose_steps, collect, ends, fewer, gradient_norms, read
 from .scene import Content, build_scene
 from .theme import STYLES, HeatScale, Look
@@ -22,41 +26,69 @@ __all__ = ["draw_unrolled", "figure_of", "fitting_elision", "check_options", "ch
 WHO = "viz.draw_unrolled"
 
 
-def figure_of(unrolled, elision, content, look, direction="LR", title=None, overlay=None):
-    """Draw ``unrolled`` with ``elision``: returns (figure, scene).
+@dataclass
+class Drawing:
+    """A drawn unrolled graph: the Graphviz figure, the scene it shows, its extent."""
+    figure: object
+    scene: object
+    extent: object
 
-    ``overlay(scene)``, if given, returns attributes to put on top of the look's
-    ({"units": {id: attrs}, "links": {(src, dst): attrs}}): a frame of the walk."""
+
+def figure_of(unrolled, elision, content, look, direction="LR", title=None, overlay=None):
+    """Draw ``unrolled`` with ``elision``: a :class:`Drawing`.
+
+    ``overlay(scene)``, if given, returns what to put on top of the look's
+    attributes ({"units": {id: attrs}, "lines": {id: lines}, "links": {(src, dst):
+    attrs}}): a frame of the walk."""
+    look = replace(look, params=frozenset(p.name for p in unrolled.params if p.name))
     scene = build_scene(unrolled, elision, content)
     extra = overlay(scene) if overlay is not None else None
-    sizes = unit_sizes(scene, look, extra)
-    layout = place(scene, sizes, direction)
-    titles = route(scene, layout)
     if title is None:
         title = describe(unrolled, elision, content)
-    return unrolled_figure(scene, layout, titles, look, title, extra), scene
+    room = (extra or {}).get("title_room")
+    header = max(legend_of(scene, look)[1][1], title_extent(room or title.split("\n"), look)[1])
+    layout = place(scene, unit_sizes(scene, look, extra), direction, look.font, header)
+    titles = route(scene, layout, label_sizes(scene, look),
+                   title_width=look.font * max(text_width(box_title(scene, t))
+                                               for t in scene.boxes))
+    extent = measure(scene, layout, titles, look, title, room)
+    return Drawing(unrolled_figure(scene, layout, titles, look, extent, extra), scene, extent)
 
 
 def fitting_elision(unrolled, content, look, direction="LR", elide=True, max_steps=None,
                     keep=None, check=True, title=None, drop_labels=False):
-    """Draw ``unrolled`` with as many steps as fit its style: at slide style, fewer at
-    each end until the figure fits the slide (``check``); then, with ``drop_labels``,
-    without the per-copy numbers.  Returns (figure, elision, fits); ``content.labels``
-    says whether the numbers were kept."""
+    """Draw ``unrolled`` so that it fits its style: at slide style (``check``), simplify
+    before eliding (the guide's rule: a step may carry the lesson).  With
+    ``drop_labels`` the numbers on the nodes and edges go first; then steps are elided,
+    fewer at each end; then the per-copy terms go (the ledger's sums stay); then every
+    gradient.  Returns (drawing, elision, fits); ``content`` says what was kept, and its
+    notes (shown in the legend) what was left out."""
     style = STYLES[content.style]
     keep = style["keep"] if keep is None else keep
     max_steps = style["max_steps"] if max_steps is None else max_steps
     while True:
         elision = choose_steps(unrolled, elide, max_steps, keep)
-        dot, _ = figure_of(unrolled, elision, content, look, direction, title)
-        fit = not check or fits(dot, content.style)
-        if fit or not elide or (fewer(keep) is None and not (drop_labels and content.labels)):
-            return dot, elision, fit
-        if fewer(keep) is not None:
-            keep = fewer(keep)            # too wide for a slide: fewer steps, same text size
+        drawing = figure_of(unrolled, elision, content, look, direction, title)
+        fit = not check or fits(drawing.extent, content.style)
+        if fit:
+            return drawing, elision, fit
+        if drop_labels and content.grads and content.labels:
+            content.labels = False                # the numbers on nodes and edges
+            content.notes += ("gradients on nodes left out to fit a slide",)
+        elif drop_labels and content.heat and content.contributions:
+            content.contributions = False         # heat's lesson is every step's colour:
+            content.notes += ("per-copy terms left out to fit a slide",)   # terms go first
+        elif elide and fewer(keep) is not None:
+            keep = fewer(keep)                    # fewer steps, same text size
             max_steps = sum(ends(keep)) + 1
-        else:                             # then without the per-copy numbers
-            content.labels = content.contributions = False
+        elif drop_labels and content.contributions:   # the per-copy terms
+            content.contributions = False
+            content.notes += ("per-copy terms left out to fit a slide",)
+        elif drop_labels and content.grads:       # every gradient
+            content.grads = False
+            content.notes = content.notes[:-2] + ("gradients left out to fit a slide",)
+        else:
+            return drawing, elision, fit
 
 
 def check_style(style, who=WHO):
@@ -138,7 +170,7 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
     >>> graph = viz.draw_unrolled(result.loss_tensor)
     >>> graph.source.count("subgraph cluster_t")      # 3 + 3 of the 20 steps
     6
-    >>> "s20 = tanh(a20)" in graph.source
+    >>> "s20 = tanh(a20)" in graph.texts()          # what the figure says
     True
     """
     look_style = check_style(style)
@@ -149,14 +181,14 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
                   look_style["keep"] if keep is None else keep)
     look = Look(style, HeatScale(gradient_norms(graph, WHO)) if heat else None)
     content = Content(detail, values, grads, heat, labels, contributions and labels, style)
-    dot, _, fit = fitting_elision(unrolled, content, look, direction, elide, max_steps, keep,
-                                  check=style == "slides" and not user_limits, title=title,
-                                  drop_labels=True)
-    if labels and not content.labels:
-        dot.graph_attr["label"] += "\n(per-copy terms left out to fit a slide)"
+    drawing, elision, fit = fitting_elision(unrolled, content, look, direction, elide,
+                                            max_steps, keep, check=style == "slides"
+                                            and not user_limits, title=title,
+                                            drop_labels=True)
     if not fit:                           # say so, rather than shrink the text
-        dot.graph_attr["label"] += _too_wide_hint(detail, direction, elide)
-    return dot
+        content.notes += (_too_wide_hint(detail, direction, elide),)
+        drawing = figure_of(unrolled, elision, content, look, direction, title)
+    return drawing.figure
 
 
 def _too_wide_hint(detail, direction, elide):
@@ -165,23 +197,20 @@ def _too_wide_hint(detail, direction, elide):
                                          ("direction='LR'", direction == "LR")) if not used]
     done = "even with steps elided" if elide else "with every step drawn (elide=False)"
     if tries:
-        return f"\n(too wide for a slide {done}: try {' or '.join(tries)})"
-    return (f"\n(too wide for a slide {done}: draw fewer steps, or use style='notebook')")
+        return f"too big for a slide {done}: try {' or '.join(tries)}"
+    return f"too big for a slide {done}: draw fewer steps, or style='notebook'"
 
 
 def describe(unrolled, elision, content):
-    """The default title: the cell, T and the settings that matter."""
+    """The default title: the cell and T, then the settings that matter."""
     steps = unrolled.steps
     title = f"{unrolled.cell()} unrolled over {len(steps)} step{'s' * (len(steps) != 1)}"
     if steps[0] != 1:
         title += f" (t = {steps[0]} … {steps[-1]})"
-    done = any(p.grad is not None for p in unrolled.params)
-    title += ", after backward()" if done else ", before backward()"
     extras = ["one box per step" if content.detail == "cells" else "every op"]
-    if content.heat:
-        extras.append("coloured by gradient norm")
-    if elision.elided:
-        hidden = sorted(elision.elided)
-        extras.append(f"steps {hidden[0]}–{hidden[-1]} not drawn"
-                      + (" (to fit a slide)" if content.style == "slides" else ""))
+    done = any(p.grad is not None for p in unrolled.params)
+    if content.heat:                  # heat shows the gradients: after backward() anyway
+        extras.append("coloured by ‖grad‖")
+    else:
+        extras.append("after backward()" if done else "before backward()")
     return title + "\n" + ", ".join(extras)

@@ -1,108 +1,103 @@
-"""The routes of an unrolled drawing's edges: where they bend.
+"""The routes of an unrolled drawing's edges, and where their numbers go.
 
 Given a layout (``viz.layout``), every link that cannot run straight gets a
 route, a list of bend points, in ``Link.route``:
 
-* a shared parameter's edge to each copy runs along its own track: a lane
-  above the parameters, a column at the left of the copy's box, the gap under
-  the row it enters (:func:`parameters`);
-* the state passed to the next step runs down into the gap under its row,
-  through the gap between the boxes, and into the next step (:func:`states`);
+* the state passed to the next step leaves its node into the gap under its
+  row, runs through the gap between the boxes, and enters the next step's
+  node from the gap above it (:func:`states`);
 * an edge from a step up to the top level (E_t -> L) rises to the gap under
   its target's row (:func:`up_to_top`);
 * an edge between neighbouring rows that would clip a node beside its ends
   turns in the gap between the rows (:func:`around_neighbours`), and one that
   skips rows passes through its vias (:func:`through_vias`).
+
+A link's number (the gradient it sends back) is placed here too
+(``Link.label_at``): beside the line, never on it, so the layout check can
+hold it to that.
 """
 
 from __future__ import annotations
 
-from .layout import BOX_GAP, BOX_PAD, LABEL, LANE
-
 __all__ = ["route"]
 
 
-def route(scene, layout):
-    """Set the route of every link of ``scene`` that bends; returns where each box's
-    title goes {step: (x, y)}."""
-    parameters(scene, layout)
+def route(scene, layout, label_sizes, title_width=0.0):
+    """Set the route of every link of ``scene`` that bends, and the place of every
+    link's label (``label_sizes``: {id(link): (width, height)} in pt); returns where
+    each box's title goes {step: (x, y)}."""
     states(scene, layout)
-    up_to_top(scene, layout)
-    titles = box_titles(scene, layout)
+    _choose_title_side(scene, layout, title_width)
+    up_to_top(scene, layout, title_width)
     around_neighbours(scene, layout)
     through_vias(layout)
-    return titles
+    labels(scene, layout, label_sizes)
+    return box_titles(scene, layout)
 
 
-def parameters(scene, layout):
-    point, along, sizes, a = layout.point, layout.along, layout.sizes, layout.size_along
-    track = {p: k for k, p in enumerate(layout.params)}
-    left_of_all = min([0.0] + [along[u] - sizes[u][a] / 2 for u in along])
-    for link in scene.links:
-        if link.kind != "param":
-            continue
-        k = track[link.src]
-        dst = scene.units[link.dst]
-        if dst.step in scene.boxes:
-            column = layout.spans[dst.step][0] + BOX_PAD / 2 + LANE * k
-            target = along[link.dst]
-        else:                                     # the top level: left of all the boxes
-            column = left_of_all - BOX_PAD - LANE * k
-            target = along[link.dst] + LANE * (k - len(layout.params) / 2)
-        lane = layout.gap_below(layout.lane_row - 1, link.src)
-        up = layout.gap_below(layout.row[link.dst], link.src)
-        link.route = [point(along[link.src], lane), point(column, lane), point(column, up),
-                      point(target, up)]
+def _entry(layout, uid, k):
+    """Where along the time axis a state enters a unit: in its left part, one place per
+    state (an LSTM's h and c), away from the middle where its own inputs arrive."""
+    width = layout.extent(uid)[0]
+    return layout.along[uid] - width * (0.3 - 0.12 * k)
 
 
 def states(scene, layout):
-    point, along = layout.point, layout.along
+    point, along, row = layout.point, layout.along, layout.row
     for link in scene.links:
         if link.kind != "state":
             continue
         k = layout.state_track[link.track or ""]
         src = scene.units[link.src]
-        down = layout.gap_below(layout.row[link.src], f"state{k}")
-        into = layout.gap_below(layout.row[link.dst], f"state{k}")
-        between = layout.spans[src.step][1] + BOX_GAP / 2 + LANE * (k - 0.5)
+        if row[link.src] == row[link.dst]:        # side by side (a cells view): straight
+            continue
+        down = layout.gap_below(row[link.src], f"state{k}")
+        into = layout.gap_below(row[link.dst] - 1, f"state{k}") if row[link.dst] > 0 else down
+        between = layout.spans[src.step][1] + layout.gap("box") * (0.35 + 0.3 * k)
+        entry = _entry(layout, link.dst, k)
         link.route = [point(along[link.src], down), point(between, down),
-                      point(between, into), point(along[link.dst] - LANE * (k + 1), into)]
-        link.label_segment = 2
+                      point(between, into), point(entry, into)]
+        link.label_segment = 0
 
 
-def up_to_top(scene, layout):
-    """Links from the steps up to the top level (E_t -> L) rise to the gap under their
-    target's row and run along it: no line crosses the boxes' other nodes."""
+def up_to_top(scene, layout, title_width=0.0):
+    """Links from the steps up to the top level (E_t -> L) rise to a bus just above the
+    boxes' titles and run along it, then up to their target: no line crosses the boxes'
+    other nodes, nor the legend beside the top level.  A riser that would cross its box's
+    title (which sits at the box's top left, ``title_width`` wide) leaves from further
+    right."""
     point, along, row = layout.point, layout.along, layout.row
+    first = layout.top_rows
+    if first >= len(layout.offset):
+        return
+    bus = layout.offset[first] - layout.depth[first] / 2 - layout.gap("title") - 0.4 * layout.em
     for link in scene.links:
         src, dst = scene.units[link.src], scene.units[link.dst]
         if link.kind == "flow" and src.step in scene.boxes and dst.step is None \
-                and dst.role != "param" and row[link.dst] < row[link.src] and not link.invisible:
-            up = layout.gap_below(row[link.dst], None)
-            link.route = [point(along[link.src], up), point(along[link.dst], up)]
+                and row[link.dst] < row[link.src] and not link.invisible:
+            a = along[link.src]
+            start, end = layout.spans[src.step]
+            room = layout.gap("pad") + title_width + 0.5 * layout.em
+            half = 0.4 * layout.extent(link.src)[0]
+            if layout.title_side == "l" and a < start + room:      # rise right of the title
+                a = min(start + room, a + half)
+            elif layout.title_side == "r" and a > end - room:     # or left of it
+                a = max(end - room, a - half)
+            # (under the boxes, "b", the titles are out of the way)
+            link.route = [point(a, offset_of(layout, link.src, "top")), point(a, bus),
+                          point(along[link.dst], bus)]
 
 
-def box_titles(scene, layout):
-    """Room above each box's units for its title: {step: (x, y)}."""
-    pos, sizes = layout.pos, layout.sizes
-    titles = {}
-    for t in layout.spans:
-        members = [u.id for u in scene.units.values() if u.step == t] + \
-            [v for link, chain in layout.vias for v in chain
-             if scene.units[link.src].step == t]
-        left = min(pos[m][0] - sizes[m][0] / 2 for m in members)
-        right = max(pos[m][0] + sizes[m][0] / 2 for m in members)
-        top = max(pos[m][1] + sizes[m][1] / 2 for m in members)
-        titles[t] = ((left + right) / 2, top + LABEL)
-    return titles
+def offset_of(layout, uid, side):
+    """The r of a unit's side ("top": towards the loss)."""
+    r = layout.offset[layout.row[uid]]
+    return r - layout.extent(uid)[1] / 2 if side == "top" else r + layout.extent(uid)[1] / 2
 
 
 def around_neighbours(scene, layout):
     """A straight link between neighbouring rows that would clip a node beside its ends
-    (by the estimated sizes) turns in the gap between the rows instead."""
-    point, along, row, offset, sizes = (layout.point, layout.along, layout.row, layout.offset,
-                                        layout.sizes)
-    a, across = layout.size_along, 1 - layout.size_along
+    (by their sizes) turns in the gap between the rows instead."""
+    point, along, row, offset = layout.point, layout.along, layout.row, layout.offset
     members = {}
     for u in scene.units.values():
         members.setdefault((u.step, row[u.id]), []).append(u.id)
@@ -118,9 +113,9 @@ def around_neighbours(scene, layout):
             offset[row[link.dst]]
         others = [m for key in ((src.step, row[link.src]), (src.step, row[link.dst]))
                   for m in members.get(key, ()) if m not in (link.src, link.dst)]
-        if any(_crosses(a0, r0, a1, r1, along[m], offset[row[m]], sizes[m][a], sizes[m][across])
+        if any(_crosses(a0, r0, a1, r1, along[m], offset[row[m]], *layout.extent(m))
                for m in others):
-            reach = 0.4 * sizes[link.dst][a]
+            reach = 0.4 * layout.extent(link.dst)[0]
             under = min(max(a0, a1 - reach), a1 + reach)
             gap = layout.gap_below(row[link.dst], None)
             link.route = [point(a0, gap), point(under, gap)]
@@ -130,10 +125,9 @@ def through_vias(layout):
     """Between two rows the line turns in the gap: up from one point, along the gap, up
     into the next, so it never cuts across a neighbour in either row.  It enters the
     target from below, within the middle of its width.  The vias are then dropped."""
-    point, along, row, offset, sizes = (layout.point, layout.along, layout.row, layout.offset,
-                                        layout.sizes)
+    point, along, row, offset = layout.point, layout.along, layout.row, layout.offset
     for link, chain in layout.vias:
-        reach = 0.4 * sizes[link.dst][layout.size_along]
+        reach = 0.4 * layout.extent(link.dst)[0]
         under = min(max(along[chain[-1]], along[link.dst] - reach), along[link.dst] + reach)
         stops = [(along[link.src], row[link.src])] + [(along[v], row[v]) for v in chain] + \
             [(under, row[link.dst])]
@@ -146,6 +140,160 @@ def through_vias(layout):
         link.route = bends
         for v in chain:
             del layout.pos[v]
+            del layout.sizes[v]
+
+
+def labels(scene, layout, label_sizes):
+    """Each labelled link's number beside its line, in the first of a few candidate
+    places that is clear of every unit, every other label and every line: above the
+    first stretch of a state's route (inside the box it leaves), or to either side of a
+    link's visible stretch, a parameter's name nearer where it starts.  A label with no
+    clear place is left out (a cramped figure: the node still shows its gradient)."""
+    blocked = [_box_of(layout.pos[u], layout.sizes[u]) for u in layout.sizes
+               if u in layout.pos]
+    lines = [_polyline(layout, link) for link in scene.links if not link.invisible]
+    for link in scene.links:
+        if link.label is None or link.invisible or id(link) not in label_sizes:
+            continue
+        size = label_sizes[id(link)]
+        own = _polyline(layout, link)
+        candidates = _candidates(scene, layout, link, size)
+        link.label_at = next((c for c in candidates if _clear(_box_of(c, size), blocked,
+                                                              lines, own)), None)
+        if link.label_at is None:             # nowhere clear: better no number than one
+            link.label = None                 # on a node or under a line
+            continue
+        blocked.append(_box_of(link.label_at, size))
+
+
+def _candidates(scene, layout, link, size):
+    """Where the label of ``link`` may go, best first."""
+    w, h = size
+    along, across = (w, h) if layout.direction == "LR" else (h, w)
+    em = layout.em
+    if link.kind == "state" and link.route:
+        # above the line's first stretch, inside the box it leaves: against the box's
+        # right side, or just right of the line's start
+        start = layout.along[link.src] + 0.3 * em + along / 2
+        end = layout.spans[scene.units[link.src].step][1] - layout.gap("pad") - along / 2
+        band = layout.label_band(layout.row[link.src])
+        return [layout.point(max(start, end), band), layout.point(start, band)]
+    (x0, y0) = layout.pos[link.src]
+    (x1, y1) = layout.pos[link.dst] if not link.route else link.route[0]
+    # the visible stretch: from where the line leaves its source to where it meets its
+    # target (a bent link: its first stretch)
+    f0 = _leaving(layout, link.src, (x0, y0), (x1, y1))
+    f1 = 1.0 - _leaving(layout, link.dst, (x1, y1), (x0, y0)) if not link.route else 1.0
+    preferred = (0.3, 0.5, 0.15, 0.7) if link.label_colour else (0.5, 0.3, 0.7)
+    out = []
+    for f, away in [(f, 0.3) for f in preferred] + \
+            [(f / 10, away) for away in (0.3, 1.2, 2.5) for f in range(1, 10)]:
+        g = f0 + (f1 - f0) * f
+        a, r = _a(layout, (x0 + (x1 - x0) * g, y0 + (y1 - y0) * g)), \
+            _r(layout, (x0 + (x1 - x0) * g, y0 + (y1 - y0) * g))
+        if layout.row[link.src] == layout.row[link.dst]:     # a level line: above, below
+            out += [layout.point(a, r - across / 2 - away / 2 * em),
+                    layout.point(a, r + across / 2 + away / 2 * em)]
+        else:                                                 # beside it, either side
+            lean = -1 if _a(layout, (x0, y0)) < _a(layout, (x1, y1)) - 1 else 1
+            out += [layout.point(a + side * (along / 2 + away * em), r)
+                    for side in (lean, -lean)]
+    return out
+
+
+def _box_of(centre, size):
+    (x, y), (w, h) = centre, size
+    return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+
+def _polyline(layout, link):
+    """The points a link's line passes through, from its source to its target."""
+    return [layout.pos[link.src]] + list(link.route) + [layout.pos[link.dst]]
+
+
+def _clear(box, blocked, lines, own):
+    """Whether ``box`` overlaps no blocked box and no line but ``own``."""
+    x0, y0, x1, y1 = box
+    if any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in blocked):
+        return False
+    for line in lines:
+        if line is own or line == own:
+            continue
+        for (ax, ay), (bx, by) in zip(line, line[1:]):
+            for k in range(21):                    # a few points along each segment
+                x, y = ax + (bx - ax) * k / 20, ay + (by - ay) * k / 20
+                if x0 < x < x1 and y0 < y < y1:
+                    return False
+    return True
+
+
+def _leaving(layout, uid, p, q):
+    """The fraction of the way from ``p`` (the middle of unit ``uid``) to ``q`` at which
+    the line leaves the unit's box."""
+    w, h = layout.sizes[uid]
+    dx, dy = abs(q[0] - p[0]), abs(q[1] - p[1])
+    fractions = [w / 2 / dx if dx else 1.0, h / 2 / dy if dy else 1.0]
+    return min(min(fractions), 1.0)
+
+
+def _a(layout, point):
+    return point[0] if layout.direction == "LR" else -point[1]
+
+
+def _r(layout, point):
+    return -point[1] if layout.direction == "LR" else -point[0]
+
+
+def box_titles(scene, layout):
+    """Room above each box's units for its title: {step: (x, y)} of the title's middle."""
+    pos, sizes = layout.pos, layout.sizes
+    titles = {}
+    for t in layout.spans:
+        members = [u.id for u in scene.units.values() if u.step == t and u.id in pos]
+        left = min(pos[m][0] - sizes[m][0] / 2 for m in members)
+        right = max(pos[m][0] + sizes[m][0] / 2 for m in members)
+        top = max(pos[m][1] + sizes[m][1] / 2 for m in members)
+        # the box's top is at this point (or a few pt above it: Graphviz's margin), and
+        # its title (a line and its padding) hangs from that top: just clear of the units
+        if getattr(layout, "title_side", "l") == "b":      # under the box instead
+            bottom = min(pos[m][1] - sizes[m][1] / 2 for m in members)
+            titles[t] = ((left + right) / 2, bottom - title_height(layout.em) - 0.15 * layout.em)
+        else:
+            titles[t] = ((left + right) / 2, top + title_height(layout.em) + 0.15 * layout.em)
+    return titles
+
+
+def title_height(em):
+    """The height of a box's title: a line of text and its padding (see viz.emit)."""
+    return 1.25 * em + 2 * round(em / 5) + 2
+
+
+def title_side(scene, layout, t=None):
+    """Where the boxes' titles go, the same for every box: top left ("l"), top right
+    ("r") when an edge rising from a box to the top level would cross a left title and
+    none a right one, and under the box ("b") when both would be crossed."""
+    return getattr(layout, "title_side", "l")
+
+
+def _choose_title_side(scene, layout, title_width):
+    """Set ``layout.title_side`` from where the edges up to the top level leave the boxes."""
+    room = title_width + layout.gap("pad") + 0.5 * layout.em
+    left = right = False
+    for link in scene.links:
+        src, dst = scene.units[link.src], scene.units[link.dst]
+        if link.kind == "flow" and src.step in scene.boxes and dst.step is None \
+                and not link.invisible:
+            start, end = layout.spans[src.step]
+            half = layout.extent(link.src)[0] / 2
+            a = layout.along[link.src]
+            left |= a - half < start + room          # its riser could meet a left title
+            right |= a + half > end - room
+    if layout.direction == "TB":              # the states come in from the box before,
+        layout.title_side = "r"               # on the left: the titles go right
+    elif left and right:
+        layout.title_side = "b"               # both sides crossed: under the boxes
+    else:
+        layout.title_side = "r" if left and not right else "l"
 
 
 def _crosses(a0, r0, a1, r1, a, r, width, depth):
