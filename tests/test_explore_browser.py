@@ -356,13 +356,18 @@ def test_p_toggles_presenter_mode_and_plus_minus_zoom(browser, screen, small):
 
 
 def test_browser_zoom_enlarges_the_graph_too(browser, screen, small):
+    from selenium.webdriver.support.ui import WebDriverWait
     _, _, path = small
     screen(1920, 1080)
     _open(browser, path)
     at_100 = browser.execute_script(SIZES)
+    fitted = browser.execute_script("return pan.scale")
     screen(1280, 720, 1.5)          # 150%: the same screen, in CSS pixels 1.5 times larger
-    browser.execute_script("return 0")
-    resized = browser.execute_script(SIZES)           # the page fits itself again on resize
+    # the page fits itself again on resize: wait for that, then for two frames more
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script("return pan.scale") != fitted)
+    browser.execute_async_script("const done = arguments[0]; "
+                                 "requestAnimationFrame(() => requestAnimationFrame(done));")
+    resized = browser.execute_script(SIZES)
     _open(browser, path)
     at_150 = browser.execute_script(SIZES)
     assert resized["graph"] == pytest.approx(at_150["graph"])
