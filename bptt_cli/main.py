@@ -267,6 +267,7 @@ def build_parser():
                     "chain-rule step at each node, the gradients on the edges, and each "
                     "shared parameter collecting one term per copy t.",
         examples=["bptt explore", "bptt explore --cell lstm --steps 4 -o out/lstm.html",
+                  "bptt explore --present -o out/projector.html",
                   "bptt explore --steps 50 --no-elide -o out/explore50.html",
                   "bptt explore --steps 5 --hidden 3 --screenshot docs/explore.png"])
     _model_options(explore, steps=6, hidden=3)
@@ -274,6 +275,12 @@ def build_parser():
                          help="the view shown first (both are in the page; default ops)")
     explore.add_argument("--no-elide", action="store_true",
                          help="draw every step, however many")
+    explore.add_argument("--present", action="store_true",
+                         help="open in presenter mode: large text for a projector (the page's "
+                              "P key toggles it)")
+    explore.add_argument("--order", choices=("time", "engine"), default="time",
+                         help="the walk's order: back in time step by step, as a textbook "
+                              "teaches it (default), or the engine's, newest node first")
     explore.add_argument("-o", "--output", default="out/explore.html",
                          help="the .html file to write")
     explore.add_argument("--screenshot", default=None, metavar="PNG",
@@ -546,7 +553,8 @@ def cmd_explore(args):
     xs, ys = example_data(args.steps, args.batch, 2, 2, "mse", args.seed)
     with mg.keep_values():
         result = rnn.bptt(model, xs, ys, contributions=True)
-    page = viz.explore(result.loss_tensor, detail=args.detail, elide=not args.no_elide)
+    page = viz.explore(result.loss_tensor, detail=args.detail, elide=not args.no_elide,
+                       present=args.present, order=args.order)
     path = page.save(args.output)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, {page.steps} walk steps)")
     if args.screenshot:

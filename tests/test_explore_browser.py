@@ -3,7 +3,9 @@
 What a student clicks must do what it says: the arrow key moves the
 highlight to the node the walk visits next, the shared-parameter panel ends
 with terms that sum to .grad, the time-step picker highlights that step's
-box, and nothing logs an error.  Needs Chromium, chromedriver and selenium
+box, P switches presenter mode (text measured at 1920 × 1080), + and − zoom,
+the gradients' numbers sit clear of every node and above every line, a
+hostile name breaks nothing, and nothing logs an error.  Needs Chromium, chromedriver and selenium
 (``make test`` installs them; tools/ensure-chromium.sh).  Without them the
 tests skip, saying why, except in CI (CI=true), where they fail.
 """
@@ -19,6 +21,8 @@ import pytest
 import minigrad as mg
 import rnn
 import viz
+from viz.read import collect
+from viz.walk import time_order
 
 DRIVER = "/usr/bin/chromedriver"
 
@@ -99,7 +103,7 @@ def _press(browser, key):
 
 
 def _current(browser):
-    found = browser.find_elements("css selector", '.view[data-view="ops"] .current')
+    found = browser.find_elements("css selector", '.view.shown .current')
     return [el.get_attribute("data-unit") or el.get_attribute("data-box") for el in found]
 
 
@@ -130,6 +134,11 @@ def test_no_console_errors_through_every_control(browser, small, elided):
         Select(browser.find_element("id", "step-picker")).select_by_index(3)
         Select(browser.find_element("id", "view")).select_by_value("ops")
         browser.find_element("id", "fit").click()
+        for key in ("p", "+", "+", "-", "0", Keys.ARROW_RIGHT, "P"):
+            _press(browser, key)
+        browser.find_element("id", "present").click()
+        Select(browser.find_element("id", "view")).select_by_value("cells")
+        browser.find_element("id", "present").click()
         assert _errors(browser) == [], f"console errors on {path.name}"
 
 
@@ -137,18 +146,20 @@ def test_a_key_press_moves_the_highlight_to_the_node_visited_next(browser, small
     from selenium.webdriver.common.keys import Keys
     _, result, path = small
     _open(browser, path)
-    # The engine's order: decreasing seq.  An op node is drawn as n<seq>.
-    order = sorted(viz.read.collect(result.loss_tensor).nodes, key=lambda n: -n.seq)
+    # Back in time step by step; the stack under L = Σ_t E_t is part of L's step.
+    # An op node is drawn as n<seq>.
+    graph = collect(result.loss_tensor)
+    order = [n for n in time_order(graph) if n is not graph.root.inputs[0]]
     assert _current(browser) == []                  # the seed: nothing processed yet
-    checked = 0
+    counters = []
     for k, node in enumerate(order, start=1):
         _press(browser, Keys.ARROW_RIGHT)
         assert browser.execute_script("return document.body.dataset.step") == str(k)
-        drawn = browser.find_elements("id", f"ops-u-n{node.seq}")
-        if drawn:                                   # folded nodes (the loss stack) are not drawn
-            assert _current(browser) == [f"n{node.seq}"], f"step {k}: {node.op} at {node.scope}"
-            checked += 1
-    assert checked >= len(order) - 2
+        assert _current(browser) == [f"n{node.seq}"], f"step {k}: {node.op} at {node.scope}"
+        counters.append(browser.find_element("id", "counter").text)
+    assert counters[:6] == [f"step {k} of 21: {name}" for k, name in enumerate(
+        ["L = Σ_t E_t", "E5 = ‖o5 − y5‖²", "o5 = V s5 + c", "s5 = tanh(a5)",
+         "a5 = U x5 + W s4 + b", "E4 = ‖o4 − y4‖²"], start=1)]
     _press(browser, Keys.ARROW_LEFT)
     assert _current(browser) == [f"n{order[-2].seq}"]
 
@@ -220,7 +231,7 @@ def test_hover_shows_a_nodes_numbers_and_each_view_is_screenshot(browser, small,
     for _ in range(4):
         _press(browser, Keys.ARROW_RIGHT)
     rule = browser.find_element("id", "rule-body").text
-    assert "incoming g" in rule and "vjp" in rule
+    assert "s5 = tanh(a5)" in rule and "δ = ∂L/∂s5" in rule and "to a5: δ ⊙ (1 − s5²)" in rule
     _shot(browser, shots, "ops_step_4")
     state = [n for n in viz.read.collect(result.loss_tensor).nodes if n.op == "tanh"][-1]
     node = browser.find_element("id", f"ops-u-n{state.seq}")
@@ -235,6 +246,226 @@ def test_hover_shows_a_nodes_numbers_and_each_view_is_screenshot(browser, small,
     _shot(browser, shots, "ops_heat_end")
     Select(browser.find_element("id", "view")).select_by_value("cells")
     _shot(browser, shots, "cells_heat_end")
+    assert _errors(browser) == []
+
+
+# ---------------------------------------------------------------- presenter mode and zoom
+
+def _screen(browser, width, height, zoom=1.0):
+    """The page's size in CSS pixels; ``zoom`` 1.5 is what the browser's 150% zoom does
+    (fewer, larger CSS pixels)."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": zoom, "mobile": False})
+
+
+@pytest.fixture
+def screen(browser):
+    yield lambda *args: _screen(browser, *args)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# The sizes a reader sees, in CSS pixels: the smallest graph text in sight (computed font
+# size × the SVG's on-screen scale), the smallest text of the panels and controls, the
+# fitted graph body's height and the stage's, and where the parameters' bars are.
+SIZES = """
+const root = document.querySelector(".view.shown"), svg = root.querySelector("svg");
+const perUnit = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+const stage = document.getElementById("stage").getBoundingClientRect();
+const inSight = (r) => r.width > 0 && r.right > stage.left && r.left < stage.right &&
+                       r.bottom > stage.top && r.top < stage.bottom;
+const graph = [...svg.querySelectorAll("text")]
+  .filter((t) => getComputedStyle(t).display !== "none" && inSight(t.getBoundingClientRect()))
+  .map((t) => parseFloat(getComputedStyle(t).fontSize) * perUnit);
+const panel = [...document.querySelectorAll("header *, aside *")]
+  .filter((e) => e.getClientRects().length && [...e.childNodes].some(
+    (n) => n.nodeType === 3 && n.textContent.trim()))
+  .map((e) => parseFloat(getComputedStyle(e).fontSize));
+const bars = [...document.querySelectorAll("#shared-body .bars")].map((b) => b.getBoundingClientRect());
+const aside = document.querySelector("aside"), shared = document.getElementById("shared");
+return {graph: Math.min(...graph), texts: graph.length, panel: Math.min(...panel),
+        body: measured[state.drawing].body.height * pan.scale, stage: stage.height,
+        barsTop: Math.min(...bars.map((r) => r.top)), barsBottom: Math.max(...bars.map((r) => r.bottom)),
+        bars: bars.length, height: window.innerHeight,
+        sharedClipped: shared.scrollHeight > shared.clientHeight + 1 || aside.scrollTop > 0,
+        drawing: state.drawing, present: document.body.dataset.present};
+"""
+
+
+@pytest.mark.parametrize("cell, steps", [(rnn.RNN, 6), (rnn.LSTM, 4), (rnn.LSTM, 6)],
+                         ids=["rnn6", "lstm4", "lstm6"])
+def test_presenter_mode_is_readable_at_1920_by_1080(browser, screen, tmp_path, cell, steps,
+                                                     shots):
+    from selenium.webdriver.common.keys import Keys
+    model = cell(2, 3, 2, rng=0)
+    rng = np.random.default_rng(1)
+    with mg.keep_values():
+        result = rnn.bptt(model, rng.normal(size=(steps, 2)), rng.normal(size=(steps, 2)),
+                          contributions=True)
+    path = viz.explore(result.loss_tensor, present=True).save(tmp_path / "present.html")
+    screen(1920, 1080)
+    _open(browser, path)
+    for moment in ("seed", "end"):
+        if moment == "end":
+            _press(browser, Keys.END)                # every gradient's number is shown
+        got = browser.execute_script(SIZES)
+        print(f"{cell.__name__} T={steps} presenter, {moment}: graph text >= {got['graph']:.1f} px "
+              f"({got['texts']} texts), panel text >= {got['panel']:.1f} px, graph body "
+              f"{got['body']:.0f} px in a stage {got['stage']:.0f} px high")
+        assert got["present"] == "true" and got["drawing"] == "ops-present"
+        assert got["graph"] >= 18 and got["panel"] >= 24, got
+        assert got["body"] <= got["stage"] + 0.5, got          # fitted: no scrolling up/down
+        n_params = len(list(model.parameters()))
+        assert got["bars"] == n_params and not got["sharedClipped"], got
+        assert got["barsBottom"] <= got["height"] and got["barsTop"] >= 0, got
+    _shot(browser, shots, f"present_{cell.__name__}{steps}_end")
+    assert _errors(browser) == []
+
+
+def test_p_toggles_presenter_mode_and_plus_minus_zoom(browser, screen, small):
+    _, _, path = small
+    screen(1920, 1080)
+    _open(browser, path)
+    scale = lambda: browser.execute_script("return pan.scale")          # noqa: E731
+    width = lambda: browser.execute_script(                              # noqa: E731
+        "return document.querySelector('.view.shown svg').getBoundingClientRect().width")
+    before = browser.execute_script(SIZES)
+    assert before["present"] == "false" and before["drawing"] == "ops"
+    assert before["panel"] < 24 and before["graph"] >= 12
+    _press(browser, "p")
+    on = browser.execute_script(SIZES)
+    assert on["present"] == "true" and on["drawing"] == "ops-present"
+    assert on["panel"] >= 24 and on["graph"] >= 18
+    assert "on" in browser.find_element("id", "present").get_attribute("class")
+    fitted, wide = scale(), width()
+    _press(browser, "+")
+    assert scale() == pytest.approx(fitted * 1.25) and width() == pytest.approx(wide * 1.25)
+    _press(browser, "+")
+    _press(browser, "-")
+    assert scale() == pytest.approx(fitted * 1.25)
+    _press(browser, "-")
+    _press(browser, "-")
+    assert scale() == pytest.approx(fitted / 1.25)
+    _press(browser, "0")                              # back to the fitted zoom
+    assert scale() == pytest.approx(fitted)
+    _press(browser, "P")
+    off = browser.execute_script(SIZES)
+    assert off["present"] == "false" and off["drawing"] == "ops" and off["panel"] == before["panel"]
+    browser.find_element("id", "present").click()     # the button does the same
+    assert browser.execute_script("return document.body.dataset.present") == "true"
+    assert _errors(browser) == []
+
+
+def test_browser_zoom_enlarges_the_graph_too(browser, screen, small):
+    from selenium.webdriver.support.ui import WebDriverWait
+    _, _, path = small
+    screen(1920, 1080)
+    _open(browser, path)
+    at_100 = browser.execute_script(SIZES)
+    fitted = browser.execute_script("return pan.scale")
+    screen(1280, 720, 1.5)          # 150%: the same screen, in CSS pixels 1.5 times larger
+    # the page fits itself again on resize: wait for that, then for two frames more
+    WebDriverWait(browser, 5).until(lambda b: b.execute_script("return pan.scale") != fitted)
+    browser.execute_async_script("const done = arguments[0]; "
+                                 "requestAnimationFrame(() => requestAnimationFrame(done));")
+    resized = browser.execute_script(SIZES)
+    _open(browser, path)
+    at_150 = browser.execute_script(SIZES)
+    assert resized["graph"] == pytest.approx(at_150["graph"])
+    # in device pixels (CSS px × 1.5), both the panel's text and the graph's grow
+    assert at_150["panel"] * 1.5 > at_100["panel"] * 1.4
+    assert at_150["graph"] * 1.5 > at_100["graph"] and at_150["graph"] >= 12, (at_100, at_150)
+
+
+# ---------------------------------------------------------------- the numbers on the edges
+
+NUMBERS = """
+const root = document.querySelector(".view.shown");
+const stage = document.getElementById("stage").getBoundingClientRect();
+const shapes = [...root.querySelectorAll(".unit polygon, .unit ellipse, .unit path")]
+  .map((s) => s.getBoundingClientRect()).filter((r) => r.width > 0);
+const shown = [...root.querySelectorAll(".grad-label")].filter((t) => t.style.display !== "none");
+const onNode = [], covered = [];
+let onTop = 0;
+for (const t of shown) {
+  const r = t.getBoundingClientRect();
+  if (shapes.some((s) => Math.min(r.right, s.right) - Math.max(r.left, s.left) > 0.5 &&
+                         Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top) > 0.5)) {
+    onNode.push(t.textContent);
+  }
+  if (r.left < stage.left || r.right > stage.right || r.top < stage.top || r.bottom > stage.bottom) continue;
+  t.style.pointerEvents = "auto";           // what is drawn on top at the number's middle?
+  const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+  t.style.pointerEvents = "";
+  if (hit === t) onTop++; else covered.push(t.textContent);
+}
+return {shown: shown.length, onNode, covered, onTop};
+"""
+
+
+def test_gradient_numbers_sit_clear_of_nodes_and_above_lines(browser, screen, small, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+    _, result = _model_run(4)
+    model = rnn.LSTM(2, 3, 2, rng=0)
+    with mg.keep_values():
+        lstm = rnn.bptt(model, np.ones((4, 2)), np.zeros((4, 2)))
+    screen(1920, 1080)
+    pages = [(small[2], False), (viz.explore(lstm.loss_tensor).save(tmp_path / "l.html"), False),
+             (viz.explore(lstm.loss_tensor, present=True).save(tmp_path / "p.html"), True)]
+    for path, present in pages:
+        _open(browser, path)
+        for view in ("ops", "cells"):
+            browser.execute_script(f"setView('{view}')")
+            _press(browser, Keys.END)
+            got = browser.execute_script(NUMBERS)
+            assert got["shown"] > 20 and got["onTop"] > 5, (path.name, view, got)
+            assert got["onNode"] == [] and got["covered"] == [], (path.name, view, got)
+    assert _errors(browser) == []
+
+
+# ---------------------------------------------------------------- names and plain graphs
+
+def test_a_hostile_name_breaks_nothing(browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+    hostile = 'W<!--<script><img src=x onerror="window.hijacked=1">&amp;'
+    model = rnn.RNN(2, 3, 2, rng=0)
+    model.W.name = hostile
+    with mg.keep_values():
+        result = rnn.bptt(model, np.ones((3, 2)), np.zeros((3, 2)))
+    _open(browser, viz.explore(result.loss_tensor).save(tmp_path / "hostile.html"))
+    for k in range(1, 6):
+        _press(browser, Keys.ARROW_RIGHT)
+        assert browser.execute_script("return document.body.dataset.step") == str(k)
+    assert f"to {hostile}:" in browser.find_element("id", "rule-body").text   # a3 sends to W
+    names = [p.get_attribute("data-param") for p in
+             browser.find_elements("css selector", "#shared-body .param")]
+    assert hostile in names
+    panel = browser.find_element("css selector", f'.param:nth-child({names.index(hostile) + 1})')
+    assert panel.find_element("css selector", ".param-name").text == hostile
+    # hovering over W's node shows its name as text
+    tip = browser.execute_script("""
+        const [uid] = Object.entries(data.info[state.drawing]).find(
+            ([, xs]) => xs.some((x) => x.name === arguments[0]));
+        showTip({target: unitElement(state.drawing, uid), clientX: 50, clientY: 50});
+        return document.getElementById("tip").textContent;""", hostile)
+    assert tip.startswith(hostile + "op: parameter")
+    _press(browser, Keys.END)
+    assert browser.execute_script("return window.hijacked") is None
+    assert browser.find_elements("css selector", "img") == []
+    assert _errors(browser) == []
+
+
+def test_a_plain_expression_steps_in_the_browser(browser, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+    w = mg.tensor([1.0, -2.0], requires_grad=True, name="w")
+    _open(browser, viz.explore((w * w).sum()).save(tmp_path / "plain.html"))
+    options = [o.get_attribute("value") for o in
+               browser.find_elements("css selector", "#view option")]
+    assert options == ["ops"]
+    for k, name in ((1, "Σ (w ⊙ w)"), (2, "w ⊙ w")):
+        _press(browser, Keys.ARROW_RIGHT)
+        assert browser.find_element("id", "counter").text == f"step {k} of 2: {name}"
+    total = browser.find_element("css selector", "#shared-body .total")
+    assert "w.grad = [2, -4]" in total.text and "✓" in total.text
     assert _errors(browser) == []
 
 

@@ -4,20 +4,25 @@
 (``minigrad.graph.reverse_walk``: the same walk, storing nothing) and keeps
 what a picture of the walk needs: the order the nodes are visited in, the
 gradient each edge carries, and each node's complete gradient.
+:func:`time_order` lists the same nodes in the order a textbook goes back in
+time (the latest step first), and :meth:`Walk.reordered` takes that order.
 :func:`frames` cuts the walk into the frames a class steps through.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 
 import numpy as np
 
 from minigrad.graph import Node, reverse_walk
 
 from .names import node_label
+from .read import step_of
 
-__all__ = ["Walk", "replay", "Frame", "frames"]
+__all__ = ["Walk", "replay", "time_order", "Frame", "frames"]
 
 
 @dataclass
@@ -32,6 +37,15 @@ class Walk:
         if not hasattr(self, "_steps"):
             self._steps = {id(n): k for k, n in enumerate(self.order, start=1)}
         return self._steps[id(node)]
+
+    def reordered(self, order):
+        """The same walk visiting the nodes in ``order`` (e.g. :func:`time_order`): every
+        edge carries the same gradient, every node ends with the same one.  That holds
+        for any order in which each node comes after all the nodes that use it, since a
+        node's gradient is then complete when it is visited."""
+        if sorted(map(id, order)) != sorted(map(id, self.order)):
+            raise ValueError("Walk.reordered: the order must list the walk's nodes, each once")
+        return Walk(list(order), self.sent, self.grads)
 
     def received(self, graph, done):
         """{id(x): the gradient x has received so far}, once the nodes whose ids are in
@@ -72,6 +86,51 @@ def replay(root, graph):
 
     reverse_walk(root, visit)
     return walk
+
+
+def time_order(graph):
+    """The nodes of ``graph`` in the order a textbook goes back through an unrolled
+    network: the loss L, then step T (E_T, o_T, s_T, a_T), then step T-1, and so on.
+
+    It is a reverse topological order, like the engine's (decreasing ``seq``): a
+    node comes only after every node that uses it.  Of the nodes whose users are all
+    done, the next is the one of the latest time step (``t=<k>`` scopes; nodes outside
+    any step first), and within a step the newest, as in the engine's walk.  That is
+    Kahn's algorithm with a priority: a node is released when its last user is visited.
+
+    >>> import minigrad as mg
+    >>> w = mg.tensor([1.0], requires_grad=True, name="w")
+    >>> costs = []
+    >>> for t in (1, 2):
+    ...     with mg.scope(f"t={t}"):
+    ...         w = (w * 2).tanh()
+    ...         costs.append(w.sum())
+    >>> loss = mg.stack(costs).sum()
+    >>> from viz.read import collect
+    >>> [(n.op, n.scope) for n in time_order(collect(loss))][:5]
+    [('sum', ''), ('stack', ''), ('sum', 't=2'), ('tanh', 't=2'), ('mul', 't=2')]
+    """
+    users = {id(n): 0 for n in graph.nodes}          # users not yet visited, per node
+    for e in graph.edges:
+        if type(e.src) is Node:
+            users[id(e.src)] += 1
+
+    def priority(node):                               # smallest first: latest step, newest
+        t = step_of(node.scope)
+        return (-math.inf if t is None else -t, -node.seq)
+
+    root = graph.root
+    ready = [(priority(root), root)] if type(root) is Node else []
+    order = []
+    while ready:
+        node = heappop(ready)[1]
+        order.append(node)
+        for inp in node.inputs:                       # one count per edge, so a + a is fine
+            if type(inp) is Node:
+                users[id(inp)] -= 1
+                if users[id(inp)] == 0:
+                    heappush(ready, (priority(inp), inp))
+    return order
 
 
 @dataclass

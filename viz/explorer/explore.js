@@ -1,80 +1,204 @@
-// The backward-pass explorer.  The page holds the Graphviz SVG of the unrolled
-// graph (two views: every op, one box per step) and the walk as JSON.  This
-// script only moves CSS classes over the SVG and fills the two panels.
+// The backward-pass explorer.  The page holds Graphviz SVGs of the graph (every op,
+// one box per step, and every op at slide size for presenter mode) and the walk as
+// JSON.  This script only moves CSS classes over the SVGs, writes the gradients'
+// norms on the edges they cross, and fills the two panels.  Every name in the data
+// is user text: it reaches the page through textContent or esc(), never raw.
 "use strict";
 
 const data = JSON.parse(document.getElementById("walk-data").textContent);
-const walk = data.walk;                       // walk[k - 1] is the k-th node visited
+const walk = data.walk;                       // walk[k - 1] is the k-th step of the walk
 const $ = (id) => document.getElementById(id);
-const state = { k: 0, view: document.body.dataset.detail, heat: false, timer: null };
+const SVG = "http://www.w3.org/2000/svg";
+const state = {
+  k: 0, view: document.body.dataset.detail, drawing: null, heat: false, timer: null,
+  present: document.body.dataset.present === "true",
+};
+// The smallest graph text a fitted view allows, in CSS pixels (so browser zoom enlarges
+// it): 12 px on a screen, 18 px in presenter mode; and the largest fitted zoom.
+const READABLE = { screen: 12, present: 18 };
+const MOST = { screen: 1.2, present: 3 };
 
-// ---------------------------------------------------------------- the SVG, per view
+// ---------------------------------------------------------------- the drawings
 
-function viewRoot(view) {
-  return document.querySelector(`.view[data-view="${view}"]`);
+// The drawing a view is shown with: at slide size in presenter mode, if the page has it.
+function drawingFor(view, present) {
+  return present && `${view}-present` in data.drawings ? `${view}-present` : view;
 }
 
-function unitElement(view, uid) {
-  if (uid === "box-elided") return viewRoot(view).querySelector('[data-box="elided"]');
-  return uid ? document.getElementById(`${view}-u-${uid}`) : null;
+function viewRoot(key = state.drawing) {
+  return document.querySelector(`.view[data-drawing="${key}"]`);
 }
 
-// For each view: at which walk step each link is first crossed, and its label.
+function unitElement(key, uid) {
+  if (uid === "box-elided") return viewRoot(key).querySelector('[data-box="elided"]');
+  return uid ? document.getElementById(`${key}-u-${uid}`) : null;
+}
+
+// For each drawing: at which walk step each link is first crossed.
 const crossedAt = {};
-for (const view of ["ops", "cells"]) {
-  crossedAt[view] = {};
+for (const key of Object.keys(data.drawings)) {
+  crossedAt[key] = {};
   walk.forEach((step, i) => {
     for (const send of step.sends) {
-      for (const lid of send.links[view]) {
-        if (!(lid in crossedAt[view])) crossedAt[view][lid] = i + 1;
+      for (const lid of send.links[key]) {
+        if (!(lid in crossedAt[key])) crossedAt[key][lid] = i + 1;
       }
     }
   });
 }
 
-// A small text on the middle of each link that gradient will cross: its norm.
-function addGradientLabels(view) {
-  for (const g of viewRoot(view).querySelectorAll(".link")) {
-    const lid = g.dataset.link;
-    const info = (data.edges[view][lid] || [])[0];
-    const path = g.querySelector("path");
-    if (!info || !path || g.dataset.labelled) continue;
-    const [fromKind, toKind] = data.links[view][lid] || [];
-    if (toKind === "chip") continue;  // a parameter's track: its label is on the last stretch
-    // a link drawn in several segments is labelled once, on its last segment
-    const segments = viewRoot(view).querySelectorAll(`[data-link="${CSS.escape(lid)}"]`);
-    if (segments[segments.length - 1] !== g) continue;
-    // a parameter's last stretch starts at its name, where neighbours are apart
-    const along = fromKind === "chip" ? 0.3 : 0.5;
-    const middle = path.getPointAtLength(path.getTotalLength() * along);
-    const text = document.createElementNS("http://www.w3.org/2000/svg", "text");
-    text.setAttribute("x", middle.x + 3);
-    text.setAttribute("y", middle.y - 3);
-    text.setAttribute("class", "grad-label");
-    text.textContent = info.norm;
-    text.style.display = "none";
-    g.appendChild(text);
-    g.dataset.labelled = "yes";
+// Measured once a drawing is on screen: its body (boxes, nodes and edges, without the
+// title and margins around them) in canvas pixels, and its smallest text in canvas
+// pixels at zoom 1.
+const measured = {};
+function measure(key) {
+  if (measured[key]) return measured[key];
+  const root = viewRoot(key), svg = root.querySelector("svg");
+  const canvas = $("canvas").getBoundingClientRect();
+  let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
+  for (const el of root.querySelectorAll(".unit, .box, .link")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    left = Math.min(left, r.left); top = Math.min(top, r.top);
+    right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
   }
+  const perUnit = svg.getBoundingClientRect().width / pan.scale / svg.viewBox.baseVal.width;
+  const sizes = [...svg.querySelectorAll("text")].map((t) => parseFloat(getComputedStyle(t).fontSize));
+  const font = Math.min(...sizes);                     // in the SVG's own units
+  measured[key] = {
+    body: { x: (left - canvas.left) / pan.scale, y: (top - canvas.top) / pan.scale,
+            width: (right - left) / pan.scale, height: (bottom - top) / pan.scale },
+    font: font * perUnit, fontUnits: font,
+  };
+  return measured[key];
+}
+
+// ---------------------------------------------------------------- gradient numbers
+
+// Each edge's gradient norm, written once beside the wire it crosses, in a layer above
+// every line (no line crosses a number) and away from every node: the first of a few
+// places along the wire where the number overlaps no node, no box's title and no
+// other number.
+const labelsOf = {};
+function addGradientLabels(key) {
+  if (labelsOf[key]) return;
+  labelsOf[key] = {};
+  const root = viewRoot(key), graph = root.querySelector(".graph");
+  const size = measure(key).fontUnits;
+  const layer = document.createElementNS(SVG, "g");
+  layer.setAttribute("class", "grad-labels");
+  graph.appendChild(layer);
+  const taken = new Taken(size * 8);
+  for (const el of root.querySelectorAll(".unit, .deco, .box > text")) {
+    const b = el.getBBox();
+    if (b.width > 0 && b.height > 0) taken.add(grow(b, size * 0.15));
+  }
+  const segmentsOf = {};
+  for (const el of root.querySelectorAll(".link")) {
+    (segmentsOf[el.dataset.link] = segmentsOf[el.dataset.link] || []).push(el);
+  }
+  const texts = [];                       // all written first, then measured in one go
+  for (const [lid, norm] of Object.entries(data.labels[key])) {
+    const text = document.createElementNS(SVG, "text");
+    text.setAttribute("class", "grad-label");
+    text.setAttribute("font-size", size);
+    text.textContent = norm;
+    layer.appendChild(text);
+    texts.push([lid, text]);
+  }
+  const widths = texts.map(([, text]) => text.getComputedTextLength());
+  texts.forEach(([lid, text], i) => {
+    // A wire drawn in several segments is labelled on the one that leaves its source if
+    // there is room: wires into one node often share their last stretch (E_t into L).
+    const start = `${key}-e-${lid.split("->")[0]}-`;
+    const segments = (segmentsOf[lid] || []).slice()
+      .sort((a, b) => b.id.startsWith(start) - a.id.startsWith(start));
+    const paths = segments.map((s) => s.querySelector("path")).filter(Boolean);
+    if (paths.length) {
+      taken.add(place(text, widths[i], paths, taken, size));
+      labelsOf[key][lid] = text;
+    } else {
+      text.remove();
+    }
+    text.style.display = "none";
+  });
+}
+
+function grow(b, by) {
+  return { x: b.x - by, y: b.y - by, width: b.width + 2 * by, height: b.height + 2 * by };
+}
+
+// The boxes already taken, filed by the squares of a grid they touch, so that asking
+// what a new box would cover looks only at its neighbours.
+class Taken {
+  constructor(cell) { this.cell = cell; this.grid = new Map(); }
+  cells(b) {
+    const out = [], c = this.cell;
+    for (let i = Math.floor(b.x / c); i <= Math.floor((b.x + b.width) / c); i++) {
+      for (let j = Math.floor(b.y / c); j <= Math.floor((b.y + b.height) / c); j++) out.push(`${i},${j}`);
+    }
+    return out;
+  }
+  add(b) {
+    for (const k of this.cells(b)) {
+      if (!this.grid.has(k)) this.grid.set(k, []);
+      this.grid.get(k).push(b);
+    }
+  }
+  cover(b) {                              // the area of b that taken boxes cover
+    const near = new Set(this.cells(b).flatMap((k) => this.grid.get(k) || []));
+    let area = 0;
+    for (const t of near) {
+      const w = Math.min(b.x + b.width, t.x + t.width) - Math.max(b.x, t.x);
+      const h = Math.min(b.y + b.height, t.y + t.height) - Math.max(b.y, t.y);
+      if (w > 0 && h > 0) area += w * h;
+    }
+    return area;
+  }
+}
+
+// Try points along each path in turn, the number beside each (right, left, above,
+// below); keep the first free place, else the least covered one.
+function place(text, width, paths, taken, size) {
+  const height = size, gap = size * 0.25;
+  let best = null, bestCover = Infinity;
+  search: for (const path of paths) {
+    const length = path.getTotalLength();
+    for (const f of [0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9]) {
+      const p = path.getPointAtLength(length * f);
+      for (const [x, y] of [[p.x + gap, p.y - height / 2], [p.x - gap - width, p.y - height / 2],
+                            [p.x - width / 2, p.y - gap - height], [p.x - width / 2, p.y + gap]]) {
+        const box = { x, y, width, height };
+        const cover = taken.cover(box);
+        if (cover < bestCover) { best = box; bestCover = cover; }
+        if (cover === 0) break search;
+      }
+    }
+  }
+  text.setAttribute("x", best.x);
+  text.setAttribute("y", best.y + height * 0.8);      // the baseline
+  return best;
 }
 
 // ---------------------------------------------------------------- one step of the walk
 
 function show(k) {
   state.k = Math.max(0, Math.min(walk.length, k));
-  const view = state.view, root = viewRoot(view), k_ = state.k;
+  const key = state.drawing, root = viewRoot(), k_ = state.k;
   const step = walk[k_ - 1];
-  const just = new Set(step ? step.sends.flatMap((send) => send.links[view]) : []);
+  const just = new Set(step ? step.sends.flatMap((send) => send.links[key]) : []);
   for (const g of root.querySelectorAll(".link")) {
-    const at = crossedAt[view][g.dataset.link];
-    const crossed = at !== undefined && at <= k_;
-    g.classList.toggle("crossed", crossed);
+    const at = crossedAt[key][g.dataset.link];
+    g.classList.toggle("crossed", at !== undefined && at <= k_);
     g.classList.toggle("just", just.has(g.dataset.link));
-    const label = g.querySelector(".grad-label");
-    if (label) label.style.display = crossed ? "" : "none";
+  }
+  for (const [lid, text] of Object.entries(labelsOf[key])) {
+    const at = crossedAt[key][lid];
+    text.style.display = at !== undefined && at <= k_ ? "" : "none";
+    text.classList.toggle("just", just.has(lid));
   }
   for (const el of root.querySelectorAll(".current")) el.classList.remove("current");
-  const current = step ? unitElement(view, step.unit[view]) : null;
+  const current = step ? unitElement(key, step.unit[key]) : null;
   if (current) {
     current.classList.add("current");
     keepInView(current);
@@ -83,51 +207,62 @@ function show(k) {
   $("counter").textContent = k_ === 0 ? `seed (0 of ${walk.length})`
     : `step ${k_} of ${walk.length}: ${step.name}`;
   document.body.dataset.step = k_;
-  document.body.dataset.current = step ? step.unit[view] || "" : "";
-  showRule(step, k_);
+  document.body.dataset.current = step ? step.unit[key] || "" : "";
+  showRule(step);
   showShared(k_);
 }
 
-function showRule(step, k) {
+function showRule(step) {
   const body = $("rule-body");
   if (!step) {
-    body.innerHTML = "<p>Seed: dL/dL = 1 at the root. Press → (or ▶) to take the first " +
-      "step of the reverse walk: nodes are visited newest first.</p>";
+    body.innerHTML = "<p>Seed: δ = ∂L/∂L = 1 at the root. Press → (or ▶) to take the " +
+      "first step of the reverse walk.</p><p class=\"muted\">δ is the gradient arriving at " +
+      "the node being processed, ∂L/∂(its output); at a_t it is the notes' δ_t = ∂L/∂a_t. " +
+      "Each input gets its vector-Jacobian product of δ.</p>";
     return;
   }
-  const where = step.t === null ? "" : ` at t = ${step.t}`;
-  let html = `<p><b>${esc(step.name)}</b> (op <code>${esc(step.op)}</code>${where})</p>` +
-    `<p>incoming g = dL/d(output):</p><div class="formula">${esc(step.g)}</div>`;
+  const where = step.t === null ? "" : ` at t = ${esc(step.t)}`;
+  let html = `<p><b>${esc(step.name)}</b> <span class="muted">(op ${esc(step.op)}${where})</span></p>` +
+    `<p>δ = ∂L/∂${esc(atom(step.short))}:</p><div class="formula">${esc(step.delta)}</div>`;
   if (step.sends.length === 0) html += '<p class="muted">no input needs a gradient.</p>';
   for (const send of step.sends) {
-    html += `<p>to <b>${esc(send.to)}</b>: vjp = <span class="formula">${esc(send.vjp)}</span></p>` +
+    html += `<p>to <b>${esc(send.to)}</b>: <span class="formula">${esc(send.vjp)}</span>` +
+      (send.hint ? ` <span class="muted">(${esc(send.hint)})</span>` : "") + "</p>" +
       `<div class="formula">= ${esc(send.result)}</div>`;
   }
   body.innerHTML = html;
+}
+
+function atom(name) {
+  return name.includes(" ") ? `(${name})` : name;
 }
 
 // ---------------------------------------------------------------- shared parameters
 
 function buildShared() {
   const body = $("shared-body");
+  if (data.steps.length === 0) $("shared").querySelector("h2").textContent = "parameters: one term per use";
   for (const p of data.params) {
     const box = document.createElement("div");
     box.className = "param";
     box.dataset.param = p.name;
     if (p.grad.numbers) box.dataset.grad = JSON.stringify(p.grad.numbers);
     const bars = p.terms.map((term) =>
-      `<div class="bar" data-t="${term.t}" title="t = ${term.t}: ${esc(term.text)}"` +
-      (term.numbers ? ` data-numbers='${JSON.stringify(term.numbers)}'` : "") + "></div>").join("");
-    const first = p.terms.length ? p.terms[0].t : "", last = p.terms.length ? p.terms[p.terms.length - 1].t : "";
-    box.innerHTML = `<div><span class="param-name">${esc(p.name)}</span> ${esc(p.shape)}: ` +
-      `‖term_t‖ for each copy t</div><div class="bars">${bars}</div>` +
-      `<div class="steps-axis"><span>t = ${first}</span><span>t = ${last}</span></div>` +
+      `<div class="bar" data-t="${esc(term.t)}" title="${esc(term.label)}: ${esc(term.text)}"` +
+      (term.numbers ? ` data-numbers="${esc(JSON.stringify(term.numbers))}"` : "") + "></div>").join("");
+    const first = p.terms.length ? p.terms[0].label : "";
+    const last = p.terms.length ? p.terms[p.terms.length - 1].label : "";
+    box.innerHTML = `<div class="param-head"><span class="param-name">${esc(p.name)}</span> ` +
+      `${esc(p.shape)}<span class="what">: ‖term‖ for each ${data.steps.length ? "copy t" : "use"}</span></div>` +
+      `<div class="bars">${bars}</div>` +
+      `<div class="steps-axis"><span>${esc(first)}</span><span>${esc(last)}</span></div>` +
       '<div class="running"></div><div class="total"></div>';
     body.appendChild(box);
   }
 }
 
 function showShared(k) {
+  const terms = data.steps.length ? "copies" : "uses";
   data.params.forEach((p, i) => {
     const box = $("shared-body").children[i];
     const biggest = Math.max(...p.terms.map((term) => term.norm), 1e-300);
@@ -145,31 +280,35 @@ function showShared(k) {
       bar.classList.toggle("empty", value === undefined);
       bar.classList.toggle("latest", newest !== null && String(newest) === String(t));
     });
-    const arrived = Object.keys(latest).length;
-    box.querySelector(".running").textContent =
-      `running sum over ${arrived} of ${p.terms.length} copies: ‖Σ‖ = ${fmt(running)}`;
+    const arrived = Object.keys(latest).length, done = k === walk.length;
+    box.querySelector(".running").textContent = state.present
+      ? `Σ of ${arrived}/${p.terms.length}: ‖Σ‖ = ${fmt(running)}`
+      : `running sum over ${arrived} of ${p.terms.length} ${terms}: ‖Σ‖ = ${fmt(running)}`;
     const total = box.querySelector(".total");
-    const done = k === walk.length;
     total.classList.toggle("equal", done);
-    total.textContent = done
-      ? `Σ_t term_t = ${p.name}.grad = ${p.grad.text}  (‖·‖ = ${fmt(p.grad.norm)}; ` +
-        `max |Σ − .grad| = ${p.grad.difference.toExponential(1)}) ✓`
-      : `${p.name}.grad (the sum at the end) has ‖·‖ = ${fmt(p.grad.norm)}`;
+    if (state.present) {
+      total.textContent = done ? `= ${p.name}.grad ✓` : `‖${p.name}.grad‖ = ${fmt(p.grad.norm)}`;
+    } else {
+      total.textContent = done
+        ? `Σ term = ${p.name}.grad = ${p.grad.text}  (‖·‖ = ${fmt(p.grad.norm)}; ` +
+          `max |Σ − .grad| = ${p.grad.difference.toExponential(1)}) ✓`
+        : `${p.name}.grad (the sum at the end) has ‖·‖ = ${fmt(p.grad.norm)}`;
+    }
   });
 }
 
 // ---------------------------------------------------------------- hover and tap
 
 function tipFor(target) {
-  const view = state.view;
+  const key = state.drawing;
   const unit = target.closest(".unit"), link = target.closest(".link");
-  if (unit && data.info[view][unit.dataset.unit]) {
-    return data.info[view][unit.dataset.unit].slice(0, 4).map((x) =>
-      `<b>${esc(x.name)}</b><br>op: ${esc(x.op)}${x.t === null ? "" : ", t = " + x.t}` +
+  if (unit && data.info[key][unit.dataset.unit]) {
+    return data.info[key][unit.dataset.unit].slice(0, 4).map((x) =>
+      `<b>${esc(x.name)}</b><br>op: ${esc(x.op)}${x.t === null ? "" : ", t = " + esc(x.t)}` +
       `<br>shape: ${esc(x.shape)}<br>value: ${esc(x.value)}<br>gradient: ${esc(x.grad)}`).join("<hr>");
   }
-  if (link && data.edges[view][link.dataset.link]) {
-    return data.edges[view][link.dataset.link].slice(0, 4).map((x) =>
+  if (link && data.edges[key][link.dataset.link]) {
+    return data.edges[key][link.dataset.link].slice(0, 4).map((x) =>
       `<b>${esc(x.from)} → ${esc(x.to)}</b><br>gradient sent back: ${esc(x.grad)}`).join("<hr>");
   }
   return null;
@@ -181,27 +320,39 @@ function showTip(event) {
   if (!text) { tip.hidden = true; return; }
   tip.innerHTML = text;
   tip.hidden = false;
-  tip.style.left = `${Math.min(event.clientX + 14, window.innerWidth - 430)}px`;
-  tip.style.top = `${Math.min(event.clientY + 14, window.innerHeight - tip.offsetHeight - 4)}px`;
+  tip.style.left = `${Math.max(0, Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 4))}px`;
+  tip.style.top = `${Math.max(0, Math.min(event.clientY + 14, window.innerHeight - tip.offsetHeight - 4))}px`;
 }
 
-// ---------------------------------------------------------------- views, heat, time step
+// ---------------------------------------------------------------- views, modes, heat, time step
 
 function setView(view) {
   state.view = view;
+  state.drawing = drawingFor(view, state.present);
   document.body.dataset.detail = view;
+  document.body.dataset.drawing = state.drawing;
+  document.body.dataset.present = state.present;
+  for (const el of document.querySelectorAll(".view")) {
+    el.classList.toggle("shown", el.dataset.drawing === state.drawing);
+  }
   $("view").value = view;
-  addGradientLabels(view);
+  $("present").classList.toggle("on", state.present);
+  addGradientLabels(state.drawing);
   applyHeat();
   fit("height");
   pickStep($("step-picker").value);
   show(state.k);
 }
 
+function togglePresent() {
+  state.present = !state.present;
+  setView(state.view);
+}
+
 function applyHeat() {
-  for (const view of ["ops", "cells"]) {
-    for (const [uid, colour] of Object.entries(data.heat[view])) {
-      const el = unitElement(view, uid);
+  for (const key of Object.keys(data.drawings)) {
+    for (const [uid, colour] of Object.entries(data.heat[key])) {
+      const el = unitElement(key, uid);
       const shape = el && el.querySelector("polygon, ellipse");
       if (shape) shape.style.fill = state.heat ? colour : "";
     }
@@ -212,7 +363,7 @@ function pickStep(t) {
   for (const el of document.querySelectorAll(".box.picked")) el.classList.remove("picked");
   if (t === "") return;
   const name = data.hidden.includes(Number(t)) ? "elided" : t;
-  const box = viewRoot(state.view).querySelector(`[data-box="${name}"]`);
+  const box = viewRoot().querySelector(`[data-box="${CSS.escape(name)}"]`);
   if (box) {
     box.classList.add("picked");
     keepInView(box);
@@ -227,15 +378,28 @@ function applyPan() {
   $("canvas").style.transform = `translate(${pan.x}px, ${pan.y}px) scale(${pan.scale})`;
 }
 
-// "all": the whole graph in the window; "height": as tall as the window, so that the
-// text stays readable, and the view follows the walk sideways.
+// "height": the graph's body as tall as the window (the view follows the walk
+// sideways), but its text never below READABLE px and the zoom never above MOST;
+// "all": the whole body in the window, however small.
 function fit(mode) {
-  const stage = $("stage").getBoundingClientRect(), svg = viewRoot(state.view).querySelector("svg");
-  const w = svg.width.baseVal.value, h = svg.height.baseVal.value;
-  pan.scale = mode === "all" ? Math.min(stage.width / w, stage.height / h, 1.5)
-    : Math.min(stage.height / h, 1.2);
-  pan.x = Math.max(0, (stage.width - pan.scale * w) / 2);
-  pan.y = Math.max(0, (stage.height - pan.scale * h) / 2);
+  const stage = $("stage").getBoundingClientRect(), { body, font } = measure(state.drawing);
+  const tall = 0.97 * stage.height / body.height, wide = 0.97 * stage.width / body.width;
+  const screen = state.present ? "present" : "screen";
+  pan.scale = mode === "all" ? Math.min(tall, wide)
+    : Math.max(READABLE[screen] / font, Math.min(tall, MOST[screen]));
+  const w = pan.scale * body.width, h = pan.scale * body.height;
+  pan.x = Math.max(0, (stage.width - w) / 2) - pan.scale * body.x;
+  pan.y = Math.max(0, (stage.height - h) / 2) - pan.scale * body.y;
+  applyPan();
+}
+
+// Zoom by `factor` around the point (x, y) of the stage (default: its middle).
+function zoom(factor, x, y) {
+  const r = $("stage").getBoundingClientRect();
+  const mx = x === undefined ? r.width / 2 : x - r.left, my = y === undefined ? r.height / 2 : y - r.top;
+  pan.x = mx - (mx - pan.x) * factor;
+  pan.y = my - (my - pan.y) * factor;
+  pan.scale *= factor;
   applyPan();
 }
 
@@ -255,12 +419,7 @@ function setupPanZoom() {
   const stage = $("stage");
   stage.addEventListener("wheel", (event) => {
     event.preventDefault();
-    const r = stage.getBoundingClientRect(), factor = Math.exp(-event.deltaY * 0.0015);
-    const mx = event.clientX - r.left, my = event.clientY - r.top;
-    pan.x = mx - (mx - pan.x) * factor;
-    pan.y = my - (my - pan.y) * factor;
-    pan.scale *= factor;
-    applyPan();
+    zoom(Math.exp(-event.deltaY * 0.0015), event.clientX, event.clientY);
   }, { passive: false });
   let drag = null;
   stage.addEventListener("pointerdown", (event) => {
@@ -273,6 +432,12 @@ function setupPanZoom() {
   });
   window.addEventListener("pointerup", () => { drag = null; stage.classList.remove("dragging"); });
   stage.addEventListener("click", showTip);               // tap on a touch screen
+  let pending = false;                  // a new window size (or browser zoom): fit again
+  window.addEventListener("resize", () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { pending = false; fit("height"); show(state.k); });
+  });
 }
 
 // ---------------------------------------------------------------- controls
@@ -296,10 +461,13 @@ function setupControls() {
   $("prev").onclick = () => show(state.k - 1);
   $("next").onclick = () => show(state.k + 1);
   $("play").onclick = play;
+  $("present").onclick = togglePresent;
   $("slider").oninput = () => show(Number($("slider").value));
   $("view").onchange = () => setView($("view").value);
   $("heat").onchange = () => { state.heat = $("heat").checked; applyHeat(); };
   $("fit").onclick = () => fit("all");
+  if (!("cells" in data.drawings)) $("view").querySelector('[value="cells"]').remove();
+  if (data.steps.length === 0) $("step-picker").parentElement.hidden = true;
   for (const t of data.steps) {
     const option = document.createElement("option");
     option.value = t;
@@ -309,11 +477,16 @@ function setupControls() {
   $("step-picker").onchange = () => pickStep($("step-picker").value);
   document.addEventListener("keydown", (event) => {
     if (event.target.tagName === "SELECT" || event.target === $("slider")) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;   // the browser's own zoom
     const moves = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
     if (event.key in moves) show(state.k + moves[event.key]);
     else if (event.key === "Home") show(0);
     else if (event.key === "End") show(walk.length);
     else if (event.key === " ") play();
+    else if (event.key === "p" || event.key === "P") togglePresent();
+    else if (event.key === "+" || event.key === "=") zoom(1.25);
+    else if (event.key === "-" || event.key === "_") zoom(1 / 1.25);
+    else if (event.key === "0") { fit("height"); show(state.k); }
     else return;
     event.preventDefault();
   });
