@@ -140,7 +140,7 @@ def test_vanishing_gradients_prints_and_draws_the_recomputed_norms(ran):
         assert flow_svg.has(*[number_text(v) for v in n]), radius   # every step's norm
     picture = read_svg(folder / "out" / "vanishing.svg")
     assert picture.groups["cluster"] == 12
-    assert picture.has("one box per step, after backward(), coloured by gradient norm")
+    assert picture.has("one box per step, coloured by ‖grad‖")
 
 
 def test_char_rnn_prints_the_recomputed_losses(ran):

@@ -103,9 +103,6 @@ KNOWN = {
     "GRU-ops-TB-slides": "the same, top to bottom",
     "LSTM-cells-TB-slides": "an LSTM's cells top to bottom: 27 px, under the floor (the "
                             "legend says so); left to right fits",
-    "RNN-cells-TB-slides": "top to bottom, the state's line runs through the narrow elided "
-                           "box's title",
-    "GRU-cells-TB-slides": "the same",
 }
 FIGURES = [pytest.param(*f, marks=pytest.mark.xfail(reason=KNOWN[f[0]], strict=True))
            if f[0] in KNOWN else f for f in FIGURES]

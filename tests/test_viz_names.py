@@ -147,8 +147,7 @@ def test_titles_name_the_cell_steps_and_settings():
             f"{name} unrolled over 4 steps\nevery op, after backward()"
     _, result = result_of(rnn.RNN, T=20)
     graph = viz.draw_unrolled(result.loss_tensor, detail="cells", heat=True)
-    assert title(graph) == ("RNN unrolled over 20 steps\none box per step, after backward(), "
-                            "coloured by gradient norm")
+    assert title(graph) == "RNN unrolled over 20 steps\none box per step, coloured by ‖grad‖"
     # the elided steps are named on their box and in the legend
     g = parse(graph.source)
     assert g.clusters()[3].attrs["label"] == "t = 4 … 17"

@@ -45,13 +45,15 @@ def draw(tensor, *, values=False, grads=True, edge_grads=None, heat=False, scope
         Show gradient norms on nodes.
     edge_grads : bool, optional
         Label every edge with the norm of the gradient flowing back along it
-        (default: when intermediate gradients were kept and the graph is small).
+        (default: when intermediate gradients were kept and the graph is small:
+        150 edges in a notebook, 12 on a slide, where the labels would crowd the text
+        under 28 px).
     heat : bool
         Colour nodes and edges by gradient norm, on a log scale, with a legend.
     scopes : bool
         Draw a box around the ops of each ``minigrad.scope``.
     style : "notebook" or "slides"
-        ``"slides"``: 14 pt text in a 16:9 frame, to project.
+        ``"slides"``: text of at least 28 px on a 1920 x 1080 frame, to project.
     title : str, optional
 
     The result shows itself inline in Jupyter; ``viz.save(graph, "g.svg")``
@@ -67,7 +69,8 @@ def draw(tensor, *, values=False, grads=True, edge_grads=None, heat=False, scope
     look = Look(style, HeatScale(gradient_norms(graph, "viz.draw")) if heat else None)
     content = Content(values=values, grads=grads, heat=heat, style=style)
     if edge_grads is None:
-        edge_grads = graph.has_intermediate_grads() and len(graph.edges) <= 150
+        edge_grads = (graph.has_intermediate_grads()
+                      and len(graph.edges) <= (12 if style == "slides" else 150))
     return graph_figure(graph, content, look, scopes, edge_grads, title)
 
 

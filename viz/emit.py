@@ -31,7 +31,7 @@ CLUSTER_MARGIN = 8.0        # pt: Graphviz draws a cluster this far around its n
 # Layout settings for dot: compact, with a bounded crossing minimisation so
 # that graphs of thousands of ops still lay out in seconds.
 DOT_LAYOUT = {"ranksep": "0.3", "nodesep": "0.15", "mclimit": "0.3", "nslimit": "4",
-              "fontname": "Helvetica", "fontsize": "12", "labelloc": "t"}
+              "fontname": "Arial", "fontsize": "12", "labelloc": "t"}
 
 
 def unit_sizes(scene, look, overlay=None):
@@ -93,10 +93,11 @@ def legend_of(scene, look):
     return rows, size
 
 
-def measure(scene, layout, titles, look, title, title_room=None):
+def measure(scene, layout, titles, look, title, title_room=None, one_line=None):
     """The :class:`Extent` of the figure :func:`unrolled_figure` draws.  ``title_room``
     (lines of text) sizes the title's place, when it must not depend on the title
-    (the frames of a walk keep one size)."""
+    (the frames of a walk keep one size).  ``one_line`` is the title on one line, used
+    when it is no wider than the drawing (a line of height saved, on a slide)."""
     em = look.font
     boxes = {}
     for t in scene.boxes:
@@ -112,6 +113,9 @@ def measure(scene, layout, titles, look, title, title_room=None):
               if link.label_at is not None]
     drawing = _union(parts)
     lines = title.split("\n")
+    if one_line and title_room is None and \
+            title_extent([one_line], look)[0] <= drawing[2] - drawing[0]:
+        lines = [one_line]
     title_size = title_extent(title_room or lines, look)
     rows, size = legend_of(scene, look)
     others = [_rect(layout.pos[u.id], layout.sizes[u.id]) for u in scene.units.values()
@@ -224,7 +228,7 @@ def unrolled_figure(scene, layout, titles, look, extent, overlay=None):
                  edge_attr={**EDGE_STYLE, "fontsize": str(look.font),
                             "arrowsize": f"{0.6 * max(1.0, look.font / 14):.2f}"},
                  graph_attr={"splines": "line", "overlap": "true", "outputorder": "edgesfirst",
-                             "fontname": "Helvetica", "pad": "0"})
+                             "fontname": "Arial", "pad": "0"})
     lines = overlay.get("lines", {})
     attrs = {uid: {**look.unit(u, layout.sizes[uid], lines.get(uid)),
                    **overlay.get("units", {}).get(uid, {})}

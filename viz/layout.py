@@ -93,6 +93,14 @@ class Layout:
         lane = self.gap("row") / (len(tracks) + 1)
         return self.offset[r] + self.depth[r] / 2 + self.label_room.get(r, 0.0) + lane * (k + 1)
 
+    def move_rows(self, rows, by):
+        """Move ``rows`` ``by`` pt across the time axis (away from the top level)."""
+        for i in rows:
+            self.offset[i] += by
+        for uid, i in self.row.items():
+            if i in rows:
+                self.pos[uid] = self.point(self.along[uid], self.offset[i])
+
     def label_band(self, r):
         """Across the time axis: the middle of the band under row ``r`` kept for the
         numbers of the states that leave it."""

@@ -268,7 +268,7 @@ def check_layout(graph_or_svg, style="notebook", min_px=None):
     True
     >>> report = viz.check_layout(viz.draw(loss, style="slides"), "slides")
     >>> report.min_text_px >= 28, report.problems       # three ops in a column: too narrow
-    (True, ['sparse: the drawing covers 47% of the 16:9 frame, under 55%'])
+    (True, ['sparse: the drawing covers 42% of the 16:9 frame, under 55%'])
     """
     if style not in FRAMES:
         raise ValueError(f"check_layout: style must be one of {', '.join(FRAMES)}, got "

@@ -2,10 +2,11 @@
 
 Every drawing is laid out by ``viz`` before Graphviz runs, so the sizes of
 its text must be known here.  :func:`text_width` gives them in em (the font
-size), from the advance widths that Graphviz itself uses for the font
-"Helvetica" (measured once with ``dot -Tjson``; Graphviz sizes text a little
-wider than a browser's Helvetica, so a box sized by them is never too small).
-``check_layout`` reads a drawing back with the same numbers.
+size), from the advance widths of Arial, the drawings' font: Graphviz measures
+it with these widths (``dot -Tjson``), and a browser draws it with them, so a
+line set in several pieces (a typeset subscript, a coloured name) keeps its
+pieces together on every screen.  ``check_layout`` reads a drawing back with
+the same numbers.
 
 A :class:`Frame` is what a figure is shown in: a 1920 × 1080 slide, with the
 smallest text and title it allows.  At slide style a figure is drawn in
@@ -19,27 +20,29 @@ from dataclasses import dataclass
 
 __all__ = ["text_width", "Frame", "SLIDE", "NOTEBOOK", "FRAMES", "LINE"]
 
-# Advance widths in em (Graphviz's, for fontname=Helvetica): printable ASCII and the
+# Advance widths in em: Arial's, which Graphviz measures for fontname=Arial and browsers
+# draw (Liberation Sans on Linux has the same widths), for printable ASCII and the
 # symbols the drawings use.  A character not listed counts as wide (0.84 em).
 _WIDTH = {
-    " ": 0.316, "!": 0.398, '"': 0.458, "#": 0.84, "$": 0.638, "%": 0.953, "&": 0.781,
-    "'": 0.278, "(": 0.39, ")": 0.39, "*": 0.503, "+": 0.84, ",": 0.316, "-": 0.361,
-    ".": 0.316, "/": 0.338, ":": 0.338, ";": 0.338, "<": 0.84, "=": 0.84, ">": 0.84,
-    "?": 0.533, "@": 0.998, "[": 0.39, "\\": 0.338, "]": 0.39, "^": 0.84, "_": 0.503,
-    "`": 0.503, "{": 0.638, "|": 0.338, "}": 0.638, "~": 0.84,
-    **dict.fromkeys("0123456789", 0.638),
-    "A": 0.712, "B": 0.683, "C": 0.698, "D": 0.773, "E": 0.631, "F": 0.578, "G": 0.773,
-    "H": 0.75, "I": 0.293, "J": 0.293, "K": 0.653, "L": 0.556, "M": 0.863, "N": 0.75,
-    "O": 0.788, "P": 0.601, "Q": 0.788, "R": 0.698, "S": 0.638, "T": 0.593, "U": 0.736,
-    "V": 0.683, "W": 0.991, "X": 0.683, "Y": 0.608, "Z": 0.683,
-    "a": 0.615, "b": 0.638, "c": 0.548, "d": 0.638, "e": 0.615, "f": 0.345, "g": 0.638,
-    "h": 0.638, "i": 0.278, "j": 0.278, "k": 0.578, "l": 0.278, "m": 0.975, "n": 0.638,
-    "o": 0.615, "p": 0.638, "q": 0.638, "r": 0.392, "s": 0.518, "t": 0.39, "u": 0.638,
-    "v": 0.593, "w": 0.818, "x": 0.593, "y": 0.593, "z": 0.525,
-    "‖": 0.503, "Σ": 0.631, "σ": 0.638, "…": 0.998, "²": 0.398, "∂": 0.518, "δ": 0.615,
-    "·": 0.316, "—": 0.998, "–": 0.503, "ᵀ": 0.383, "√": 0.638, "θ": 0.615, "α": 0.66,
-    "β": 0.638, "γ": 0.593, "η": 0.638, "ρ": 0.638, "λ": 0.593, "⁻": 0.525, "¹": 0.398,
-    "Δ": 0.683, "∑": 0.676, "°": 0.503, "\u00a0": 0.316,
+    " ": 0.278, "!": 0.278, '"': 0.353, "#": 0.556, "$": 0.556, "%": 0.893, "&": 0.668,
+    "'": 0.188, "(": 0.331, ")": 0.331, "*": 0.39, "+": 0.586, ",": 0.278, "-": 0.331,
+    ".": 0.278, "/": 0.278, ":": 0.278, ";": 0.278, "<": 0.586, "=": 0.586, ">": 0.586,
+    "?": 0.556, "@": 1.013, "[": 0.278, "\\": 0.278, "]": 0.278, "^": 0.473, "_": 0.556,
+    "`": 0.331, "{": 0.338, "|": 0.263, "}": 0.338, "~": 0.586,
+    **dict.fromkeys("0123456789", 0.556),
+    "A": 0.668, "B": 0.668, "C": 0.721, "D": 0.721, "E": 0.668, "F": 0.608, "G": 0.781,
+    "H": 0.721, "I": 0.278, "J": 0.503, "K": 0.668, "L": 0.556, "M": 0.833, "N": 0.721,
+    "O": 0.781, "P": 0.668, "Q": 0.781, "R": 0.721, "S": 0.668, "T": 0.608, "U": 0.721,
+    "V": 0.668, "W": 0.946, "X": 0.668, "Y": 0.668, "Z": 0.608,
+    "a": 0.556, "b": 0.556, "c": 0.503, "d": 0.556, "e": 0.556, "f": 0.278, "g": 0.556,
+    "h": 0.556, "i": 0.226, "j": 0.226, "k": 0.503, "l": 0.226, "m": 0.833, "n": 0.556,
+    "o": 0.556, "p": 0.556, "q": 0.556, "r": 0.331, "s": 0.503, "t": 0.278, "u": 0.556,
+    "v": 0.503, "w": 0.721, "x": 0.503, "y": 0.503, "z": 0.503,
+    "‖": 0.413, "Σ": 0.615, "σ": 0.615, "…": 0.998, "²": 0.331, "∂": 0.496, "δ": 0.556,
+    "·": 0.331, "—": 0.998, "–": 0.556, "ᵀ": 0.435, "√": 0.548, "θ": 0.556, "α": 0.578,
+    "β": 0.578, "γ": 0.503, "η": 0.556, "ρ": 0.57, "λ": 0.503, "⁻": 0.525, "¹": 0.331,
+    "Δ": 0.668, "∑": 0.713, "°": 0.398, "\u00a0": 0.278, "−": 0.586, "×": 0.586,
+    "→": 0.998, "←": 0.998, "≈": 0.548, "≤": 0.548, "≥": 0.548, "±": 0.548,
 }
 _WIDE = 0.84
 LINE = 1.25           # the height of a line of text, in em
@@ -49,7 +52,7 @@ def text_width(text):
     """The width of one line of ``text`` in em (multiply by the font size).
 
     >>> round(text_width("W 0.24"), 2)
-    3.54
+    3.17
     """
     return sum(_WIDTH.get(c, _WIDE) for c in text)
 

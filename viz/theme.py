@@ -61,8 +61,8 @@ INCH = 72.0             # points per inch: Graphviz takes sizes and positions in
 
 # The defaults of every node and edge (a unit's role adds to them).
 NODE_STYLE = {"shape": "box", "style": "filled", "fillcolor": COLORS["op"], "fontsize": "10",
-              "height": "0.3", "margin": "0.06,0.03", "fontname": "Helvetica"}
-EDGE_STYLE = {"arrowsize": "0.6", "fontsize": "8", "fontname": "Helvetica"}
+              "height": "0.3", "margin": "0.06,0.03", "fontname": "Arial"}
+EDGE_STYLE = {"arrowsize": "0.6", "fontsize": "8", "fontname": "Arial"}
 
 # Light yellow (small gradients) to dark red (large): ColorBrewer's YlOrRd.
 _HEAT = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]

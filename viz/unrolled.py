@@ -43,15 +43,18 @@ def figure_of(unrolled, elision, content, look, direction="LR", title=None, over
     look = replace(look, params=frozenset(p.name for p in unrolled.params if p.name))
     scene = build_scene(unrolled, elision, content)
     extra = overlay(scene) if overlay is not None else None
+    one_line = None
     if title is None:
         title = describe(unrolled, elision, content)
+        if look.style == "slides":
+            one_line = title.replace("\n", ", ")
     room = (extra or {}).get("title_room")
     header = max(legend_of(scene, look)[1][1], title_extent(room or title.split("\n"), look)[1])
     layout = place(scene, unit_sizes(scene, look, extra), direction, look.font, header)
     titles = route(scene, layout, label_sizes(scene, look),
                    title_width=look.font * max(text_width(box_title(scene, t))
                                                for t in scene.boxes))
-    extent = measure(scene, layout, titles, look, title, room)
+    extent = measure(scene, layout, titles, look, title, room, one_line)
     return Drawing(unrolled_figure(scene, layout, titles, look, extent, extra), scene, extent)
 
 
@@ -157,9 +160,9 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
     labels : bool
         Label edges with numbers (off: only the parameters' names).
     style : "notebook" or "slides"
-        ``"slides"``: a 16:9 figure whose every text stays at least 14 px high
-        when projected 1920 px wide (steps are elided to fit, and the title
-        says so).  ``"notebook"``: compact, for reading on a screen.
+        ``"slides"``: a 16:9 figure whose every text stays at least 28 px high
+        when projected on a 1920 x 1080 frame (numbers, then steps are left out
+        to fit, and the legend says so).  ``"notebook"``: compact, for reading on a screen.
 
     Positions are computed here and pinned, so the graph is laid out by
     Graphviz's ``neato`` engine (set on the returned graph).

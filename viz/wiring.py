@@ -28,6 +28,9 @@ def route(scene, layout, label_sizes, title_width=0.0):
     each box's title goes {step: (x, y)}."""
     states(scene, layout)
     _choose_title_side(scene, layout, title_width)
+    if layout.title_side == "b" and layout.top_rows:      # no titles above the boxes:
+        layout.move_rows(range(layout.top_rows),          # the top level comes closer
+                         layout.gap("title") - layout.gap("row"))
     up_to_top(scene, layout, title_width)
     around_neighbours(scene, layout)
     through_vias(layout)
@@ -70,7 +73,8 @@ def up_to_top(scene, layout, title_width=0.0):
     first = layout.top_rows
     if first >= len(layout.offset):
         return
-    bus = layout.offset[first] - layout.depth[first] / 2 - layout.gap("title") - 0.4 * layout.em
+    above = layout.gap("row" if layout.title_side == "b" else "title")   # the titles' room
+    bus = layout.offset[first] - layout.depth[first] / 2 - above - 0.4 * layout.em
     for link in scene.links:
         src, dst = scene.units[link.src], scene.units[link.dst]
         if link.kind == "flow" and src.step in scene.boxes and dst.step is None \
