@@ -136,8 +136,11 @@ def test_vanishing_gradients_prints_and_draws_the_recomputed_norms(ran):
         n = rnn.gradient_flow(model, xs, ys).state_grad_norms
         assert (f"spectral radius {radius}: ||dE_T/ds_t|| at t = 1, 10, 20, 30: "
                 f"{n[0]:.1e}, {n[9]:.1e}, {n[19]:.1e}, {n[29]:.1e}") in out
-        assert flow_svg.has(f"spectral radius of W = {radius}")
-        assert flow_svg.has(*[number_text(v) for v in n]), radius   # every step's norm
+        factor = rnn.gradient_flow(model, xs, ys).decay_per_step()
+        assert flow_svg.has(f"spectral radius of W = {radius}: ×{factor:.2g} per step back")
+    # a marker per step on each of the three lines (their <title>s: mark_<line>_<k>)
+    assert sum(t.startswith("mark_") and not t.startswith("mark_key") for t in flow_svg.titles) \
+        == 3 * 30
     picture = read_svg(folder / "out" / "vanishing.svg")
     assert picture.groups["cluster"] == 12
     assert picture.has("one box per step, coloured by ‖grad‖")

@@ -161,15 +161,19 @@ def test_truncation_cuts_are_drawn_as_cuts():
     assert cluster_order(graph) == [f"cluster_t{t}" for t in range(7, 13)]
 
     schedule = parse(viz.draw_truncation(result, update=1).source)
-    window = [n for n, a in schedule.node_attrs.items() if a.get("fillcolor") == "#d5f5e3"]
-    assert sorted(window) == [f"s{t}" for t in range(3, 9)]
-    assert sorted(n for n in schedule.node_attrs if n.startswith("E")) == \
-        [f"E{t}" for t in range(5, 9)]
-    assert any(a.get("label") == "cut" and (t, h) == ("s2", "s3")
-               for t, h, a in schedule.edges)
+    window = [n for n, a in schedule.node_attrs.items() if a.get("fillcolor") == "#d5f5e3"
+              and not n.startswith("key")]
+    assert sorted(window, key=lambda n: int(n[1:])) == [f"s{t}" for t in range(3, 9)]
+    assert sorted((n for n in schedule.node_attrs if re.fullmatch(r"E\d+", n)),
+                  key=lambda n: int(n[1:])) == [f"E{t}" for t in range(5, 9)]
+    # the cut: its word sits in the gap between steps 2 and 3
+    x = {n: float(a["pos"].split(",")[0]) for n, a in schedule.node_attrs.items()
+         if "pos" in a}
+    assert text_of(schedule.node_attrs["cut"]["label"]) == "cut"
+    assert x["s2"] < x["cut"] < x["s3"]
 
 
-def test_gradient_flow_draws_one_row_per_network_in_time_order():
+def test_gradient_flow_is_a_log_scale_chart_of_every_step():
     xs, ys = np.random.default_rng(0).normal(size=(7, 1)) * 0.1, np.zeros((7, 1))
     flows = {}
     for radius in (0.5, 1.5):
@@ -177,30 +181,37 @@ def test_gradient_flow_draws_one_row_per_network_in_time_order():
         model.W.data *= radius / rnn.spectral_radius(model.W)
         flows[f"rho {radius}"] = rnn.gradient_flow(model, xs, ys)
     g = parse(viz.draw_gradient_flow(flows).source)
-
-    def lines(node):
-        return g.node_attrs[node]["label"].replace("\\n", "\n").split("\n")
-
-    assert [lines(f"row{r}")[0] for r in (0, 1)] == ["rho 0.5", "rho 1.5"]
-    for r, flow in enumerate(flows.values()):
-        boxes = [f"r{r}t{t}" for t in range(1, 8)]
-        # each box names its step and shows ||dE_T/ds_t||
-        for t, (box, size) in enumerate(zip(boxes, flow.state_grad_norms), start=1):
-            assert lines(box) == [f"t = {t}", viz.theme.number_text(size)]
-        # consecutive steps are joined, arrowheads pointing back in time
-        links = [(t, h) for t, h, a in g.edges if a.get("dir") == "back"]
-        assert all(pair in links for pair in zip(boxes, boxes[1:]))
-    # vanishing (rho 0.5): step 1 gets less than step 7, so it is lighter; exploding: darker
-    def lightness(node):
-        colour = g.node_attrs[node]["fillcolor"]
-        return sum(int(colour[k:k + 2], 16) for k in (1, 3, 5))
-
-    for r, flow in enumerate(flows.values()):
-        first, last = flow.state_grad_norms[[0, -1]]
-        assert (first < last) == (r == 0)
-        assert (lightness(f"r{r}t1") > lightness(f"r{r}t7")) == (first < last)
+    pos = {n: tuple(float(v) for v in a["pos"].rstrip("!").split(","))
+           for n, a in g.node_attrs.items() if "pos" in a}
+    text = {n: text_of(a["label"]) for n, a in g.node_attrs.items() if a.get("label")}
+    # the key names the lines in order, each with its factor per step back
+    for k, (name, flow) in enumerate(flows.items()):
+        assert text[f"key_{k}"] == f"{name}: ×{flow.decay_per_step():.2g} per step back"
+    # a marker per step, at x in time order and y = a + b log10 ||dE_T/ds_t|| (b > 0): the
+    # same straight map for both lines, so their heights compare
+    xy = np.array([pos[f"mark_{k}_{t}"] for k in range(2) for t in range(7)])
+    logs = np.log10(np.concatenate([f.state_grad_norms for f in flows.values()]))
+    slope, offset = np.polyfit(logs, xy[:, 1], 1)
+    assert slope > 0 and np.allclose(xy[:, 1], offset + slope * logs, atol=2e-3)
+    steps = np.tile(np.arange(1, 8), 2)
+    slope_t, _ = np.polyfit(steps, xy[:, 0], 1)
+    assert slope_t > 0 and np.allclose(np.diff(xy[:7, 0]), slope_t, atol=2e-3)
+    # vanishing (rho 0.5): step 1 is below step 7; exploding (rho 1.5): above
+    assert pos["mark_0_0"][1] < pos["mark_0_6"][1] and pos["mark_1_0"][1] > pos["mark_1_6"][1]
+    # the decades on the y axis and the steps on the x axis
+    assert {"1e−1", "1e0"} <= set(text.values()) and "7" in text.values()
     with pytest.raises(TypeError, match="rnn.gradient_flow"):
         viz.draw_gradient_flow({"row": [1.0, 2.0]})
+
+
+def test_gradient_flow_leaves_zero_norms_off_the_log_scale_and_says_so():
+    model = rnn.RNN(1, 3, 1, bias=False, rng=0)
+    flow = rnn.gradient_flow(model, np.ones((5, 1)), np.zeros((5, 1)))
+    flow.state_grad_norms = flow.state_grad_norms.copy()
+    flow.state_grad_norms[:2] = 0.0
+    g = parse(viz.draw_gradient_flow({"zeros": flow}).source)
+    assert "(2 norms of 0 not drawn)" in text_of(g.node_attrs["key_0"]["label"])
+    assert not any(n in g.node_attrs for n in ("mark_0_3",)) and "mark_0_2" in g.node_attrs
 
 
 def test_heat_colours_by_gradient_with_a_legend():
@@ -241,8 +252,9 @@ def test_folded_diagrams():
         # the recurrence: W's loop, drawn in red, a line of three segments with an arrow
         (recurrence,) = [n for n, colour in loops.items() if colour == "#c0392b"]
         assert text[recurrence].startswith(loop + ",  one-step delay: ")
-        segments = [a for t, h, a in g.edges if t.startswith(recurrence + "_")]
-        assert len(segments) == 3 and segments[-1]["dir"] == "forward"
+        segments = [a for t, h, a in g.edges if a["color"] == "#c0392b"]
+        assert len(segments) == 3 and [a["dir"] for a in segments] == ["none", "none",
+                                                                       "forward"]
         # an LSTM's cell state is a second loop, in its own colour; the others have one
         cell_state = [n for n, colour in loops.items() if colour == "#7d3c98"]
         assert len(cell_state) == (1 if isinstance(model, rnn.LSTM) else 0)
@@ -443,19 +455,44 @@ def test_the_folded_figure_counts_in_good_english():
     assert "inputs" not in one_hidden
 
 
+def truncation_parts(graph):
+    """{node: (its text, its attributes)} of a draw_truncation figure."""
+    return {n: (text_of(a.get("label", "")), a) for n, a in parse(graph.source).node_attrs.items()}
+
+
 def test_truncation_marks_block_losses_before_the_window_and_names_one_step():
     model = rnn.RNN(1, 3, 1, rng=0)
     xs = np.zeros((20, 1))
-    graph = viz.draw_truncation(rnn.tbptt(model, xs, xs, k1=6, k2=3, optimizer=None), update=1)
-    source = graph.source
+    parts = truncation_parts(viz.draw_truncation(
+        rnn.tbptt(model, xs, xs, k1=6, k2=3, optimizer=None), update=1))
     for t in (7, 8, 9):                     # in the block (7-12), before the window (10-12)
-        assert re.search(rf'E{t} \[label=E{t} [^\]]*style="dashed,filled"', source), t
+        assert parts[f"E{t}"][0] == f"E{t}"
+        assert "dashed" in parts[f"E{t}"][1]["style"], t
     for t in (10, 11, 12):
-        assert not re.search(rf'E{t} \[label=E{t} [^\]]*dashed', source), t
-    assert "only its output layer (V, c) learns from it" in source
-    one = viz.draw_truncation(rnn.tbptt(model, xs, xs, k1=1, k2=4, optimizer=None), update=1)
-    assert "losses of step 2, gradient through steps 1–2" in one.source
-    assert "dashed E_t" not in one.source        # k2 >= k1: every loss reaches U, W, b
+        assert "dashed" not in parts[f"E{t}"][1]["style"], t
+    texts = [text for text, _ in parts.values()]
+    assert "a loss before the window: only V and c learn from it" in texts
+    assert "k1 = 6 steps: the block, whose losses count" in texts
+    assert "k2 = 3 steps: the window, where the gradient flows back" in texts
+    # the gradient's arrows point back in time: from step t + 1 to step t
+    g = parse(viz.draw_truncation(rnn.tbptt(model, xs, xs, k1=6, k2=3, optimizer=None),
+                                  update=1).source)
+    pos = {n: tuple(float(v) for v in a["pos"].rstrip("!").split(","))
+           for n, a in g.node_attrs.items() if "pos" in a}
+    arrows = [(pos[t], pos[h]) for t, h, a in g.edges
+              if a.get("dir") == "forward" and a["color"] == "#c0392b"
+              and abs(pos[t][1] - pos[h][1]) < 1e-9 and abs(pos[t][1] - pos["s10"][1]) < 1e-9]
+    assert len(arrows) == 2 and all(head[0] < tail[0] for tail, head in arrows)
+
+    one = truncation_parts(viz.draw_truncation(
+        rnn.tbptt(model, xs, xs, k1=1, k2=4, optimizer=None), update=1))
+    assert "losses of step 2, gradient through steps 1–2" in one["title"][0]
+    assert not any("before the window: only" in text for text, _ in one.values())
+    # the last, shorter block says so
+    last = truncation_parts(viz.draw_truncation(
+        rnn.tbptt(model, xs, xs, k1=6, k2=8, optimizer=None), update=-1))
+    assert "k1 = 6 steps: the block, whose losses count (the last block: 2 of k1 = 6)" in \
+        [text for text, _ in last.values()]
 
 
 def test_an_elided_truncated_update_keeps_its_losses():

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import math
 
-from .emit import dot_figure, framed
-from .metrics import text_width
-from .render import Figure
-from .theme import (COLORS, EDGE_STYLE, INCH, NODE_STYLE, HeatScale, Look, label, number_text,
-                    pad_to_ratio)
+import numpy as np
+
+from .canvas import Canvas, pin
+from .theme import COLORS, INCH, Look
 from .unrolled import check_style
 
 __all__ = ["draw_folded", "draw_truncation", "draw_gradient_flow"]
@@ -36,17 +35,9 @@ def _equations(model):
             "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}"]
 
 
-_PARAMETERS = {"U", "W", "V", "b", "c", "b_y", "U_r", "U_z", "U_n", "W_r", "W_z", "W_n",
-               "b_r", "b_z", "b_n", "b_hn"}
-
-
 def _count(n, noun):
     """'1 input', '3 inputs'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _label(lines):
-    return label(lines, _PARAMETERS, COLORS["param_edge"])
 
 
 def draw_folded(model, title=None, style="notebook"):
@@ -82,104 +73,49 @@ def draw_folded(model, title=None, style="notebook"):
     arrows = [("x", "s", f"U ({gates * H}×{D})"), ("s", "o", f"V ({O}×{H})")]
     key = ["U: input → state,  W: state → next state,  V: state → output;",
            "the same U, W and V at every step t = 1 … T"]
+    names = frozenset(p.name for p in model.parameters() if p.name)   # c: a bias or a state
     return _pinned_folded(title or f"{kind}, folded: one cell, reused at every step",
-                          pieces, arrows, loops, key, Look(style))
+                          pieces, arrows, loops, key, Look(style), names)
 
 
-def _pinned_folded(title, pieces, arrows, loops, key, look):
+def _pinned_folded(title, pieces, arrows, loops, key, look, names):
     """Lay out the folded figure: x_t, the cell and o_t in a row, the arrows' labels above
     them, the loops on the cell (above it, and below for a second state), the key under."""
     em = look.font
+    canvas = Canvas(look, names)
     size = {k: look.size(role, lines) for k, (lines, role) in pieces.items()}
-    gaps = [look.size("term", [text])[0] + 1.5 * em for _, _, text in arrows]
+    gaps = [canvas.text_size([text])[0] + 1.5 * em for _, _, text in arrows]
     x = {"x": size["x"][0] / 2}
     x["s"] = x["x"] + size["x"][0] / 2 + gaps[0] + size["s"][0] / 2
     x["o"] = x["s"] + size["s"][0] / 2 + gaps[1] + size["o"][0] / 2
-    loop_h = [look.size("term", [text])[1] for text, _ in loops]
-    cell_top, cell_bottom = size["s"][1] / 2, -size["s"][1] / 2
-    dot = Figure(engine="neato", graph_attr={"splines": "line", "overlap": "true",
-                                             "outputorder": "edgesfirst", "pad": "0"},
-                 node_attr={**NODE_STYLE, "fontsize": str(em)},
-                 edge_attr={**EDGE_STYLE, "fontsize": str(em),
-                            "arrowsize": f"{0.6 * max(1.0, em / 14):.2f}"})
     for k, (lines, role) in pieces.items():
-        dot.node(k, **{**look.unit(_Piece(role, lines), size[k]), "pos": _pin((x[k], 0.0))})
+        canvas.box(k, lines, (x[k], 0.0), role, size[k])
     for k, (a, b, text) in enumerate(arrows):
-        dot.edge(a, b, color=COLORS["param_edge"])
-        mid = (x[a] + size[a][0] / 2 + x[b] - size[b][0] / 2) / 2
-        _text(dot, f"arrow_{k}", text, (mid, 0.9 * em), look, "black")
-    top = cell_top
-    for k, (text, colour) in enumerate(loops):     # a loop: out at the right, back at the left
-        up = (1 if k == 0 else -1)
-        edge = cell_top if k == 0 else cell_bottom
+        start, end = x[a] + size[a][0] / 2, x[b] - size[b][0] / 2
+        canvas.line([(start, 0.0), (end, 0.0)], COLORS["param_edge"], arrow=True)
+        canvas.text(f"arrow_{k}", text, ((start + end) / 2, 0.9 * em))
+    cell_top, cell_bottom, half = size["s"][1] / 2, -size["s"][1] / 2, size["s"][0] * 0.3
+    for k, (text, colour) in enumerate(loops):   # a loop: out at the right, back at the left
+        up, edge = (1, cell_top) if k == 0 else (-1, cell_bottom)
         reach = edge + up * 1.6 * em
-        ends = [(x["s"] + size["s"][0] * 0.3, edge), (x["s"] + size["s"][0] * 0.3, reach),
-                (x["s"] - size["s"][0] * 0.3, reach), (x["s"] - size["s"][0] * 0.3, edge)]
-        chain = [f"loop_{k}_{i}" for i in range(4)]
-        for name, point in zip(chain, ends):
-            dot.node(name, "", shape="point", style="invis", width="0", height="0",
-                     pos=_pin(point))
-        for i, (a, b) in enumerate(zip(chain, chain[1:])):
-            dot.edge(a, b, color=colour, penwidth="2", dir="forward" if i == 2 else "none")
-        centre = reach + up * (loop_h[k] / 2 + 0.3 * em)
-        _text(dot, f"loop_{k}", text, (x["s"], centre), look, colour)
-        top = max(top, centre + loop_h[k] / 2)
-    bottom = min(cell_bottom, -size["x"][1] / 2, -size["o"][1] / 2)
-    if len(loops) > 1:
-        bottom = min(bottom, reach - loop_h[1] - 0.3 * em)
-    key_size = look.size("term", key)
-    key_at = (x["s"], bottom - 1.0 * em - key_size[1] / 2)
-    _text(dot, "key", "\n".join(key), key_at, look, COLORS["param_edge"], math=True)
-    right = x["o"] + size["o"][0] / 2
-    title_size = (max(text_width(line) for line in title.split("\n")) * look.title_font,
-                  len(title.split("\n")) * 1.25 * look.title_font)
-    title_at = (right / 2, top + 0.8 * em + title_size[1] / 2)
-    dot.node("title", label(title.split("\n"), math=False), shape="plaintext",
-             fontsize=str(look.title_font), pos=_pin(title_at), margin="0")
-    bounds = (min(0.0, right / 2 - title_size[0] / 2, key_at[0] - key_size[0] / 2),
-              key_at[1] - key_size[1] / 2, max(right, right / 2 + title_size[0] / 2),
-              title_at[1] + title_size[1] / 2)
-    _corners(dot, bounds, look)
-    return dot
-
-
-class _Piece:
-    """What ``Look.unit`` needs of a unit: a role and lines, drawn."""
-    def __init__(self, role, lines):
-        self.role, self.lines, self.heat, self.invisible = role, lines, None, False
-
-
-def _text(dot, name, text, centre, look, colour, math=True):
-    """A text of its own, pinned at ``centre`` (pt)."""
-    dot.node(name, label(text.split("\n"), _PARAMETERS, COLORS["param_edge"], math=math),
-             shape="plaintext", fontcolor=colour, margin="0", pos=_pin(centre))
-
-
-def _pin(point):
-    return f"{point[0] / INCH:.3f},{point[1] / INCH:.3f}!"
-
-
-def _corners(dot, bounds, look):
-    """The figure's frame: at slide style padded to 16:9, else the drawing and a margin."""
-    left, bottom, right, top = bounds
-    em = look.font
-    if look.style == "slides":
-        width, height = pad_to_ratio(right - left + em, top - bottom + em, 16 / 9)
-    else:
-        width, height = right - left + em, top - bottom + em
-    cx, cy = (left + right) / 2, (top + bottom) / 2
-    for name, (px, py) in (("corner_a", (cx - width / 2, cy - height / 2)),
-                           ("corner_b", (cx + width / 2, cy + height / 2))):
-        dot.node(name, "", shape="point", style="invis", width="0", height="0",
-                 pos=_pin((px, py)))
+        canvas.line([(x["s"] + half, edge), (x["s"] + half, reach), (x["s"] - half, reach),
+                     (x["s"] - half, edge)], colour, arrow=True, width=2)
+        height = canvas.text_size([text])[1]
+        canvas.text(f"loop_{k}", text, (x["s"], reach + up * (height / 2 + 0.3 * em)), colour)
+    key_size = canvas.text_size(key)
+    key_at = (x["s"], canvas.covered[1] - 1.0 * em - key_size[1] / 2)
+    canvas.text("key", key, key_at, COLORS["param_edge"])
+    return canvas.finish(title)
 
 
 def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
     """Which steps one truncated-BPTT update reaches.
 
-    Steps 1..T in a row: the update's losses (its block) are marked E_t, the
-    steps its gradient flows back through (its window) are green, and the
-    state entering the window is a dashed cut.
+    Steps 1..T in a row.  The update's block (the k1 steps whose losses E_t
+    count) carries its losses above it; its window (the k2 steps the gradient
+    flows back through) is green, with the gradient's arrows pointing back in
+    time; the state entering the window is a dashed cut.  Brackets under the
+    row mark k1 and k2, and a key explains every shade.
 
     ``result`` is what ``rnn.tbptt`` or ``rnn.sliding_window_bptt`` returned
     (or one of its ``updates``); ``update`` picks one (default: the last).
@@ -188,65 +124,120 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
     >>> model = rnn.RNN(1, 4, 1, rng=0)
     >>> xs = np.zeros((12, 1))
     >>> result = rnn.tbptt(model, xs, xs, k1=4, k2=6, optimizer=None)
-    >>> graph = viz.draw_truncation(result, update=1)
-    >>> "cut" in graph.source
-    True
+    >>> texts = viz.draw_truncation(result, update=1).texts()
+    >>> "cut" in texts, "k2 = 6 steps: the window, where the gradient flows back" in texts
+    (True, True)
     """
-    updates = getattr(result, "updates", None)
-    if updates is None:
-        if not hasattr(result, "window"):
-            raise TypeError(f"viz.draw_truncation: expected the result of rnn.tbptt or one of "
-                            f"its updates, got {type(result).__name__}")
-        updates, update = [result], 0
-    if not updates:
-        raise ValueError("viz.draw_truncation: the result has no updates")
-    try:
-        chosen = updates[update]
-    except (IndexError, TypeError):
-        raise IndexError(f"viz.draw_truncation: update {update!r} does not exist; there are "
-                         f"{len(updates)} (0 .. {len(updates) - 1})") from None
+    updates, k = _chosen_update(result, update)
+    chosen = updates[k]
+    check_style(style, "viz.draw_truncation")
     T = T or max(u.block[1] for u in updates)
     (b1, b2), (w1, w2) = chosen.block, chosen.window
-    first, last = max(1, min(b1, w1) - 6), min(T, b2 + 6)   # a little context either side
-    k = updates.index(chosen) if chosen in updates else update
-
-    key = ("green: the gradient flows back through these steps;  "
-           "bold, with E_t: their losses count in this update")
-    if b1 < w1:                                   # k2 < k1: part of the block is before the window
-        key += ";\ndashed E_t: before the window, so only its output layer (V, c) learns from it"
-    dot = dot_figure((title or f"update {k + 1} of {len(updates)}: losses of "
-                                 f"{_steps(b1, b2)}, gradient through {_steps(w1, w2)}")
-                       + "\n" + key, rankdir="LR", style=style)
-    dot.attr(nodesep="0.15", ranksep="0.25")
-    if first > 1:
-        dot.node("before", f"… steps 1–{first - 1}", shape="plaintext", fillcolor="white")
-        dot.edge("before", f"s{first}", style="dotted")
+    k1 = max(u.block[1] - u.block[0] + 1 for u in updates)
+    k2 = max(u.window[1] - u.window[0] + 1 for u in updates)
+    first, last = (1, T) if T <= 16 else (max(1, min(b1, w1) - 2), min(T, b2 + 2))
+    look = Look(style)
+    canvas, em = Canvas(look), look.font
+    # the row of steps: a box per step, the cut's gap wide enough for its word
+    box = (max(look.size("op", [str(last)])[0], 1.8 * em), look.size("op", ["0"])[1])
+    x, cursor = {}, 0.0
     for t in range(first, last + 1):
-        in_window = w1 <= t <= w2
-        fill = COLORS["window"] if in_window else ("white" if t <= b2 else COLORS["elided"])
-        with dot.subgraph() as column:            # rank=same under LR: E_t sits beside step t
-            column.attr(rank="same")
-            column.node(f"s{t}", f"t = {t}", fillcolor=fill, width="0.6",
-                        penwidth="2" if b1 <= t <= b2 else "1",
-                        fontcolor="black" if t <= b2 else "#999999")
-            if b1 <= t <= b2:
-                outside = t < w1                  # its gradient stops at the output layer
-                column.node(f"E{t}", f"E{t}", shape="ellipse", height="0.2",
-                            fillcolor="white" if outside else COLORS["loss"],
-                            style="dashed,filled" if outside else "filled")
-        if b1 <= t <= b2:
-            dot.edge(f"s{t}", f"E{t}", color=COLORS["block"], arrowsize="0.5")
         if t > first:
-            if t == w1:
-                dot.edge(f"s{t - 1}", f"s{t}", style="dashed", color=COLORS["cut"], label="cut",
-                         fontcolor=COLORS["cut"], penwidth="1.5")
-            else:
-                dot.edge(f"s{t - 1}", f"s{t}", color=COLORS["recurrent"] if in_window else
-                         "#bbbbbb")
+            cursor += canvas.text_size(["cut"])[0] + 0.8 * em if t == w1 else 1.1 * em
+        x[t] = cursor + box[0] / 2
+        cursor += box[0]
+    for t in range(first, last + 1):
+        shade = "window" if w1 <= t <= w2 else "before" if t < w1 else "later"
+        canvas.box(f"s{t}", [str(t)], (x[t], 0.0), size=box, **_SHADES[shade])
+    canvas.text("row_steps", "step t", (-0.8 * em, 0.0), anchor="e")
+    for t in range(first + 1, last + 1):          # between the steps: gradient, cut or state
+        ends = [(x[t] - box[0] / 2, 0.0), (x[t - 1] + box[0] / 2, 0.0)]
+        if t == w1:
+            canvas.line(ends, COLORS["cut"], dashed=True, width=1.5)
+            canvas.text("cut", "cut", ((x[t] + x[t - 1]) / 2, 0.55 * em), COLORS["cut"])
+        elif w1 < t <= w2:
+            canvas.line(ends, COLORS["recurrent"], arrow=True, width=2)
+        else:
+            canvas.line(ends, "#bbbbbb")
+    if first > 1:
+        canvas.text("before", f"… 1–{first - 1}" if first > 2 else "… 1",
+                    (-0.8 * em, -1.4 * em), "#7f7f7f", anchor="e")
     if last < T:
-        dot.node("after", f"steps {last + 1}–{T} …", shape="plaintext", fillcolor="white")
-        dot.edge(f"s{last}", "after", style="dotted")
-    return framed(dot, style)
+        canvas.text("after", f"{last + 1}–{T} …" if T > last + 1 else f"{T} …",
+                    (cursor + 0.6 * em, 0.0), "#7f7f7f", anchor="w")
+    # the block's losses above it, sending their gradient down into their steps
+    loss = look.size("cost", [f"E_{b2}"])
+    high = box[1] / 2 + 1.6 * em + loss[1] / 2
+    for t in range(b1, b2 + 1):
+        outside = t < w1                          # before the window: only V, c learn
+        canvas.box(f"E{t}", [f"E_{t}"], (x[t], high), "cost", (max(loss[0], box[0]), loss[1]),
+                   style="dashed,filled" if outside else "filled")
+        if not outside:
+            canvas.line([(x[t], high - loss[1] / 2), (x[t], box[1] / 2)], COLORS["recurrent"],
+                        arrow=True, width=2)
+    canvas.text("row_losses", "loss E_t", (-0.8 * em, high), anchor="e")
+    # the brackets: k2 (the window) and k1 (the block)
+    row_end = x[last] + box[0] / 2
+    depth = -box[1] / 2 - 0.8 * em
+    part = "" if b2 - b1 + 1 == k1 else f" (the last block: {b2 - b1 + 1} of k1 = {k1})"
+    for name, (a, b), text, colour in (
+            ("window", (w1, w2), f"k2 = {k2} steps: the window, where the gradient flows back",
+             COLORS["block"]),
+            ("block", (b1, b2), f"k1 = {k1} steps: the block, whose losses count{part}",
+             COLORS["loss_edge"])):
+        left, right = x[a] - box[0] / 2, x[b] + box[0] / 2
+        canvas.line([(left, depth + 0.4 * em), (left, depth), (right, depth),
+                     (right, depth + 0.4 * em)], colour, width=2)
+        width, height = canvas.text_size([text])
+        middle = min((left + right) / 2, row_end - width / 2)     # under the row if it can
+        middle = max(middle, canvas.covered[0] + width / 2)
+        canvas.text(f"bracket_{name}", text, (middle, depth - 0.2 * em - height / 2), colour,
+                    math=False)
+        depth -= height + 1.2 * em
+    _truncation_key(canvas, depth, shown={"before": first < w1, "later": last > w2,
+                                          "outside": b1 < w1, "cut": w1 > first})
+    default = (f"TBPTT(k1 = {k1}, k2 = {k2}), update {k + 1} of {len(updates)}:\n"
+               f"losses of {_steps(b1, b2)}, gradient through {_steps(w1, w2)}")
+    return canvas.finish(title or default)
+
+
+# The shades of a step in draw_truncation, and what each means (its key).
+_SHADES = {
+    "window": {"fillcolor": COLORS["window"], "penwidth": "2"},
+    "before": {"fillcolor": "white", "fontcolor": "#7f7f7f"},
+    "later": {"fillcolor": COLORS["elided"], "fontcolor": "#7f7f7f", "color": "#bbbbbb"},
+}
+
+
+def _truncation_key(canvas, top, shown):
+    """The key under a truncated update: a sample of every shade and line it uses."""
+    em, look = canvas.em, canvas.look
+    sample = (1.6 * em, look.size("op", ["0"])[1] * 0.8)
+    rows = [("box", _SHADES["window"], "in the window: run again, the gradient flows back"),
+            ("arrow", COLORS["recurrent"], "the gradient, flowing back in time"),
+            ("loss", "filled", "a loss of the block: it counts in this update")]
+    if shown["outside"]:
+        rows.append(("loss", "dashed,filled", "a loss before the window: only V and c learn "
+                                              "from it"))
+    if shown["cut"]:
+        rows.append(("cut", COLORS["cut"], "cut: the state entering the window is a constant"))
+    if shown["before"]:
+        rows.append(("box", _SHADES["before"], "before the window: no gradient reaches it"))
+    if shown["later"]:
+        rows.append(("box", _SHADES["later"], "after this update: not run yet"))
+    y = top - 0.4 * em
+    left = canvas.covered[0] + sample[0] / 2
+    for n, (kind, how, text) in enumerate(rows):
+        y -= sample[1] / 2
+        if kind == "box":
+            canvas.box(f"key_{n}", [""], (left, y), size=sample, **how)
+        elif kind == "loss":
+            canvas.box(f"key_{n}", ["E"], (left, y), "cost", sample, style=how)
+        else:
+            ends = [(left + sample[0] / 2, y), (left - sample[0] / 2, y)]
+            canvas.line(ends, how, arrow=kind == "arrow", dashed=kind == "cut", width=2)
+        canvas.text(f"key_text_{n}", text, (left + sample[0] / 2 + 0.5 * em, y), anchor="w")
+        y -= sample[1] / 2 + 0.35 * em
 
 
 def _steps(first, last):
@@ -254,58 +245,149 @@ def _steps(first, last):
     return f"step {first}" if first == last else f"steps {first}–{last}"
 
 
+def _chosen_update(result, update):
+    """(the updates, the index of the one asked for), or a clear error."""
+    updates = getattr(result, "updates", None)
+    if updates is None:
+        if not hasattr(result, "window"):
+            raise TypeError(f"viz.draw_truncation: expected the result of rnn.tbptt or one of "
+                            f"its updates, got {type(result).__name__}")
+        return [result], 0
+    if not updates:
+        raise ValueError("viz.draw_truncation: the result has no updates")
+    if not isinstance(update, int) or not -len(updates) <= update < len(updates):
+        raise IndexError(f"viz.draw_truncation: update {update!r} does not exist; there are "
+                         f"{len(updates)} (0 .. {len(updates) - 1}, or -1 for the last)")
+    return updates, update % len(updates)
+
+
 def draw_gradient_flow(flows, title=None, style="notebook"):
-    """Vanishing and exploding gradients at a glance: one row of steps per network.
+    """Vanishing and exploding gradients at a glance: ||dE_T/ds_t|| against t.
 
-    Box t shows ||dE_T/ds_t||, the gradient of the last step's cost with
-    respect to the state s_t, and is coloured by it on one log scale shared by
-    all rows (light yellow: small, dark red: large).  Arrows run from t + 1
-    back to t, the way the gradient travels.
+    A chart with a log scale: for each network, the norm of the gradient of
+    the last step's cost with respect to the state s_t, at every step t.  A
+    straight falling line is a gradient that shrinks by the same factor at
+    every step back (vanishing); a rising one, exploding.  The key names each
+    line and its average factor per step back.
 
-    ``flows`` is what ``rnn.gradient_flow`` returns, or a dict mapping a row
-    label to one of those (rows are drawn in the dict's order).  Without a
-    label a row is named by the spectral radius of W (for a gated cell, whose
-    W is not square: by its largest singular value).
+    ``flows`` is what ``rnn.gradient_flow`` returns, or a dict mapping a line's
+    name to one of those (drawn in the dict's order).  Without a name a line is
+    named by the spectral radius of W (for a gated cell, whose W is not
+    square: by its largest singular value).  A norm of 0 cannot be drawn on a
+    log scale: the key says how many were left out.
 
     >>> import numpy as np, rnn, viz
     >>> model = rnn.RNN(1, 4, 1, rng=0)
     >>> flow = rnn.gradient_flow(model, np.ones((6, 1)), np.zeros((6, 1)))
-    >>> graph = viz.draw_gradient_flow({"rho = 0.9": flow})
-    >>> graph.source.count("dir=back")   # 5 arrows between 6 steps
-    5
+    >>> figure = viz.draw_gradient_flow({"rho = 0.9": flow})
+    >>> [line for line in figure.texts() if line.startswith("rho")]
+    ['rho = 0.9: ×0.39 per step back']
     """
     rows = dict(flows) if isinstance(flows, dict) else {None: flows}
-    for label, flow in rows.items():
+    for name, flow in rows.items():
         if not hasattr(flow, "state_grad_norms") or not hasattr(flow, "steps"):
             raise TypeError(f"viz.draw_gradient_flow: expected the result of "
                             f"rnn.gradient_flow (or a dict of them), got {type(flow).__name__}"
-                            + (f" for row {label!r}" if label is not None else ""))
+                            + (f" for line {name!r}" if name is not None else ""))
     if not rows:
-        raise ValueError("viz.draw_gradient_flow: there are no rows to draw")
-    heat = HeatScale([float(n) for flow in rows.values() for n in flow.state_grad_norms])
+        raise ValueError("viz.draw_gradient_flow: there are no lines to draw")
+    check_style(style, "viz.draw_gradient_flow")
+    look = Look(style)
+    canvas, em = Canvas(look), look.font
+    chart = _Chart(canvas, rows.values(), width=46 * em, height=19 * em)
+    chart.axes()
+    for k, ((name, flow), (colour, dash, marker)) in enumerate(zip(rows.items(), _LINES * 9)):
+        chart.plot(k, flow, colour, dash, marker)
+        name = flow.w_label if name is None else name
+        factor = flow.decay_per_step() if hasattr(flow, "decay_per_step") else float("nan")
+        if not math.isnan(factor):
+            name += f": ×{factor:.2g} per step back"
+        left_out = int(np.sum(~(np.asarray(flow.state_grad_norms, float) > 0)))
+        if left_out:
+            name += f" ({left_out} norm{'s' * (left_out > 1)} of 0 not drawn)"
+        chart.key(k, name, colour, dash, marker)
+    if title is not None:
+        return canvas.finish(title)
+    return canvas.finish("‖dE_T/ds_t‖: how much of the last step's error reaches step t",
+                         math=True)
 
-    dot = dot_figure(title or "‖dE_T/ds_t‖: how much of the last step's error reaches "
-                                "step t", rankdir="LR", style=style)
-    dot.attr(nodesep="0.08", ranksep="0.12")
-    heads = [f"row{r}" for r in range(len(rows))]
-    for head, (r, (label, flow)) in zip(heads, enumerate(rows.items())):
-        if label is None:
-            label = flow.w_label      # spectral radius, or largest singular value if W is not square
-        decay = flow.decay_per_step() if hasattr(flow, "decay_per_step") else None
-        if decay is not None and not math.isnan(decay):
-            label += f"\n×{decay:.2g} per step back"
-        dot.node(head, label, shape="plaintext", fillcolor="white")
-        boxes = [f"r{r}t{t}" for t in flow.steps]
-        for box, t, size in zip(boxes, flow.steps, flow.state_grad_norms):
-            dot.node(box, f"t = {t}\n{number_text(float(size))}", fillcolor=heat.color(size),
-                     fontcolor=heat.text_color(float(size)),
-                     width="0.55")
-        dot.edge(head, boxes[0], style="invis")                # the label starts the row
-        for earlier, later in zip(boxes, boxes[1:]):  # drawn t -> t+1 to keep the columns in
-            dot.edge(earlier, later, dir="back",      # time order, with the arrowhead at t
-                     color=COLORS["recurrent"], arrowsize="0.6")
-    with dot.subgraph() as labels:                          # rows top to bottom in order
-        labels.attr(rank="same")
-        for a, b in zip(heads, heads[1:]):
-            labels.edge(a, b, style="invis")
-    return framed(dot, style)
+
+# Each line of the chart: its colour, its dashes and its marker, told apart without colour.
+_LINES = [("#2e75b6", "solid", "ellipse"), ("#c0392b", "dashed", "box"),
+          ("#1e8449", "dotted", "triangle"), ("#7d3c98", "solid", "diamond"),
+          ("#b9770e", "dashed", "ellipse"), ("#555555", "dotted", "box")]
+
+
+class _Chart:
+    """A log-scale chart of norms against steps, drawn on a canvas: the plot area is
+    ``width`` x ``height`` pt with its bottom left corner at (0, 0)."""
+
+    def __init__(self, canvas, flows, width, height):
+        self.canvas, self.em, self.width, self.height = canvas, canvas.em, width, height
+        norms = np.concatenate([np.asarray(f.state_grad_norms, float) for f in flows])
+        drawn = norms[np.isfinite(norms) & (norms > 0)]
+        low, high = (np.log10(drawn.min()), np.log10(drawn.max())) if drawn.size else (0, 0)
+        self.low, self.high = math.floor(low), max(math.ceil(high), math.floor(low) + 1)
+        self.steps = sorted({int(t) for f in flows for t in f.steps})
+
+    def x(self, t):
+        first, last = self.steps[0], self.steps[-1]
+        return self.width * (t - first) / (last - first) if last > first else self.width / 2
+
+    def y(self, value):
+        return self.height * (math.log10(value) - self.low) / (self.high - self.low)
+
+    def axes(self):
+        """The axes, a grid line and a label at every decade that fits, the steps."""
+        canvas, em = self.canvas, self.em
+        canvas.line([(0, self.height), (0, 0), (self.width, 0)], "black", width=1.5)
+        decades = range(self.low, self.high + 1)
+        every = max(1, math.ceil(len(decades) * 1.6 * em / self.height))
+        for d in decades[::-1][::every]:               # from the top decade down
+            y = self.y(10.0 ** d)
+            if d != self.low:
+                canvas.line([(0, y), (self.width, y)], "#dddddd")
+            canvas.text(f"ytick_{d - self.low}", f"1e{d}".replace("-", "−"), (-0.4 * em, y),
+                        anchor="e", math=False)
+        first, last = self.steps[0], self.steps[-1]
+        room = max(canvas.text_size([str(t)])[0] for t in self.steps) + 0.8 * em
+        every = next(n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10 ** 9)
+                     if n >= last - first or self.x(first + n) - self.x(first) >= room)
+        ticks = [t for t in self.steps if t == first or t % every == 0]
+        if self.x(last) - self.x(ticks[-1]) >= room:
+            ticks.append(last)                         # T, where the cost is
+        ticks = [t for k, t in enumerate(ticks)        # 1 and 5 may be too close: keep 5
+                 if k + 1 == len(ticks) or self.x(ticks[k + 1]) - self.x(t) >= room]
+        for t in ticks:
+            canvas.line([(self.x(t), 0), (self.x(t), -0.3 * em)], "black")
+            canvas.text(f"xtick_{t}", str(t), (self.x(t), -0.9 * em), math=False)
+        canvas.text("xaxis", f"step t  (the cost is at the last step, T = {last})",
+                    (self.width / 2, -2.3 * em), math=False)
+        canvas.text("yaxis", "‖dE_T/ds_t‖, log scale", (0, self.height + 1.0 * em), anchor="w")
+
+    def plot(self, k, flow, colour, dash, marker):
+        """One line: the norms that a log scale can show, a marker at each."""
+        points = [(self.x(int(t)), self.y(float(n))) for t, n in
+                  zip(flow.steps, flow.state_grad_norms) if np.isfinite(n) and n > 0]
+        if len(points) > 1:
+            self.canvas.line(points, colour, dashed=dash == "dashed", dotted=dash == "dotted",
+                             width=2.5)
+        if len(points) <= 60:
+            for j, point in enumerate(points):
+                self._marker(f"mark_{k}_{j}", point, colour, marker)
+
+    def _marker(self, name, at, colour, marker):
+        size = 0.4 * self.em
+        self.canvas.figure.node(name, "", shape=marker, width=f"{size / INCH:.3f}",
+                                height=f"{size / INCH:.3f}", fixedsize="true",
+                                fillcolor=colour, color=colour, pos=pin(at))
+        self.canvas.cover(at, (size, size))
+
+    def key(self, k, text, colour, dash, marker):
+        """Line k's entry in the key under the chart."""
+        em = self.em
+        y = -3.8 * em - k * 1.5 * em
+        self.canvas.line([(0, y), (2.4 * em, y)], colour, dashed=dash == "dashed",
+                         dotted=dash == "dotted", width=2.5)
+        self._marker(f"mark_key_{k}", (1.2 * em, y), colour, marker)
+        self.canvas.text(f"key_{k}", text, (3.0 * em, y), anchor="w", math=False)

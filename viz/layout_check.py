@@ -16,6 +16,8 @@ reports:
 * ``small text``     a text is smaller than the style allows: at slide style,
   under 28 px (a title under 40 px) once the figure is fitted to a 1920 × 1080
   frame (a projector); at notebook style, under 10 px at the figure's own size;
+* (a chart's markers, nodes named ``mark_…``, sit on their lines and may meet
+  where lines meet: neither counts)
 * ``sparse``         at slide style, the drawn content covers less than 55% of
   the 16:9 frame it is fitted to.
 
@@ -314,6 +316,11 @@ def _own_label(text, tail, head):
     return any(end.startswith(f"bend_{k}_") for end in (tail, head))
 
 
+def _marker(name):
+    """A chart's marker: a point of a line, drawn on it."""
+    return name.startswith("mark_")
+
+
 def _overlaps(fig):
     problems = []
     texts = fig.texts
@@ -326,6 +333,8 @@ def _overlaps(fig):
     node_boxes = [fig.nodes[n].box for n in names]
     for i, j in _pairs(node_boxes):
         a, b = fig.nodes[names[i]], fig.nodes[names[j]]
+        if _marker(names[i]) and _marker(names[j]):
+            continue
         if a.outline is None or b.outline is None or _convex_overlap(a.outline, b.outline):
             problems.append(f"node overlap: {names[i]} and {names[j]}")
 
@@ -340,7 +349,7 @@ def _overlaps(fig):
         problems.append(f"box overlap: {clusters[i]} and {clusters[j]}")
 
     for tail, head, k in _edges_through(fig.edges, node_boxes, inset=2.0):   # grazing is fine
-        if names[k] not in (tail, head):
+        if names[k] not in (tail, head) and not _marker(names[k]):
             problems.append(f"edge through node: {tail}->{head} crosses {names[k]}")
 
     # an edge drawn through a box's title or another edge's label hides its words

@@ -43,7 +43,8 @@ COLORS = {
     "cut": "#7f7f7f",           # a truncation boundary
     "elided": "#f2f2f2",
     "window": "#d5f5e3",        # steps a truncated update's gradient reaches
-    "block": "#1e8449",
+    "block": "#1e8449",         # a truncated update's window (its bracket)
+    "loss_edge": "#b9770e",     # ... and its block of losses
     "walk_now": "#d62728",      # backward, frame by frame: the gradient sent just now
     "walk_done": "#e67e22",     # ... sent at an earlier step of the walk
     "walk_waiting": "#bbbbbb",  # ... not sent yet
@@ -121,7 +122,7 @@ def escape(text):
 
 # a name as the math writes it: letters and a numeric subscript (a3, s12), or letters,
 # "_" and a short subscript (W_r, b_hn, s_{t−1}, z_i,3)
-_MATH = re.compile(r"(?<![\w.])([A-Za-zα-ωΑ-Ω]{1,3})(?:(\d+)|_\{([^{}]{1,8})\}|_([\w,−+]{1,5}))"
+_MATH = re.compile(r"(?<![\w.])([A-Za-zα-ωΑ-Ω]{1,3})(?:(\d+)|_\{([^{}]{1,8})\}|_((?:[\w−+]|,(?=\w)){1,5}))"
                    r"(?![\w{])")
 
 
