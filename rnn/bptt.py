@@ -131,6 +131,8 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     >>> all((full.grads[k] == small.grads[k]).all() for k in full.grads), small.loss == full.loss
     (True, True)
     """
+    if not (isinstance(memory, str) and memory == "full"):
+        xs = _borrowed(xs, model)
     xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
                                       "rnn.bptt")
     policy = policy_for(memory, xs.shape[0], "rnn.bptt")
@@ -152,6 +154,22 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
         per_copy = {name: (mg.contributions(p) if p.grad is not None else {})
                     for name, p in params}
     return BPTTResult(L.item(), grads, per_copy, L, run)
+
+
+def _borrowed(xs, model):
+    """A time-major ndarray ``xs`` of the model's dtype as a Tensor over the same memory.
+
+    Full BPTT copies the caller's array, because its graph outlives the call and
+    the caller may fill the array again.  A checkpointed call reads ``xs`` only
+    while it runs and keeps no graph of it, so a copy would only add T steps of
+    inputs to its peak memory.  The wrapper is marked held, so nothing in the
+    call writes into the array or freezes it (``graph.hold``).
+    """
+    if type(xs) is not np.ndarray or xs.dtype != model.V.dtype:
+        return xs
+    borrowed = mg.Tensor._wrap(xs)
+    borrowed._held = True
+    return borrowed
 
 
 def _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions, policy):
