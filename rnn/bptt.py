@@ -182,9 +182,10 @@ def _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions, 
     costs, per_copy, _ = checkpointed_backward(model, steps, ys, s0, policy, loss, weight, mask,
                                                contributions=contributions)
     costs = costs if mask is None else costs[mask]
+    costs.flags.writeable = False             # so as_tensor wraps it: no second copy of T costs
     with mg.no_grad():                        # L from the E_t, by full BPTT's own reduction
         L = mg.tensor(costs[0]) if n == 1 else (
-            mg.tensor(costs).sum() if reduction == "sum" else mg.tensor(costs).mean())
+            mg.as_tensor(costs).sum() if reduction == "sum" else mg.as_tensor(costs).mean())
     grads = {name: np.zeros_like(p._data) if p.grad is None else p.grad
              for name, p in model.named_parameters()}
     return BPTTResult(L.item(), grads, per_copy, L, None, policy)

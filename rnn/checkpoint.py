@@ -279,7 +279,8 @@ def _action_parts(action, number, T, where):
         raise ValueError(f"{where}: action {number} of the plan, {action!r}, has kind "
                          f"{kind!r}; the kinds are 'forward' (s_a -> s_b without recording, "
                          f"keep s_b) and 'backward' (record steps a+1..b from s_a and "
-                         f"back-propagate)")
+                         f"back-propagate). Fix: ('forward', {a!r}, {b!r}) or "
+                         f"('backward', {a!r}, {b!r})")
     for name, t in (("a", a), ("b", b)):
         if not isinstance(t, (int, np.integer)) or isinstance(t, bool):
             raise ValueError(f"{where}: action {number} of the plan, {action!r}: its {name} "
@@ -477,10 +478,10 @@ def revolve_policy(T, budget, record_size=1, block=None):
         block = min(_block_lengths(m // alpha),
                     key=lambda k: Schedule(T, m + 1 - alpha * k, k).forward_steps)
     elif not isinstance(block, (int, np.integer)) or isinstance(block, bool) or \
-            not 1 <= block <= m // alpha:
+            not 1 <= block <= budget // alpha:
         raise ValueError(f"{where}: block must be an integer from 1 to budget/record_size = "
-                         f"{m // alpha} (a recorded block of k steps holds α·k of the budget), "
-                         f"got {block!r}")
+                         f"{budget // alpha} (a recorded block of k steps holds α·k of the "
+                         f"budget), got {block!r}")
     block = min(int(block), T)
     schedule = Schedule(T, m + 1 - alpha * block, block)
     return Policy(T, m, schedule, schedule.forward_steps, alpha, "revolve")
@@ -538,17 +539,19 @@ def policy_for(memory, T, where="rnn.bptt"):
 
 def loss_weight(n, reduction, dtype):
     """dL/dE_t, the same for each of the n counted step costs, exactly as full BPTT's
-    reduction gives it: L = stack(E).sum() gives 1, .mean() gives 1/n (the engine's own
-    vjp, run on a probe).
+    reduction gives it: L = stack(E).sum() gives 1, .mean() gives 1/n.  It is the
+    engine's own vjp of the reduction over n elements, applied to backward()'s seed,
+    for one element (every element gets the same; n of them would cost O(T) memory).
 
     >>> float(loss_weight(4, "mean", np.float64)), float(loss_weight(4, "sum", np.float64))
     (0.25, 1.0)
     """
-    if n == 1:                                # L = E_1 itself: seeded with 1
-        return np.ones((), dtype)
-    probe = mg.Tensor(np.zeros(n, dtype), requires_grad=True)
-    (probe.sum() if reduction == "sum" else probe.mean()).backward()
-    return probe.grad[0].copy()
+    seed = np.ones((), dtype)                 # dL/dL, as backward() starts
+    if n == 1:                                # L = E_1 itself
+        return seed
+    if reduction == "sum":                    # saved: (shape, axes, keepdims) [, n]
+        return mg.ops.SUM[0](seed, (1,), (0,), False)[0]
+    return mg.ops.MEAN[0](seed, (1,), (0,), False, n)[0]
 
 
 def _as_parts(state):
@@ -558,17 +561,21 @@ def _as_parts(state):
 def _start_leaf(state, t):
     """A fresh leaf with s_t's values that collects dL/ds_t (a pair for an LSTM)."""
     names = ("h", "c") if isinstance(state, tuple) else ("s",)
-    leaves = tuple(mg.Tensor(part, requires_grad=True, name=f"{name}{t}")
-                   for part, name in zip(_as_parts(state), names))
+    leaves = tuple([mg.Tensor(part, requires_grad=True, name=f"{name}{t}")
+                    for part, name in zip(_as_parts(state), names)])
     return leaves if isinstance(state, tuple) else leaves[0]
 
 
 def _carry(pairs):
     """Σ_i <x_i, G_i> as one recorded op: its gradient to each x_i is G_i (times the
-    incoming 1, exactly).  It hands the later segments' gradients to this one."""
-    inputs = tuple(x for x, _ in pairs)
+    incoming 1, exactly).  It hands the later segments' gradients to this one.
+
+    Tuples here are built from lists: ``tuple(generator)`` allocates ten slots and
+    shrinks, leaving a small tuple on CPython's free list per call (freed only by
+    a full garbage collection), so the peak would depend on the collector."""
+    inputs = tuple([x for x, _ in pairs])
     value = np.asarray(sum(np.vdot(x._data, G) for x, G in pairs))
-    vjps = tuple((lambda g, G=G: g * G) for _, G in pairs)
+    vjps = tuple([(lambda g, G=G: g * G) for _, G in pairs])
     return record("carry", value, inputs, vjps)
 
 
@@ -657,7 +664,8 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
                 s = model.step(x_t, s)
                 outputs.append(model.output(s))
             if t in keep_states:
-                states[t] = tuple(p.detach() for p in s) if isinstance(s, tuple) else s.detach()
+                states[t] = tuple([p.detach() for p in s]) if isinstance(s, tuple) else \
+                    s.detach()
         step_costs, counted = [], []
         for t, o_t, y_t in zip(range(a + 1, b + 1), outputs, _steps(ys, a, b)):
             if kept is None or kept[t - 1]:
@@ -683,7 +691,7 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
             p.grad = None
         root.backward(contributions=contributions)
         carry_params = {name: p._grad for name, p in params if p._grad is not None}
-        carry_state = (tuple(part._grad for part in _as_parts(s_a)) if a else None)
+        carry_state = tuple([part._grad for part in _as_parts(s_a)]) if a else None
         del root, terms, outputs, step_costs, s, s_a, start    # free this segment's record now,
         o_t = carried = None                                   # not when the next one is built
         if contributions:
