@@ -164,7 +164,8 @@ class Policy:
         >>> checkpoint_policy(10, 3).peak_memory() <= 3
         True
         """
-        return max(held for *_, held in checked_actions(self, "rnn.Policy.peak_memory"))
+        return max(held for *_, held in checked_actions(self.T, self.actions, self.record_size,
+                                                        "rnn.Policy.peak_memory"))
 
     def validate(self, where="rnn.Policy"):
         """Check the plan: every step back-propagated once, last segment first, each
@@ -180,7 +181,7 @@ class Policy:
         ValueError: rnn.Policy: the plan ends with steps 1..3 never back-propagated ...
         """
         cost = 0
-        for kind, a, b, held in checked_actions(self, where):
+        for kind, a, b, held in checked_actions(self.T, self.actions, self.record_size, where):
             cost += b - a
             if held > self.budget:
                 raise ValueError(f"{where}: action {(kind, a, b)!r} holds {held} steps at "
@@ -217,19 +218,20 @@ class Policy:
         return "\n".join(lines)
 
 
-def checked_actions(policy, where):
-    """Yield ``(kind, a, b, held)`` for each action of ``policy``, after checking that it
-    can run; ``held`` is the steps held at once while it runs.  Raises ValueError naming
-    the first action that breaks a rule (module docstring), or at the end if some steps
-    were never back-propagated.  Memory: the states held, not the plan.
+def checked_actions(T, actions, record_size, where):
+    """Yield ``(kind, a, b, held)`` for each of the ``actions`` of a plan for T steps,
+    after checking that it can run; ``held`` is the steps held at once while it runs
+    (a recorded step counts ``record_size``).  Raises ValueError naming the first action
+    that breaks a rule (module docstring), or at the end if some steps were never
+    back-propagated.  Memory: the states held, not the plan.
 
-    >>> [held for *_, held in checked_actions(sqrt_policy(4), "example")]
+    >>> [held for *_, held in checked_actions(4, sqrt_policy(4).actions, 1, "example")]
     [1, 2, 2]
     """
-    T, alpha = policy.T, policy.record_size
+    alpha = record_size
     stored = set()                 # checkpoints kept and not yet dropped (s_0 is always there)
     done = T                       # steps done+1 .. T are back-propagated
-    for number, action in enumerate(policy.actions, start=1):
+    for number, action in enumerate(actions, start=1):
         kind, a, b = _action_parts(action, number, T, where)
 
         def refuse(problem, fix="a plan back-propagates every step once, last segment "
@@ -263,7 +265,8 @@ def checked_actions(policy, where):
             done = a
         yield kind, a, b, held
     if done:
-        raise ValueError(f"{where}: the plan ends with steps 1..{done} never back-propagated "
+        missing = "step 1" if done == 1 else f"steps 1..{done}"
+        raise ValueError(f"{where}: the plan ends with {missing} never back-propagated "
                          f"(every step must be, exactly once). Fix: add the backward segments "
                          f"for them, last first, e.g. ('backward', 0, {done})")
 
@@ -428,7 +431,7 @@ def sqrt_policy(T):
     marks = list(range(0, T, k)) + [T]                    # 0, k, 2k, ..., T
     actions = [("forward", a, b) for a, b in zip(marks[:-2], marks[1:-1])]
     actions += [("backward", a, b) for a, b in reversed(list(zip(marks[:-1], marks[1:])))]
-    held = len(marks) - 2 + k               # the checkpoints, and the longest segment
+    held = max(held for *_, held in checked_actions(T, actions, 1, "rnn.sqrt_policy"))
     return Policy(T, held, actions, sum(b - a for _, a, b in actions), 1, "sqrt")
 
 
@@ -648,7 +651,7 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
     done_terms = []                           # per segment, its {name: {scope: term}}
     states = {}
 
-    for kind, a, b, _ in checked_actions(policy, where):
+    for kind, a, b, _ in checked_actions(policy.T, policy.actions, policy.record_size, where):
         if kind == "forward":
             s = held[a]
             with mg.no_grad():

@@ -34,6 +34,8 @@ BAD_PLANS = [   # (id, T, budget, actions, cost, the error's words, the bad acti
     ("missing the last segment", 7, 7, VALID_7[:-1], 7,
      r"ends with steps 1\.\.4 never back-propagated", None),
     ("empty", 7, 7, [], 0, r"ends with steps 1\.\.7 never back-propagated", None),
+    ("missing step 1", 7, 7, [("forward", 0, 1), ("backward", 1, 7)], 7,
+     r"ends with step 1 never back-propagated", None),
     ("segments out of order", 7, 7, [("forward", 0, 4), ("backward", 0, 4), ("backward", 4, 7)],
      11, r"steps 5\.\.7 are not back-propagated yet: dL/ds4 is not known", 2),
     ("overlapping segments", 7, 7, [("forward", 0, 3), ("backward", 3, 7), ("backward", 0, 5)],
@@ -171,7 +173,9 @@ def test_every_dynamic_program_plan_validates(T):
 
 @pytest.mark.parametrize("T", list(range(1, 40)) + [99, 100, 101, 1000, 4097])
 def test_every_sqrt_plan_validates(T):
-    check_plan(rnn.sqrt_policy(T), T)
+    plan = rnn.sqrt_policy(T)
+    check_plan(plan, T)
+    assert plan.budget == plan.peak_memory()                 # its budget is what it holds
 
 
 @pytest.mark.parametrize("T", [1, 2, 3, 4, 7, 10, 16, 31, 50])
