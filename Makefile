@@ -23,10 +23,12 @@ docs: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli docs --out docs
 	$(PY) -c "from bptt_cli.demo import make_slides; make_slides('docs/slides')"
 
-# Timings against hand-written NumPy and the peers (not part of the tests).
+# Timings against hand-written NumPy and the peers (not part of the tests).  The memory
+# benchmark measures in fresh processes, 5 runs a row; T = 100,000 (--long, 3 runs) adds
+# about 4 minutes and T = 1,000,000 (--million, 3 runs) about 4 more.
 bench: $(VENV)/.installed-bench graphviz
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/bench_bptt.py
-	$(PY) benchmarks/bench_memory.py --plot docs/checkpoint_memory.png
+	$(PY) benchmarks/bench_memory.py --long --million --compare --plot docs/checkpoint_memory.png
 	$(PY) benchmarks/bench_viz.py
 
 $(PY):
