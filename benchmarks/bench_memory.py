@@ -113,14 +113,16 @@ def child(spec):
         out = {"peak": tracemalloc.get_traced_memory()[1] - before}
         tracemalloc.stop()
     elif spec["way"] == "rss":
+        if spec.get("full_per_step"):
+            short = make_problem(1000)
+            times = [timed(lambda: call(*short, "full")) for _ in range(spec["full_per_step"])]
         before = reset_peak_rss()
         start = time.perf_counter()
         result = call(model, xs, ys, memory)
         out = {"peak": peak_rss() - before, "seconds": time.perf_counter() - start}
-        if spec.get("full_per_step"):          # full BPTT's time per step at T = 1000
-            short = make_problem(1000)
-            times = [timed(lambda: call(*short, "full")) for _ in range(spec["full_per_step"])]
-            out["full_per_step"] = statistics.median(times) / 1000
+        if spec.get("full_per_step"):          # full BPTT's time per step at T = 1000, timed
+            times += [timed(lambda: call(*short, "full")) for _ in range(spec["full_per_step"])]
+            out["full_per_step"] = statistics.median(times) / 1000     # before and after
     else:                                      # alternating rounds, checkpointed / full
         full = call(model, xs, ys, "full")
         result = call(model, xs, ys, memory)

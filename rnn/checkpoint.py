@@ -84,6 +84,10 @@ __all__ = ["Policy", "checkpoint_policy", "sqrt_policy", "revolve_policy", "poli
 
 MEMORY_MODES = ("full", "sqrt", "an integer budget >= 1")
 CARRY = "checkpoint carry"        # the scope of the terms that carry gradients between segments
+# Step costs per weighted_sum op.  Below 20 on purpose: CPython 3.11 puts a freed tuple of 20
+# items on a free list that it never takes from again (up to 2000 of them, 400 kB, until a
+# full gc.collect()), so an op with 20 inputs made the peak depend on the collector.
+GROUP = 16
 _DP_LIMIT = 2e9                   # T² · budget above this: the dynamic program would take minutes
 DP_LONGEST = 500                  # memory=budget: the dynamic program up to this T, Revolve beyond
 KINDS = ("forward", "backward")
@@ -313,6 +317,17 @@ def _check_budget(budget, where):
     return int(budget)
 
 
+def _plan_arguments(T, budget, record_size, where):
+    """(T, m, α): the planners' arguments checked, the budget capped at α·T (all recorded)."""
+    T = _check_T(T, where)
+    alpha = _check_budget(record_size, where.replace("policy", "policy (record_size)"))
+    m = min(_check_budget(budget, where), alpha * T)
+    if m < alpha:
+        raise ValueError(f"{where}: a budget of {m} cannot hold even one recorded step of "
+                         f"record_size {alpha}. Fix: budget >= {alpha}")
+    return T, m, alpha
+
+
 def checkpoint_policy(T, budget, record_size=1):
     """The plan that back-propagates T steps with the fewest forward steps, holding at
     most ``budget`` steps at once (Gruslys et al. 2016, Section 3, BPTT-HSM).
@@ -344,12 +359,7 @@ def checkpoint_policy(T, budget, record_size=1):
     (6, 21)
     """
     where = "rnn.checkpoint_policy"
-    T = _check_T(T, where)
-    alpha = _check_budget(record_size, where.replace("policy", "policy (record_size)"))
-    m = min(_check_budget(budget, where), alpha * T)
-    if m < alpha:
-        raise ValueError(f"{where}: a budget of {m} cannot hold even one recorded step of "
-                         f"record_size {alpha}. Fix: budget >= {alpha}")
+    T, m, alpha = _plan_arguments(T, budget, record_size, where)
     if float(T) * T * m > _DP_LIMIT:
         smaller = int(_DP_LIMIT / (float(T) * T))
         raise ValueError(f"{where}: T={T} with budget {m} needs about {float(T) * T * m:.1e} "
@@ -471,12 +481,7 @@ def revolve_policy(T, budget, record_size=1, block=None):
     Policy(T=1000000, Revolve, 67 snapshots, segments of 34 steps, budget 100: 3917914 forward ...)
     """
     where = "rnn.revolve_policy"
-    T = _check_T(T, where)
-    alpha = _check_budget(record_size, where.replace("policy", "policy (record_size)"))
-    m = min(_check_budget(budget, where), alpha * T)
-    if m < alpha:
-        raise ValueError(f"{where}: a budget of {m} cannot hold even one recorded step of "
-                         f"record_size {alpha}. Fix: budget >= {alpha}")
+    T, m, alpha = _plan_arguments(T, budget, record_size, where)
     if block is None:
         block = min(_block_lengths(m // alpha),
                     key=lambda k: Schedule(T, m + 1 - alpha * k, k).forward_steps)
@@ -584,7 +589,8 @@ def _carry(pairs):
 
 def _weighted_sum(costs, weight):
     """w · Σ_t E_t as one recorded op: each E_t gets the gradient g·w, which is w exactly
-    when g = 1 (as full BPTT's sum or mean gives each E_t)."""
+    when g = 1 (as full BPTT's sum or mean gives each E_t).  A segment's costs are
+    summed GROUP at a time (the groups are then added, which hands each g = 1 on)."""
     value = np.asarray(weight * sum(E_t._data for E_t in costs))
     vjp = lambda g, w=weight: g * w       # noqa: E731  (the same for every E_t)
     return record("weighted_sum", value, tuple(costs), (vjp,) * len(costs))
@@ -678,7 +684,8 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
         terms = []
         if step_costs:                        # Σ_t w E_t: each E_t gets 1·w, as in full BPTT
             costs[counted] = [E_t._data for E_t in step_costs]
-            terms.append(_weighted_sum(step_costs, weight))
+            terms += [_weighted_sum(step_costs[i:i + GROUP], weight)
+                      for i in range(0, len(step_costs), GROUP)]
         carried = [(p, carry_params[name]) for name, p in params if name in carry_params]
         if carry_state is not None:
             carried += [(part, g) for part, g in zip(_as_parts(s), carry_state) if g is not None]

@@ -437,6 +437,12 @@ MUTANTS += [
       "    x_data = tuple(map(_array_of, xs))",
       "linear's saved tuple leaks a small tuple onto CPython's free list per call: the "
       "peak depends on the collector", "tests/test_checkpoint_memory.py"),
+    M("weighted-sum-of-20-costs", CKPT,
+      "GROUP = 16",
+      "GROUP = 20",
+      "a segment of 20 steps sums its costs in one op of 20 inputs, whose tuples CPython "
+      "3.11 never reuses: the peak depends on the collector",
+      "tests/test_checkpoint_memory.py"),
     M("costs-copied-for-the-loss", BPTT,
       "    costs.flags.writeable = False             # so as_tensor wraps it: no second copy of T costs\n",
       "",
