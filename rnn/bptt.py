@@ -102,13 +102,17 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     batch_first : bool
         A batch is (B, T, D) with targets (B, T, O) or (B, T), as in PyTorch.
         The results are identical to the time-major call on the transposed arrays.
-    memory : "full", "sqrt" or int
+    memory : "full", "sqrt", int or rnn.Policy
         "full" keeps every step's record (memory ~ T).  "sqrt" keeps about √T
         checkpointed states and recomputes each segment once
         (:func:`rnn.sqrt_policy`); an integer is a budget of steps held at
-        once, and runs the plan with the fewest forward steps for it
-        (:func:`rnn.checkpoint_policy`, Gruslys et al. 2016, Section 3).  The
-        gradients and contributions are *equal* (``==``) to full BPTT's.
+        once, planned with the fewest forward steps by the dynamic program up
+        to T = 500 (:func:`rnn.checkpoint_policy`, Gruslys et al. 2016,
+        Section 3) and by binomial checkpointing beyond
+        (:func:`rnn.revolve_policy`, Griewank and Walther 2000); a Policy is
+        checked, then run.  The gradients and contributions are *equal*
+        (``==``) to full BPTT's.  A time-major ndarray ``xs`` is read in place,
+        not copied: nothing recorded outlives the call.
 
     Returns
     -------
