@@ -124,7 +124,7 @@ class Policy:
     Policy(T=4, given, budget 2: 6 forward steps (2 recomputed), at most 2 steps held)
     >>> rnn.Policy(4, 4, [("backward", 0, 4)] * 2, 8)
     Traceback (most recent call last):
-    ValueError: rnn.Policy: action 2 of the plan, ('backward', 0, 4), back-propagates steps 1..4 again: ...
+    ValueError: rnn.Policy: action 2 of the plan, ('backward', 0, 4), back-propagates ...
     """
     T: int
     budget: int

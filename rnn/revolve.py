@@ -24,8 +24,8 @@ with all s.  Pascal's rule β(s, r) = β(s, r - 1) + β(s - 1, r) splits the wor
 The right part is reversed with repetition number at most r, so it takes
 l - j <= β(s - 1, r) steps; the left part, whose steps were advanced once on
 the way, with at most r - 1, so j <= β(s, r - 1).  Then
-j + A(l - j, s - 1) + A(j, s) = A(l, s), and the choice is optimal exactly when
-both parts keep their bounds with room for a boundary:
+j + A(l - j, s - 1) + A(j, s) = A(l, s), and the choice is optimal when
+both parts keep their bounds (a part may sit on a boundary β):
 
     max(β(s, r - 2), l - β(s - 1, r)) <= j <= min(β(s, r - 1), l - β(s - 1, r - 1))
 

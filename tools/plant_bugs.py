@@ -388,8 +388,8 @@ MUTANTS += [
       "a segment's start is counted besides its record: every peak one too high",
       *PLAN_TESTS),
     M("plan-not-checked-when-made", CKPT,
-      "        if isinstance(self.actions, list):       # Revolve's schedule is checked as it runs\n"
-      "            self.validate(\"rnn.Policy\")",
+      "        if isinstance(self.actions, list):       # Revolve's schedule is checked as it "
+      "runs\n            self.validate(\"rnn.Policy\")",
       "        pass",
       "rnn.Policy takes any list of actions", *PLAN_TESTS),
     M("plan-not-checked-before-running", CKPT,
@@ -444,7 +444,8 @@ MUTANTS += [
       "3.11 never reuses: the peak depends on the collector",
       "tests/test_checkpoint_memory.py"),
     M("costs-copied-for-the-loss", BPTT,
-      "    costs.flags.writeable = False             # so as_tensor wraps it: no second copy of T costs\n",
+      "    costs.flags.writeable = False             # so as_tensor wraps it: no second copy "
+      "of T costs\n",
       "",
       "L is summed from a copy of the T step costs: 8 more bytes a step",
       "tests/test_checkpoint_memory.py"),

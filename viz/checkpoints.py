@@ -57,8 +57,9 @@ def draw_checkpoints(policy, title=None, style="notebook"):
     policy.validate("viz.draw_checkpoints")
     actions = list(policy.actions)
     heading = title or (f"checkpointed BPTT ({policy.describe()}), T = {T}, budget "
-                        f"{policy.budget}: {policy.cost} forward steps ({policy.cost - T} recomputed), "
-                        f"at most {policy.peak_memory()} steps held")
+                        f"{policy.budget}: {policy.cost} forward steps "
+                        f"({policy.cost - T} recomputed), at most {policy.peak_memory()} "
+                        f"steps held")
     legend = ("grey →: recomputed forward, nothing recorded;  orange s_t: state kept;  "
               "green ←: recorded and back-propagated")
     dot = _new_digraph(heading + "\n" + legend, rankdir="TB", style=style)
