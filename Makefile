@@ -38,10 +38,12 @@ sync-notebooks: $(VENV)/.installed-dev
 	  [(cell.update(outputs=[], execution_count=None), cell.metadata.pop("execution", None)) for cell in code]; \
 	  [nbformat.write(nb, path) for path, nb in books]' notebooks/0*.ipynb
 
-# Timings against hand-written NumPy and the peers (not part of the tests).
+# Timings against hand-written NumPy and the peers (not part of the tests).  The memory
+# benchmark measures in fresh processes, 5 runs a row; T = 100,000 (--long, 3 runs) adds
+# about 4 minutes and T = 1,000,000 (--million, 3 runs) about 4 more.
 bench: $(VENV)/.installed-bench graphviz
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) benchmarks/bench_bptt.py
-	$(PY) benchmarks/bench_memory.py --plot docs/checkpoint_memory.png
+	$(PY) benchmarks/bench_memory.py --long --million --compare --plot docs/checkpoint_memory.png
 	$(PY) benchmarks/bench_viz.py
 
 $(PY):

@@ -22,7 +22,8 @@ import numpy as np  # noqa: F401  (used by the doctests)
 
 from . import manual, rtrl, tasks
 from .bptt import BPTTResult, GradientFlow, bptt, gradient_flow, spectral_radius
-from .checkpoint import Policy, checkpoint_policy, sqrt_policy
+from . import revolve
+from .checkpoint import Policy, checkpoint_policy, revolve_policy, sqrt_policy
 from .compare import GradientReport, compare_gradients
 from .losses import LOSSES, REDUCTIONS, sequence_loss, step_loss
 from .models import ACTIVATIONS, GRU, LSTM, RNN, Unrolled, from_torch
@@ -35,7 +36,7 @@ __all__ = [
     "RNN", "LSTM", "GRU", "Unrolled", "from_torch", "ACTIVATIONS",
     "sequence_loss", "step_loss", "LOSSES", "REDUCTIONS",
     "bptt", "BPTTResult", "gradient_flow", "GradientFlow", "spectral_radius",
-    "checkpoint_policy", "sqrt_policy", "Policy",
+    "checkpoint_policy", "sqrt_policy", "revolve_policy", "revolve", "Policy",
     "tbptt", "sliding_window_bptt", "TBPTTResult", "Update",
     "manual", "rtrl", "compare_gradients", "GradientReport",
     "tasks", "train", "TrainResult",

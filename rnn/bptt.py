@@ -104,13 +104,17 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     batch_first : bool
         A batch is (B, T, D) with targets (B, T, O) or (B, T), as in PyTorch.
         The results are identical to the time-major call on the transposed arrays.
-    memory : "full", "sqrt" or int
+    memory : "full", "sqrt", int or rnn.Policy
         "full" keeps every step's record (memory ~ T).  "sqrt" keeps about √T
         checkpointed states and recomputes each segment once
         (:func:`rnn.sqrt_policy`); an integer is a budget of steps held at
-        once, and runs the plan with the fewest forward steps for it
-        (:func:`rnn.checkpoint_policy`, Gruslys et al. 2016, Section 3).  The
-        gradients and contributions are *equal* (``==``) to full BPTT's.
+        once, planned with the fewest forward steps by the dynamic program up
+        to T = 500 (:func:`rnn.checkpoint_policy`, Gruslys et al. 2016,
+        Section 3) and by binomial checkpointing beyond
+        (:func:`rnn.revolve_policy`, Griewank and Walther 2000); a Policy is
+        checked, then run.  The gradients and contributions are *equal*
+        (``==``) to full BPTT's.  A time-major ndarray ``xs`` is read in place,
+        not copied: nothing recorded outlives the call.
 
     Returns
     -------
@@ -133,6 +137,8 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     >>> all((full.grads[k] == small.grads[k]).all() for k in full.grads), small.loss == full.loss
     (True, True)
     """
+    if not (isinstance(memory, str) and memory == "full"):
+        xs = _borrowed(xs, model)
     xs, ys, s0, mask = check_sequence(model, xs, ys, s0, loss, reduction, mask, batch_first,
                                       "rnn.bptt")
     policy = policy_for(memory, xs.shape[0], "rnn.bptt")
@@ -156,6 +162,22 @@ def bptt(model, xs, ys, loss="mse", reduction="sum", s0=None, mask=None, contrib
     return BPTTResult(L.item(), grads, per_copy, L, run)
 
 
+def _borrowed(xs, model):
+    """A time-major ndarray ``xs`` of the model's dtype as a Tensor over the same memory.
+
+    Full BPTT copies the caller's array, because its graph outlives the call and
+    the caller may fill the array again.  A checkpointed call reads ``xs`` only
+    while it runs and keeps no graph of it, so a copy would only add T steps of
+    inputs to its peak memory.  The wrapper is marked held, so nothing in the
+    call writes into the array or freezes it (``graph.hold``).
+    """
+    if type(xs) is not np.ndarray or xs.dtype != model.V.dtype:
+        return xs
+    borrowed = mg.Tensor._wrap(xs)
+    borrowed._held = True
+    return borrowed
+
+
 def _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions, policy):
     """:func:`bptt` by a store-or-recompute plan: the same gradients and loss, bit for bit."""
     model.zero_grad()
@@ -166,9 +188,10 @@ def _checkpointed_bptt(model, xs, ys, s0, mask, loss, reduction, contributions, 
     costs, per_copy, _ = checkpointed_backward(model, steps, ys, s0, policy, loss, weight, mask,
                                                contributions=contributions)
     costs = costs if mask is None else costs[mask]
+    costs.flags.writeable = False             # so as_tensor wraps it: no second copy of T costs
     with mg.no_grad():                        # L from the E_t, by full BPTT's own reduction
         L = mg.tensor(costs[0]) if n == 1 else (
-            mg.tensor(costs).sum() if reduction == "sum" else mg.tensor(costs).mean())
+            mg.as_tensor(costs).sum() if reduction == "sum" else mg.as_tensor(costs).mean())
     grads = {name: np.zeros_like(p._data) if p.grad is None else p.grad
              for name, p in model.named_parameters()}
     return BPTTResult(L.item(), grads, per_copy, L, None, policy)

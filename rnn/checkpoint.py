@@ -1,4 +1,5 @@
-"""BPTT in less memory: store a few states, recompute the rest (Gruslys et al. 2016).
+"""BPTT in less memory: store a few states, recompute the rest (Gruslys et al. 2016;
+Griewank and Walther 2000).
 
 Full BPTT keeps the record of every step until the backward pass: memory
 grows like T.  Gruslys, Munos, Danihelka, Lanctot and Graves, "Memory-Efficient
@@ -6,15 +7,23 @@ Backpropagation Through Time" (NeurIPS 2016), store only some states
 (*checkpoints*), and when the backward pass needs a step they recompute it
 forward from the nearest checkpoint.  Their dynamic program (Section 3,
 BPTT-HSM) finds, for a memory budget, the store-or-recompute policy with the
-fewest forward steps.
+fewest forward steps.  It fills T × budget tables, so for long sequences this
+module plans by binomial checkpointing instead (Griewank and Walther's
+Revolve, ``rnn.revolve``), whose schedule is computed as it runs.
 
-The plan is a list of actions, run in order:
+The plan is a sequence of actions, run in order:
 
 * ``("forward", a, b)``: compute s_{a+1} .. s_b from the held state s_a
   without recording, and keep s_b (a checkpoint);
 * ``("backward", a, b)``: record steps a+1 .. b from s_a, add the losses of
   those steps, back-propagate, and hand dL/ds_a on to the segment before.
   s_a is not needed afterwards and is dropped.
+
+A plan is *valid* when every step is back-propagated exactly once, the
+segments last first (the one ending at T first: dL/ds_b must be known), and
+every action starts from s_0 or from a state an earlier forward kept and no
+backward has dropped.  :class:`Policy` checks this and names the first action
+that breaks it.
 
 Counting (the convention of this module, stated once)
 -----------------------------------------------------
@@ -46,6 +55,11 @@ internal state against a hidden one, and "record all" becomes α·t <= m.
 extremes: a budget of T needs no recomputation, C(T, T) = T, and a budget
 of 1 recomputes from s_0 for every step, C(T, 1) = T(T+1)/2.
 
+In this counting Revolve with s snapshots (s_0 among them) and segments of
+one step holds s steps at once, and costs T + A(T, s) forward steps (A: the
+advances of ``rnn.revolve``).  With a budget of 1 that is T(T+1)/2 again.
+Recording k steps per segment holds s - 1 + α·k.
+
 Recomputing runs the same ops on the same numbers, and the segments'
 gradients are added in the order full BPTT adds them (see
 :func:`checkpointed_backward`), so the gradients are *equal*, not close.
@@ -63,37 +77,74 @@ import minigrad as mg
 from minigrad.graph import record
 
 from .losses import step_loss
+from .revolve import Schedule
 
-__all__ = ["Policy", "checkpoint_policy", "sqrt_policy", "policy_for", "MEMORY_MODES",
-           "checkpointed_backward"]
+__all__ = ["Policy", "checkpoint_policy", "sqrt_policy", "revolve_policy", "policy_for",
+           "MEMORY_MODES", "checkpointed_backward"]
 
 MEMORY_MODES = ("full", "sqrt", "an integer budget >= 1")
 CARRY = "checkpoint carry"        # the scope of the terms that carry gradients between segments
+# Step costs per weighted_sum op.  Below 20 on purpose: CPython 3.11 puts a freed tuple of 20
+# items on a free list that it never takes from again (up to 2000 of them, 400 kB, until a
+# full gc.collect()), so an op with 20 inputs made the peak depend on the collector.
+GROUP = 16
 _DP_LIMIT = 2e9                   # T² · budget above this: the dynamic program would take minutes
+DP_LONGEST = 500                  # memory=budget: the dynamic program up to this T, Revolve beyond
+KINDS = ("forward", "backward")
 
 
-@dataclass
+@dataclass(repr=False)
 class Policy:
     """A store-or-recompute plan for back-propagating T steps.
+
+    Made by :func:`checkpoint_policy`, :func:`sqrt_policy` or
+    :func:`revolve_policy`, or written by hand; either way it is checked when
+    it is made and again when it runs (the module docstring says what a valid
+    plan is), and an invalid plan is refused with an error naming its first
+    bad action.
 
     Attributes
     ----------
     T : int
     budget : int
         Steps that may be held at once (the module docstring says how they count).
-    record_size : int
-        What one recorded step counts, in stored states (α; 1 by default).
-    actions : list of (kind, a, b)
+    actions : list of (kind, a, b), or a :class:`rnn.revolve.Schedule`
         ``("forward", a, b)``: s_a -> s_b without recording, keep s_b;
         ``("backward", a, b)``: record steps a+1..b from s_a and back-propagate.
+        Revolve's actions are computed as they run, not stored.
     cost : int
         Forward steps, recorded ones included (full BPTT: T).
+    record_size : int
+        What one recorded step counts, in stored states (α; 1 by default).
+    method : str
+        Who planned it: "dynamic program", "sqrt", "revolve" or "given" (by hand).
+
+    >>> import rnn
+    >>> rnn.Policy(4, 2, [("forward", 0, 2), ("backward", 2, 4), ("backward", 0, 2)], 6)
+    Policy(T=4, given, budget 2: 6 forward steps (2 recomputed), at most 2 steps held)
+    >>> rnn.Policy(4, 4, [("backward", 0, 4)] * 2, 8)
+    Traceback (most recent call last):
+    ValueError: rnn.Policy: action 2 of the plan, ('backward', 0, 4), back-propagates ...
     """
     T: int
     budget: int
-    actions: list
+    actions: object
     cost: int
     record_size: int = 1
+    method: str = "given"
+
+    def __post_init__(self):
+        self.T = _check_T(self.T, "rnn.Policy")
+        self.budget = _check_budget(self.budget, "rnn.Policy")
+        self.record_size = _check_budget(self.record_size, "rnn.Policy (record_size)")
+        if isinstance(self.actions, tuple):
+            self.actions = list(self.actions)
+        if not isinstance(self.actions, (list, Schedule)):
+            raise TypeError(f"rnn.Policy: actions must be a list of (kind, a, b) tuples, got "
+                            f"{type(self.actions).__name__}. Fix: e.g. [('forward', 0, 5), "
+                            f"('backward', 5, {self.T}), ('backward', 0, 5)]")
+        if isinstance(self.actions, list):       # Revolve's schedule is checked as it runs
+            self.validate("rnn.Policy")
 
     @property
     def stored(self):
@@ -117,25 +168,135 @@ class Policy:
         >>> checkpoint_policy(10, 3).peak_memory() <= 3
         True
         """
-        held, peak = set(), 0
-        for kind, a, b in self.actions:
-            if kind == "forward":
-                peak = max(peak, len(held) + 1)            # the running state
-                held.add(b)
-            else:
-                peak = max(peak, self.record_size * (b - a) + len(held - {a}))
-                held.discard(a)
-        return peak
+        return max(held for *_, held in checked_actions(self.T, self.actions, self.record_size,
+                                                        "rnn.Policy.peak_memory"))
+
+    def validate(self, where="rnn.Policy"):
+        """Check the plan: every step back-propagated once, last segment first, each
+        action from a held state; its cost the sum of its actions' steps; at most
+        ``budget`` steps held.  Raises ValueError naming the first bad action.
+
+        >>> import rnn
+        >>> plan = rnn.checkpoint_policy(6, 3)
+        >>> plan.actions.pop()                     # drop the last segment, steps 1..3
+        ('backward', 0, 3)
+        >>> plan.validate()
+        Traceback (most recent call last):
+        ValueError: rnn.Policy: the plan ends with steps 1..3 never back-propagated ...
+        """
+        cost = 0
+        for kind, a, b, held in checked_actions(self.T, self.actions, self.record_size, where):
+            cost += b - a
+            if held > self.budget:
+                raise ValueError(f"{where}: action {(kind, a, b)!r} holds {held} steps at "
+                                 f"once (counted as rnn.checkpoint's docstring says), over "
+                                 f"the plan's budget of {self.budget}. Fix: a budget >= "
+                                 f"{held}, or a plan with fewer states kept")
+        if cost != self.cost:
+            raise ValueError(f"{where}: the plan's cost says {self.cost} forward steps, but "
+                             f"its actions run {cost} (the sum of b - a). Fix: cost={cost}")
+
+    def describe(self):
+        """Who planned it, in a few words: "dynamic program", "Revolve, 8 snapshots", ..."""
+        if isinstance(self.actions, Schedule):
+            schedule = self.actions
+            blocks = f", segments of {schedule.block} steps" if schedule.block > 1 else ""
+            return f"Revolve, {schedule.snapshots} snapshots{blocks}"
+        return self.method
+
+    def __repr__(self):
+        return (f"Policy(T={self.T}, {self.describe()}, budget {self.budget}: {self.cost} "
+                f"forward steps ({self.recomputed} recomputed), at most "
+                f"{self.peak_memory()} steps held)")
 
     def __str__(self):
-        lines = [f"policy for T={self.T}, budget {self.budget}: {self.cost} forward steps "
-                 f"({self.recomputed} recomputed), peak {self.peak_memory()} steps held"]
-        for kind, a, b in self.actions:
+        lines = [repr(self)]
+        for number, (kind, a, b) in enumerate(self.actions, start=1):
+            if number > 60:
+                lines.append("  ... (list(policy.actions) has them all)")
+                break
             if kind == "forward":
                 lines.append(f"  forward  s{a} -> s{b}, keep s{b}")
             else:
                 lines.append(f"  backward steps {a + 1}..{b} from s{a}")
         return "\n".join(lines)
+
+
+def checked_actions(T, actions, record_size, where):
+    """Yield ``(kind, a, b, held)`` for each of the ``actions`` of a plan for T steps,
+    after checking that it can run; ``held`` is the steps held at once while it runs
+    (a recorded step counts ``record_size``).  Raises ValueError naming the first action
+    that breaks a rule (module docstring), or at the end if some steps were never
+    back-propagated.  Memory: the states held, not the plan.
+
+    >>> [held for *_, held in checked_actions(4, sqrt_policy(4).actions, 1, "example")]
+    [1, 2, 2]
+    """
+    alpha = record_size
+    stored = set()                 # checkpoints kept and not yet dropped (s_0 is always there)
+    done = T                       # steps done+1 .. T are back-propagated
+    for number, action in enumerate(actions, start=1):
+        kind, a, b = _action_parts(action, number, T, where)
+
+        def refuse(problem, fix="a plan back-propagates every step once, last segment "
+                                "first, each action from s_0 or a state an earlier forward "
+                                "kept; rnn.checkpoint_policy, rnn.sqrt_policy and "
+                                "rnn.revolve_policy make such plans"):
+            return ValueError(f"{where}: action {number} of the plan, {action!r}, {problem}. "
+                              f"Fix: {fix}")
+
+        if a and a not in stored:
+            raise refuse(f"starts from s{a}, which is not held at that point (no earlier "
+                         f"forward keeps it, or a backward from it dropped it)")
+        if kind == "forward":
+            if b >= done:
+                raise refuse(f"keeps s{b}, but only states before s{done} are still needed "
+                             f"(steps {done}..{T} are recorded from earlier states"
+                             f"{'' if done == T else ' or back-propagated already'})")
+            held = len(stored) + 1                     # the stored ones and the running state
+            stored.add(b)
+        else:
+            if b > done:
+                raise refuse(f"back-propagates steps {a + 1}..{b} again: steps "
+                             f"{done + 1}..{b} were back-propagated by an earlier action "
+                             f"(every step exactly once)")
+            if b < done:
+                raise refuse(f"back-propagates steps {a + 1}..{b} while steps {b + 1}..{done} "
+                             f"are not back-propagated yet: dL/ds{b} is not known until they "
+                             f"are (segments run last first)")
+            held = alpha * (b - a) + len(stored - {a})   # the start lives in its record
+            stored.discard(a)
+            done = a
+        yield kind, a, b, held
+    if done:
+        missing = "step 1" if done == 1 else f"steps 1..{done}"
+        raise ValueError(f"{where}: the plan ends with {missing} never back-propagated "
+                         f"(every step must be, exactly once). Fix: add the backward segments "
+                         f"for them, last first, e.g. ('backward', 0, {done})")
+
+
+def _action_parts(action, number, T, where):
+    """(kind, a, b) of one action, checked for form: a tuple of a known kind and two step
+    numbers 0 <= a < b <= T."""
+    if not (isinstance(action, tuple) and len(action) == 3):
+        raise ValueError(f"{where}: action {number} of the plan, {action!r}, is not a tuple "
+                         f"(kind, a, b). Fix: e.g. ('forward', 0, 5) or ('backward', 5, {T})")
+    kind, a, b = action
+    if kind not in KINDS:
+        raise ValueError(f"{where}: action {number} of the plan, {action!r}, has kind "
+                         f"{kind!r}; the kinds are 'forward' (s_a -> s_b without recording, "
+                         f"keep s_b) and 'backward' (record steps a+1..b from s_a and "
+                         f"back-propagate). Fix: ('forward', {a!r}, {b!r}) or "
+                         f"('backward', {a!r}, {b!r})")
+    for name, t in (("a", a), ("b", b)):
+        if not isinstance(t, (int, np.integer)) or isinstance(t, bool):
+            raise ValueError(f"{where}: action {number} of the plan, {action!r}: its {name} "
+                             f"is {t!r}, not a step number. Fix: integers 0 <= a < b <= T={T}")
+    if not 0 <= a < b <= T:
+        raise ValueError(f"{where}: action {number} of the plan, {action!r}, covers steps "
+                         f"{a + 1}..{b}, but a plan's steps run from 1 to T={T} (s_0 is the "
+                         f"initial state). Fix: 0 <= a < b <= {T}")
+    return kind, int(a), int(b)
 
 
 def _check_T(T, where):
@@ -156,6 +317,17 @@ def _check_budget(budget, where):
     return int(budget)
 
 
+def _plan_arguments(T, budget, record_size, where):
+    """(T, m, α): the planners' arguments checked, the budget capped at α·T (all recorded)."""
+    T = _check_T(T, where)
+    alpha = _check_budget(record_size, where.replace("policy", "policy (record_size)"))
+    m = min(_check_budget(budget, where), alpha * T)
+    if m < alpha:
+        raise ValueError(f"{where}: a budget of {m} cannot hold even one recorded step of "
+                         f"record_size {alpha}. Fix: budget >= {alpha}")
+    return T, m, alpha
+
+
 def checkpoint_policy(T, budget, record_size=1):
     """The plan that back-propagates T steps with the fewest forward steps, holding at
     most ``budget`` steps at once (Gruslys et al. 2016, Section 3, BPTT-HSM).
@@ -164,6 +336,8 @@ def checkpoint_policy(T, budget, record_size=1):
     t <= m), or run y steps forward, keep s_y, solve the right part t - y with
     the slots left, drop s_y and solve the left part y (module docstring).
     A budget >= T gives full BPTT (cost T); a budget of 1 costs T(T+1)/2.
+    Its tables take about T² · budget steps to fill and 2 · T · budget bytes;
+    :func:`revolve_policy` plans long sequences in O(T).
 
     Parameters
     ----------
@@ -185,19 +359,25 @@ def checkpoint_policy(T, budget, record_size=1):
     (6, 21)
     """
     where = "rnn.checkpoint_policy"
-    T = _check_T(T, where)
-    alpha = _check_budget(record_size, where.replace("policy", "policy (record_size)"))
-    m = min(_check_budget(budget, where), alpha * T)
-    if m < alpha:
-        raise ValueError(f"{where}: a budget of {m} cannot hold even one recorded step of "
-                         f"record_size {alpha}. Fix: budget >= {alpha}")
+    T, m, alpha = _plan_arguments(T, budget, record_size, where)
     if float(T) * T * m > _DP_LIMIT:
-        raise ValueError(f"{where}: T={T} with budget {m} needs about {T * T * m:.1e} steps "
-                         f"of the dynamic program (T² · budget), too many to wait for. Fix: "
-                         f"memory='sqrt' (about √T checkpoints, each segment recomputed once), "
-                         f"or a budget under {int(_DP_LIMIT / (T * T)) + 1}")
+        smaller = int(_DP_LIMIT / (float(T) * T))
+        raise ValueError(f"{where}: T={T} with budget {m} needs about {float(T) * T * m:.1e} "
+                         f"steps of the dynamic program (T² · budget), too many to wait for. "
+                         f"Fix: rnn.revolve_policy({T}, {m}) (binomial checkpointing, planned "
+                         f"in O(T); memory={m} uses it for T > {DP_LONGEST}), memory='sqrt'" +
+                         (f", or a budget under {smaller + 1}" if smaller >= alpha else ""))
+    actions = _dp_actions(T, m, alpha)
+    return Policy(T, m, list(actions), sum(b - a for _, a, b in actions), alpha,
+                  "dynamic program")
+
+
+@functools.lru_cache(maxsize=64)
+def _dp_actions(T, m, alpha):
+    """The dynamic program's plan as a tuple of actions (cached: a tuple cannot be changed
+    by whoever holds a plan made from it)."""
     if m == alpha * T:                     # everything fits: full BPTT, no table needed
-        return Policy(T, m, [("backward", 0, T)], T, alpha)
+        return (("backward", 0, T),)
     best_free, best_held = _best_splits(T, m, alpha)
     actions = []
     work = [(0, T, m, True)]               # (start, steps, slots, start is free)
@@ -206,18 +386,17 @@ def checkpoint_policy(T, budget, record_size=1):
         if alpha * t <= slots:
             actions.append(("backward", start, start + t))
             continue
-        y = int((best_free if free else best_held)[slots][t])
+        y = int(best_free[t] if free else best_held[slots - 1, t])
         actions.append(("forward", start, start + y))
         work.append((start, y, slots, free))                               # left part: later
         work.append((start + y, t - y, slots if free else slots - 1, False))   # right part: next
-    cost = sum(b - a for kind, a, b in actions)
-    return Policy(T, m, actions, cost, alpha)
+    return tuple(actions)
 
 
-@functools.lru_cache(maxsize=16)
 def _best_splits(T, m, alpha=1):
-    """The dynamic program's tables: for each number of slots k <= m and steps t <= T,
-    the best first checkpoint y for a free start (C) and a held start (H).
+    """The dynamic program's tables: the best first checkpoint y for t steps, t <= T, from
+    a free start with m slots (C, one row), and from a held start with k = 1..m slots
+    (H, row k - 1).  The free start only ever has all m slots: its row is filled last.
 
     Rows are filled for k = 1..m; each entry is a minimum over y (vectorized).
     """
@@ -225,25 +404,22 @@ def _best_splits(T, m, alpha=1):
     steps = np.arange(T + 1, dtype=float)
     H_prev = np.full(T + 1, inf)          # H(t, 0): nothing can be held
     H_prev[0] = 0
-    best_free, best_held = {}, {}
+    best_held = np.zeros((m, T + 1), np.int16 if T < 2 ** 15 else np.int32)
     for k in range(1, m + 1):
-        H = steps.copy()                  # t <= k: record all, cost t
-        C = steps.copy()
-        yH = np.zeros(T + 1, np.int32)
-        yC = np.zeros(T + 1, np.int32)
+        H = steps.copy()                  # t <= k/α: record all, cost t
         H[k // alpha + 1:] = inf
-        C[k // alpha + 1:] = inf
         for t in range(max(k // alpha + 1, 2), T + 1):
-            y = steps[1:t]                                    # y = 1 .. t-1
-            right = t - np.arange(1, t)                       # t - y
-            held = y + H_prev[right] + H[1:t]
+            held = steps[1:t] + H_prev[t - 1:0:-1] + H[1:t]     # y + H(t - y, k - 1) + H(y, k)
             i = int(np.argmin(held))
-            H[t], yH[t] = held[i], i + 1
-            free = y + H[right] + C[1:t]
-            i = int(np.argmin(free))
-            C[t], yC[t] = free[i], i + 1
-        best_free[k], best_held[k] = yC, yH
+            H[t], best_held[k - 1, t] = held[i], i + 1
         H_prev = H
+    C = steps.copy()                      # the free start, with all m slots
+    C[m // alpha + 1:] = inf
+    best_free = np.zeros(T + 1, best_held.dtype)
+    for t in range(max(m // alpha + 1, 2), T + 1):
+        free = steps[1:t] + H[t - 1:0:-1] + C[1:t]              # y + H(t - y, m) + C(y, m)
+        i = int(np.argmin(free))
+        C[t], best_free[t] = free[i], i + 1
     return best_free, best_held
 
 
@@ -265,25 +441,86 @@ def sqrt_policy(T):
     marks = list(range(0, T, k)) + [T]                    # 0, k, 2k, ..., T
     actions = [("forward", a, b) for a, b in zip(marks[:-2], marks[1:-1])]
     actions += [("backward", a, b) for a, b in reversed(list(zip(marks[:-1], marks[1:])))]
-    policy = Policy(T, 0, actions, sum(b - a for _, a, b in actions))
-    policy.budget = policy.peak_memory()
-    return policy
+    held = max(held for *_, held in checked_actions(T, actions, 1, "rnn.sqrt_policy"))
+    return Policy(T, held, actions, sum(b - a for _, a, b in actions), 1, "sqrt")
+
+
+def revolve_policy(T, budget, record_size=1, block=None):
+    """Binomial checkpointing (Griewank and Walther 2000, "Algorithm 799: revolve"): the
+    fewest forward steps for a budget of stored states when every step costs the same,
+    planned in O(T) time and O(budget) memory (``rnn.revolve``).
+
+    The plan reverses blocks of ``block`` steps with s snapshots (s_0 among
+    them): it holds s - 1 checkpoints and one recorded block, s - 1 + α·block
+    steps, so s = budget + 1 - α·block.  ``block=1`` is Revolve as published,
+    one step per segment, costing T + A(T, budget) forward steps.  By default
+    the block is the one with the fewest forward steps for the budget among
+    1..100 and then every 2% up to budget/α, since a longer segment costs less
+    Python per step.  Its actions are computed as the plan runs, so a plan for
+    a million steps takes no memory of its own.
+
+    Parameters
+    ----------
+    T : int >= 1
+    budget : int >= record_size
+        Steps held at once, as :func:`checkpoint_policy` counts them.
+    record_size : int >= 1
+        α: what one recorded step holds, in stored states.
+    block : int, optional
+        Steps recorded per segment (default: the cheapest).
+
+    Returns
+    -------
+    Policy
+
+    >>> import rnn
+    >>> plan = rnn.revolve_policy(1000, 10, block=1)
+    >>> plan.cost == 1000 + rnn.revolve.advances(1000, 10), plan.peak_memory()
+    (True, 10)
+    >>> rnn.revolve_policy(10 ** 6, 100)          # doctest: +ELLIPSIS
+    Policy(T=1000000, Revolve, 67 snapshots, segments of 34 steps, budget 100: 3917914 forward ...)
+    """
+    where = "rnn.revolve_policy"
+    T, m, alpha = _plan_arguments(T, budget, record_size, where)
+    if block is None:
+        block = min(_block_lengths(m // alpha),
+                    key=lambda k: Schedule(T, m + 1 - alpha * k, k).forward_steps)
+    elif not isinstance(block, (int, np.integer)) or isinstance(block, bool) or \
+            not 1 <= block <= budget // alpha:
+        raise ValueError(f"{where}: block must be an integer from 1 to budget/record_size = "
+                         f"{budget // alpha} (a recorded block of k steps holds α·k of the "
+                         f"budget), got {block!r}")
+    block = min(int(block), T)
+    schedule = Schedule(T, m + 1 - alpha * block, block)
+    return Policy(T, m, schedule, schedule.forward_steps, alpha, "revolve")
+
+
+def _block_lengths(longest):
+    """1, 2, ..., 100, then every 2% up to ``longest``."""
+    lengths = list(range(1, min(longest, 100) + 1))
+    while lengths[-1] < longest:
+        lengths.append(min(longest, int(lengths[-1] * 1.02) + 1))
+    return lengths
 
 
 def policy_for(memory, T, where="rnn.bptt"):
     """The plan that ``memory=`` asks for: None for "full", :func:`sqrt_policy` for
-    "sqrt", :func:`checkpoint_policy` for an integer budget; else a clear error.
+    "sqrt", and for an integer budget :func:`checkpoint_policy` (the dynamic program)
+    up to T = DP_LONGEST steps, :func:`revolve_policy` beyond; else a clear error.
 
-    A :class:`Policy` made for T steps is taken as it is.
+    A :class:`Policy` made for T steps is checked and taken as it is.
 
     >>> policy_for("full", 100) is None, policy_for(10, 100).budget
     (True, 10)
+    >>> policy_for(10, 100).method, policy_for(10, 10_000).method
+    ('dynamic program', 'revolve')
     """
     if isinstance(memory, Policy):
         if memory.T != T:
             raise ValueError(f"{where}: the policy given as memory= was made for T={memory.T} "
                              f"steps, but the sequence has T={T}. Fix: "
                              f"rnn.checkpoint_policy({T}, budget)")
+        memory.validate(where)                # a plan's list may have changed since it was made
         return memory
     if isinstance(memory, str):
         if memory == "full":
@@ -301,24 +538,28 @@ def policy_for(memory, T, where="rnn.bptt"):
     if memory < 1:
         raise ValueError(f"{where}: the memory budget must be >= 1 step, got {memory}. Fix: "
                          f"memory >= 1 (1 recomputes from s_0 for every step), or 'full'")
-    return checkpoint_policy(T, memory)
+    if T <= DP_LONGEST:
+        return checkpoint_policy(T, memory)
+    return revolve_policy(T, memory)
 
 
 # ------------------------------------------------------------ running a plan
 
 def loss_weight(n, reduction, dtype):
     """dL/dE_t, the same for each of the n counted step costs, exactly as full BPTT's
-    reduction gives it: L = stack(E).sum() gives 1, .mean() gives 1/n (the engine's own
-    vjp, run on a probe).
+    reduction gives it: L = stack(E).sum() gives 1, .mean() gives 1/n.  It is the
+    engine's own vjp of the reduction over n elements, applied to backward()'s seed,
+    for one element (every element gets the same; n of them would cost O(T) memory).
 
     >>> float(loss_weight(4, "mean", np.float64)), float(loss_weight(4, "sum", np.float64))
     (0.25, 1.0)
     """
-    if n == 1:                                # L = E_1 itself: seeded with 1
-        return np.ones((), dtype)
-    probe = mg.Tensor(np.zeros(n, dtype), requires_grad=True)
-    (probe.sum() if reduction == "sum" else probe.mean()).backward()
-    return probe.grad[0].copy()
+    seed = np.ones((), dtype)                 # dL/dL, as backward() starts
+    if n == 1:                                # L = E_1 itself
+        return seed
+    if reduction == "sum":                    # saved: (shape, axes, keepdims) [, n]
+        return mg.ops.SUM[0](seed, (1,), (0,), False)[0]
+    return mg.ops.MEAN[0](seed, (1,), (0,), False, n)[0]
 
 
 def _as_parts(state):
@@ -328,23 +569,28 @@ def _as_parts(state):
 def _start_leaf(state, t):
     """A fresh leaf with s_t's values that collects dL/ds_t (a pair for an LSTM)."""
     names = ("h", "c") if isinstance(state, tuple) else ("s",)
-    leaves = tuple(mg.Tensor(part, requires_grad=True, name=f"{name}{t}")
-                   for part, name in zip(_as_parts(state), names))
+    leaves = tuple([mg.Tensor(part, requires_grad=True, name=f"{name}{t}")
+                    for part, name in zip(_as_parts(state), names)])
     return leaves if isinstance(state, tuple) else leaves[0]
 
 
 def _carry(pairs):
     """Σ_i <x_i, G_i> as one recorded op: its gradient to each x_i is G_i (times the
-    incoming 1, exactly).  It hands the later segments' gradients to this one."""
-    inputs = tuple(x for x, _ in pairs)
+    incoming 1, exactly).  It hands the later segments' gradients to this one.
+
+    Tuples here are built from lists: ``tuple(generator)`` allocates ten slots and
+    shrinks, leaving a small tuple on CPython's free list per call (freed only by
+    a full garbage collection), so the peak would depend on the collector."""
+    inputs = tuple([x for x, _ in pairs])
     value = np.asarray(sum(np.vdot(x._data, G) for x, G in pairs))
-    vjps = tuple((lambda g, G=G: g * G) for _, G in pairs)
+    vjps = tuple([(lambda g, G=G: g * G) for _, G in pairs])
     return record("carry", value, inputs, vjps)
 
 
 def _weighted_sum(costs, weight):
     """w · Σ_t E_t as one recorded op: each E_t gets the gradient g·w, which is w exactly
-    when g = 1 (as full BPTT's sum or mean gives each E_t)."""
+    when g = 1 (as full BPTT's sum or mean gives each E_t).  A segment's costs are
+    summed GROUP at a time (the groups are then added, which hands each g = 1 on)."""
     value = np.asarray(weight * sum(E_t._data for E_t in costs))
     vjp = lambda g, w=weight: g * w       # noqa: E731  (the same for every E_t)
     return record("weighted_sum", value, tuple(costs), (vjp,) * len(costs))
@@ -361,7 +607,8 @@ def _steps(seq, a, b, chunk=64):
 
 
 def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, first_step=1,
-                          contributions=False, carry_params=None, keep_states=()):
+                          contributions=False, carry_params=None, keep_states=(),
+                          where="rnn.bptt"):
     """Run ``policy`` over steps first_step .. first_step + T - 1: dL/dp lands in every
     parameter's ``.grad`` exactly as one ``L.backward()`` over the whole graph puts it.
 
@@ -391,6 +638,8 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
         name -> gradient already summed by graph parts walked before these steps.
     keep_states : set of int
         Steps t (1-based within xs) whose state s_t to return, detached.
+    where : str
+        The caller, named in the error if the plan turns out invalid as it runs.
 
     Returns
     -------
@@ -408,7 +657,7 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
     done_terms = []                           # per segment, its {name: {scope: term}}
     states = {}
 
-    for kind, a, b in policy.actions:
+    for kind, a, b, _ in checked_actions(policy.T, policy.actions, policy.record_size, where):
         if kind == "forward":
             s = held[a]
             with mg.no_grad():
@@ -424,7 +673,8 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
                 s = model.step(x_t, s)
                 outputs.append(model.output(s))
             if t in keep_states:
-                states[t] = tuple(p.detach() for p in s) if isinstance(s, tuple) else s.detach()
+                states[t] = tuple([p.detach() for p in s]) if isinstance(s, tuple) else \
+                    s.detach()
         step_costs, counted = [], []
         for t, o_t, y_t in zip(range(a + 1, b + 1), outputs, _steps(ys, a, b)):
             if kept is None or kept[t - 1]:
@@ -434,7 +684,8 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
         terms = []
         if step_costs:                        # Σ_t w E_t: each E_t gets 1·w, as in full BPTT
             costs[counted] = [E_t._data for E_t in step_costs]
-            terms.append(_weighted_sum(step_costs, weight))
+            terms += [_weighted_sum(step_costs[i:i + GROUP], weight)
+                      for i in range(0, len(step_costs), GROUP)]
         carried = [(p, carry_params[name]) for name, p in params if name in carry_params]
         if carry_state is not None:
             carried += [(part, g) for part, g in zip(_as_parts(s), carry_state) if g is not None]
@@ -450,7 +701,7 @@ def checkpointed_backward(model, xs, ys, s0, policy, loss, weight, kept=None, fi
             p.grad = None
         root.backward(contributions=contributions)
         carry_params = {name: p._grad for name, p in params if p._grad is not None}
-        carry_state = (tuple(part._grad for part in _as_parts(s_a)) if a else None)
+        carry_state = tuple([part._grad for part in _as_parts(s_a)]) if a else None
         del root, terms, outputs, step_costs, s, s_a, start    # free this segment's record now,
         o_t = carried = None                                   # not when the next one is built
         if contributions:

@@ -20,9 +20,10 @@ CELLS = {"RNN": rnn.RNN, "LSTM": rnn.LSTM, "GRU": rnn.GRU}
 
 # ------------------------------------------------------------------ the policy
 
-def brute_force_cost(T, m, alpha=1):
+def brute_force_cost(T, m, alpha=1, longest_record=None):
     """The fewest forward steps that back-propagate T steps holding at most m steps,
     found by Dijkstra over every sequence of moves (independent of the dynamic program).
+    ``longest_record=1`` allows only one-step segments, as Revolve records.
 
     A state is (done, checkpoints, running): steps done+1..T are back-propagated,
     `checkpoints` are the stored states (0 is s_0, free), `running` is the
@@ -53,11 +54,12 @@ def brute_force_cost(T, m, alpha=1):
             if others + 1 <= m:                    # keep the running state
                 moves.append((0, (done, ckpts | {running}, None)))
             k = done - running                     # record from the running state
-            if alpha * k + others <= m:
+            if alpha * k + others <= m and k <= (longest_record or k):
                 moves.append((k, (running, frozenset(c for c in ckpts if c < running), None)))
         for c in ckpts:                            # record from a checkpoint to `done`
             k = done - c
-            if c < done and alpha * k + len(ckpts - {0, c}) <= m and running is None:
+            if c < done and alpha * k + len(ckpts - {0, c}) <= m and running is None \
+                    and k <= (longest_record or k):
                 moves.append((k, (c, frozenset(x for x in ckpts if x < c) | {0}, None)))
         for c in ckpts - {0}:                      # drop a checkpoint
             moves.append((0, (done, ckpts - {c}, running)))

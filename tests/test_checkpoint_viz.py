@@ -20,11 +20,22 @@ def rows_of(graph):
     return out
 
 
-@pytest.mark.parametrize("T, budget", [(12, 4), (10, 2), (9, 1), (7, 7)])
-def test_strip_shows_every_action_in_order(T, budget):
-    policy = rnn.checkpoint_policy(T, budget)
+PLANS = {"dp 12/4": lambda: rnn.checkpoint_policy(12, 4),
+         "dp 10/2": lambda: rnn.checkpoint_policy(10, 2),
+         "dp 9/1": lambda: rnn.checkpoint_policy(9, 1),
+         "dp 7/7": lambda: rnn.checkpoint_policy(7, 7),
+         "revolve 12/4": lambda: rnn.revolve_policy(12, 4, block=1),
+         "revolve 20/6 blocks": lambda: rnn.revolve_policy(20, 6, block=2),
+         "revolve 30/8": lambda: rnn.revolve_policy(30, 8)}
+
+
+@pytest.mark.parametrize("make", PLANS.values(), ids=list(PLANS))
+def test_strip_shows_every_action_in_order(make):
+    policy = make()
+    T = policy.T
     rows = rows_of(viz.draw_checkpoints(policy))
-    assert len(rows) == len(policy.actions)
+    assert policy.describe() in viz.draw_checkpoints(policy).source       # who planned it
+    assert len(rows) == len(list(policy.actions))
     for (label, cells), (kind, a, b) in zip(rows, policy.actions):
         assert len(cells) == T
         assert label.split(". ")[1].startswith(kind)
@@ -59,6 +70,9 @@ def test_sqrt_plan_draws_and_bad_inputs_are_refused():
 @pytest.mark.parametrize("T, budget", [(8, 2), (20, 3)])
 def test_the_strip_at_slide_style_passes_the_layout_check(T, budget):
     graph = viz.draw_checkpoints(rnn.checkpoint_policy(T, budget), style="slides")
+    report = viz.check_layout(viz.draw_checkpoints(rnn.revolve_policy(T, budget),
+                                                   style="slides"), "slides")
+    assert report.ok, report
     report = viz.check_layout(graph, "slides")
     assert report.ok, report
     assert "backward 20<" in graph.source or T != 20        # one step: "20", not "20–20"

@@ -14,6 +14,6 @@ def test_demo_headers_have_rulers_and_training_counts_updates_once(capsys, tmp_p
         assert re.search(r" ={4,}$", header), f"no ruler: {header!r}"
         assert len(header) <= 80, f"wider than a terminal: {header!r}"
     # tqdm's bar on stderr: "0/60 [..., ?update/s]"; the summary: "(60 updates)"
-    totals = set(re.findall(r"\d+/(\d+) \[[^\]]*?(\w+)/s", err))
+    totals = set(re.findall(r"\d+/(\d+) \[[^\]]*?[\d.?]([a-z]+)/s", err))
     assert totals == {("60", "update")}, err[-300:]
     assert "(60 updates)" in out and "batch" not in err

@@ -115,10 +115,10 @@ def test_truncated_bptt_prints_the_windows_it_ran(ran):
     schedule = read_svg(folder / "out" / "tbptt_schedule.svg")
     run = rnn.tbptt(rnn.RNN(1, 4, 1, rng=0), xs[:16], ys[:16], k1=4, k2=8, optimizer=None)
     update = run.updates[2]
-    assert schedule.has(f"update 3 of {len(run.updates)}: losses of steps "
-                        f"{update.block[0]}–{update.block[1]}, gradient through steps "
-                        f"{update.window[0]}–{update.window[1]}")
-    assert schedule.has(*[f"t = {t}" for t in range(1, 17)], "cut")
+    assert schedule.has(f"TBPTT(k1 = 4, k2 = 8), update 3 of {len(run.updates)}:",
+                        f"losses of steps {update.block[0]}–{update.block[1]}, gradient "
+                        f"through steps {update.window[0]}–{update.window[1]}")
+    assert schedule.has(*[str(t) for t in range(1, 17)], "cut", "step t")
     graph = read_svg(folder / "out" / "tbptt_graph.svg")
     last = run.updates[-1].window
     assert graph.groups["cluster"] == last[1] - last[0] + 1

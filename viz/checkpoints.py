@@ -1,5 +1,6 @@
 """A store-or-recompute plan drawn as a strip (``draw_checkpoints``): one row per
-action of ``rnn.checkpoint_policy`` or ``rnn.sqrt_policy``, one column per step."""
+action of ``rnn.checkpoint_policy``, ``rnn.sqrt_policy`` or ``rnn.revolve_policy``,
+one column per step."""
 
 from __future__ import annotations
 
@@ -29,19 +30,20 @@ def draw_checkpoints(policy, title=None, style="notebook"):
     * green ``←``: step t recorded and back-propagated (each step exactly once).
 
     Reading down the rows gives the order of the plan that Gruslys et al.
-    (2016) compute by dynamic programming.  The title states the cost in
-    forward steps and the most steps held at once.  ``style="slides"`` draws it
-    for a projector, as the other Graphviz drawings do.
+    (2016) compute by dynamic programming, or of Revolve's binomial schedule
+    (Griewank and Walther 2000).  The title names the planner and states the
+    cost in forward steps and the most steps held at once.  ``style="slides"``
+    draws it for a projector, as the other Graphviz drawings do.  A plan that
+    is not valid (``rnn.Policy.validate``) is refused, naming its bad action.
 
     >>> import rnn, viz
     >>> graph = viz.draw_checkpoints(rnn.checkpoint_policy(10, 3))
     >>> graph.source.count(">←<") == 10        # every step back-propagated once
     True
     """
-    actions = getattr(policy, "actions", None)
-    if actions is None or not hasattr(policy, "T"):
-        raise TypeError(f"viz.draw_checkpoints: expected a plan from rnn.checkpoint_policy or "
-                        f"rnn.sqrt_policy, got {type(policy).__name__}")
+    if not hasattr(policy, "actions") or not hasattr(policy, "validate"):
+        raise TypeError(f"viz.draw_checkpoints: expected a plan from rnn.checkpoint_policy, "
+                        f"rnn.sqrt_policy or rnn.revolve_policy, got {type(policy).__name__}")
     if style not in STYLES:
         raise ValueError(f"viz.draw_checkpoints: style must be one of "
                          f"{', '.join(map(repr, STYLES))}, got {style!r}")
@@ -52,9 +54,12 @@ def draw_checkpoints(policy, title=None, style="notebook"):
                          f"{_MAX_STEPS} fit across a readable strip. Fix: draw the plan for a "
                          f"shorter sequence with the same idea, e.g. "
                          f"rnn.checkpoint_policy(40, {max(1, policy.budget * 40 // T)})")
-    heading = title or (f"checkpointed BPTT, T = {T}, budget {policy.budget}: "
-                        f"{policy.cost} forward steps ({policy.cost - T} recomputed), "
-                        f"at most {policy.peak_memory()} steps held")
+    policy.validate("viz.draw_checkpoints")
+    actions = list(policy.actions)
+    heading = title or (f"checkpointed BPTT ({policy.describe()}), T = {T}, budget "
+                        f"{policy.budget}: {policy.cost} forward steps "
+                        f"({policy.cost - T} recomputed), at most {policy.peak_memory()} "
+                        f"steps held")
     legend = ("grey →: recomputed forward, nothing recorded;  orange s_t: state kept;  "
               "green ←: recorded and back-propagated")
     dot = _new_digraph(heading + "\n" + legend, rankdir="TB", style=style)
