@@ -8,10 +8,30 @@ The docstrings are read in the source first, and written for it:
 * An indented display of formulas, such as an LSTM's equations one per line, aligned with
   spaces, is a block quote to reStructuredText, which joins its lines into one paragraph.
   In a docstring it is shown as the preformatted text it is.
+* A heading of its own in NumPy style (``In place`` over a line of dashes, in
+  ``minigrad.Tensor``) is not one of numpydoc's sections, and numpydoc drops what is under
+  it.  It becomes a rubric, so the text stays.
 """
 
+import re
+
 from docutils import nodes
+from numpydoc.docscrape import NumpyDocString
 from sphinx.transforms import SphinxTransform
+
+NUMPYDOC_SECTIONS = set(NumpyDocString.sections)
+
+
+def headings_as_rubrics(app, what, name, obj, options, lines):
+    """Runs before numpydoc: ``Title`` over ``-----`` (or ``=====``) -> ``.. rubric:: Title``,
+    for each title that is not one of numpydoc's sections."""
+    for i in range(len(lines) - 1):
+        title, underline = lines[i].strip(), lines[i + 1].strip()
+        named = " ".join(word.capitalize() for word in title.split())
+        if (title and re.fullmatch(r"-{3,}|={3,}", underline) and len(underline) >= len(title)
+                and named not in NUMPYDOC_SECTIONS):
+            indent = lines[i][:len(lines[i]) - len(lines[i].lstrip())]
+            lines[i], lines[i + 1] = f"{indent}.. rubric:: {title}", ""
 
 
 class BarsAreText(SphinxTransform):
@@ -47,6 +67,7 @@ class DisplaysArePreformatted(SphinxTransform):
 
 
 def setup(app):
+    app.connect("autodoc-process-docstring", headings_as_rubrics, priority=400)
     app.add_transform(BarsAreText)
     app.add_transform(DisplaysArePreformatted)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

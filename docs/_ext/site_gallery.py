@@ -179,12 +179,13 @@ class FigureGallery(SphinxDirective):
             label = STYLES[style] if len(by_style) > 1 else "one style only"
             self.state.nested_parse(StringList([f"*{label}*"], source=self.env.docname),
                                     self.content_offset, section)
-            images = "".join(
-                f'<img class="gallery-figure" src="{up}{FOLDER}/'
-                f'{html.escape(path.relative_to(scratch).as_posix())}" '
-                f'alt="{html.escape(title)}, {style} style" loading="lazy" '
-                f'style="max-width:100%;height:auto;display:block;margin:0.5em 0 1.5em">'
-                for path in paths)
+            sources = [f"{up}{FOLDER}/{html.escape(path.relative_to(scratch).as_posix())}"
+                       for path in paths]
+            images = "".join(           # each opens at full size when clicked
+                f'<a href="{src}"><img class="gallery-figure" src="{src}" '
+                f'alt="{html.escape(title)}, {style} style" '
+                f'style="max-width:100%;height:auto;display:block;margin:0.5em 0 1.5em"></a>'
+                for src in sources)
             section += nodes.raw("", f'<div class="gallery-{style}">{images}</div>',
                                  format="html")
         return section

@@ -65,7 +65,7 @@ class StandalonePages(SphinxDirective):
             link = nodes.reference("", "Open it full screen", refuri=src, internal=True)
             section += nodes.paragraph("", "", link)
             section += nodes.raw("", f'<iframe class="standalone-page" src="{html.escape(src)}" '
-                                     f'title="{html.escape(title)}" loading="lazy" '
+                                     f'title="{html.escape(title)}" '
                                      f'style="width:100%;height:80vh;min-height:560px;'
                                      f'border:1px solid #ccc"></iframe>', format="html")
             sections.append(section)
