@@ -29,8 +29,9 @@ docs: $(VENV)/.installed-base graphviz
 # broken cross-reference included.  Installs the [docs] extra; needs Graphviz (and Chromium
 # for the site's browser tests in tests/test_site.py, which make test runs once site/ exists).
 site: $(VENV)/.installed-docs graphviz chromium
-	rm -rf site build/site-doctrees
-	$(VENV)/bin/sphinx-build -b html -W --keep-going -n -q -d build/site-doctrees docs site
+	rm -rf site build/site
+	$(VENV)/bin/sphinx-build -b html -W --keep-going -n -q -d build/site/doctrees docs build/site/html
+	mv build/site/html site        # build/site keeps the rest (myst-nb's executed notebooks)
 	@echo "the site is in site/: open site/index.html"
 
 # The lecture notebooks in JupyterLab (installs the [notebooks] extra: JupyterLab, Jupytext,

@@ -338,6 +338,52 @@ def test_the_explorer_page_is_served_and_embedded(site):
     assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
 
 
+# ---------------------------------------------------------------- the build
+
+def test_make_site_checks_for_graphviz_and_chromium_and_treats_warnings_as_errors():
+    import subprocess
+    shown = subprocess.run(["make", "-n", "site"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout
+    build = next(line for line in shown.splitlines() if "sphinx-build" in line)
+    assert {"-W", "--keep-going", "-n"} <= set(build.split()), build
+    for check in ("tools/ensure-graphviz.sh", "tools/ensure-chromium.sh"):
+        assert check in shown and shown.index(check) < shown.index(build), check
+
+
+def test_a_notebook_that_raises_fails_the_build_and_names_the_cell(tmp_path):
+    """The site's own configuration (docs/conf.py) on a notebook whose third cell raises."""
+    import json
+    import subprocess
+    import sys
+
+    try:
+        import myst_nb  # noqa: F401
+    except ImportError:
+        if os.environ.get("SITE_BUILT") == "1":
+            pytest.fail("SITE_BUILT=1 but myst-nb is not installed", pytrace=False)
+        pytest.skip("the docs extra is not installed: make site installs it")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "index.md").write_text("# Test\n\n```{toctree}\nbad\n```\n")
+    cells = [("markdown", "# A notebook that raises"), ("code", "import rnn"),
+             ("code", "rnn.RNN(2, 3, 1).unroll([[1.0, 2.0, 3.0]])   # 3 features, not 2")]
+    (source / "bad.ipynb").write_text(json.dumps({
+        "cells": [{"cell_type": kind, "metadata": {}, "source": text,
+                   **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+                  for kind, text in cells],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going",
+                          "-n", "-q", "-c", str(ROOT / "docs"), str(source),
+                          str(tmp_path / "html")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    said = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout + run.stderr)
+    assert run.returncode != 0, said[-2000:]
+    assert re.search(r"bad\.ipynb: WARNING: cell 3 raised ShapeError: RNN\.unroll: xs has 3 "
+                     r"features", said), said[-2000:]
+
+
 # ---------------------------------------------------------------- rendering
 
 from test_explore_browser import browser  # noqa: E402, F401  (headless Chromium, or a skip)
