@@ -96,3 +96,6 @@ html_copy_source = False
 html_show_sourcelink = False
 html_static_path = []
 html_theme_options = {"navigation_with_keys": True}
+# The search page would fetch each result's page for a summary, which a browser refuses
+# for a site opened from disk (file://): the results are listed without it.
+html_show_search_summary = False

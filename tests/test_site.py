@@ -330,12 +330,22 @@ def test_each_notebook_page_shows_its_executed_outputs(site, name):
         assert "<iframe srcdoc=" in html, f"{name}: the explorer is not shown inline"
 
 
-def test_the_explorer_page_is_served_and_embedded(site):
+def test_each_standalone_page_is_served_and_embedded(site):
+    """The explorer (and each page that docs/conf.py's standalone_pages adds)."""
+    import runpy
+    conf = runpy.run_path(str(ROOT / "docs" / "conf.py"))   # puts docs/_ext on sys.path
+    from site_pages import page_file
+
     html = read(site / "pages.html")
-    assert '<iframe class="standalone-page" src="pages/explore.html"' in html
-    assert '<a class="reference internal" href="pages/explore.html">Open it full screen' in html
-    page = read(site / "pages" / "explore.html")
-    assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
+    assert [how for _, how, _ in conf["standalone_pages"]][0] == ["explore"]
+    for title, how, _ in conf["standalone_pages"]:
+        name = page_file(how)
+        assert f'<iframe class="standalone-page" src="pages/{name}"' in html, title
+        assert f'<a class="reference internal" href="pages/{name}">Open it full screen' in html
+        assert f"<h2>{html_text.escape(title)}" in html, title
+        page = read(site / "pages" / name)
+        assert page.lstrip().lower().startswith("<!doctype html") and len(page) > 10_000, name
+    assert "<svg" in read(site / "pages" / "explore.html")
 
 
 # ---------------------------------------------------------------- the build
@@ -389,7 +399,7 @@ def test_a_notebook_that_raises_fails_the_build_and_names_the_cell(tmp_path):
 from test_explore_browser import browser  # noqa: E402, F401  (headless Chromium, or a skip)
 
 SHOWN = ["index.html", "api/rnn.html", "notebooks/01_unrolling.html", "gallery.html",
-         "math.html", "pages.html"]
+         "math.html", "pages.html", "search.html?q=truncated"]
 
 
 @pytest.fixture(scope="module")
@@ -402,9 +412,10 @@ def offline_browser(site, browser):  # noqa: F811
 
 @pytest.mark.parametrize("page", SHOWN)
 def test_the_page_renders_offline_with_no_console_error(site, offline_browser, page):
+    from selenium.webdriver.support.ui import WebDriverWait
     browser = offline_browser
     browser.get_log("browser")                           # start with an empty log
-    browser.get((site / page).as_uri())
+    browser.get((site / page.split("?")[0]).as_uri() + page[len(page.split("?")[0]):])
     browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "const typeset = window.MathJax && MathJax.startup ? MathJax.startup.promise"
@@ -430,6 +441,11 @@ def test_the_page_renders_offline_with_no_console_error(site, offline_browser, p
             "return [document.querySelectorAll('mjx-container').length,"
             " document.querySelectorAll('mjx-merror').length]")
         assert typeset[0] > 10 and typeset[1] == 0, f"{page}: math typeset {typeset}"
+    if page.startswith("search.html"):
+        found = WebDriverWait(browser, 10).until(lambda b: b.execute_script(
+            "return document.querySelectorAll('#search-results li').length"))
+        assert found >= 3, f"searching for 'truncated' found {found} pages"
+        assert not [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     if page == "pages.html":
         frame = browser.find_element("css selector", "iframe.standalone-page")
         browser.switch_to.frame(frame)
