@@ -37,8 +37,10 @@ extensions = [
 
 # The standalone pages the site generates, serves as static files and embeds in
 # "In the browser" (pages.md), each with a link to open it full screen: (title, the `bptt`
-# command that writes it, without "-o FILE"; or a function that takes the path, what the
-# page is).  The file is named after the command: explore -> pages/explore.html.
+# command that writes it, without "-o FILE", or a function that takes the path; what the
+# page is).  The file is named after the command: explore -> pages/explore.html.  The
+# lecture deck, once `bptt lecture -o FILE` exists, is one more line:
+#     ("The lecture deck", ["lecture"], "the 50-minute lecture's slides: `bptt lecture` ..."),
 standalone_pages = [
     ("The backward-pass explorer", ["explore"],
      "the reverse walk of a 6-step RNN, node by node: `bptt explore` (or "
@@ -66,7 +68,7 @@ nb_ipywidgets_js = {}         # no widget scripts from a CDN: a progress bar sho
 
 # The API reference, from the docstrings
 autodoc_member_order = "bysource"      # each automodule in docs/api/ says :members:
-autodoc_default_options = {"undoc-members": True}     # constants, and methods with no docstring
+autodoc_default_options = {"undoc-members": True}     # methods with no docstring too
 autodoc_typehints = "none"    # the docstrings say what each argument is
 autoclass_content = "both"
 numpydoc_show_class_members = False     # autodoc lists the members
@@ -74,27 +76,16 @@ numpydoc_show_class_members = False     # autodoc lists the members
 # headings into rubrics before numpydoc reads them.  numpydoc also reads each docstring for a
 # signature, and warns there about those headings: that reading keeps nothing of them.
 warnings.filterwarnings("ignore", message="Unknown section", category=UserWarning)
-numpydoc_xref_param_type = False
-numpydoc_validation_checks = set()
+numpydoc_xref_param_type = False       # types stay text; nitpicky checks the :func: and
+numpydoc_validation_checks = set()      # :class: references (no intersphinx: no network)
 
 # Math from the site's own copy of MathJax 3 (copied into _static/mathjax by site_offline)
 mathjax_path = "mathjax/tex-chtml.js"
-
-# Names the docstrings mention that this site does not document: NumPy, the standard
-# library, Graphviz and matplotlib (the site has no network, so no intersphinx).
-nitpick_ignore_regex = [
-    ("py:class", r"(numpy|np)\..*"),
-    ("py:class", r"graphviz\..*"),
-    ("py:class", r"matplotlib\..*"),
-    ("py:class", r"(pathlib\.)?Path"),
-    ("py:.*", r"torch\..*"),
-]
 
 html_theme = "furo"
 html_title = f"minigrad-bptt {release}"
 html_copy_source = False
 html_show_sourcelink = False
-html_static_path = []
 html_theme_options = {"navigation_with_keys": True}
 # The search page would fetch each result's page for a summary, which a browser refuses
 # for a site opened from disk (file://): the results are listed without it.

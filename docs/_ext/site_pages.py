@@ -23,8 +23,11 @@ FOLDER = "pages"       # in the site: site/pages/<name>.html
 
 
 def page_file(how):
-    """The file name of a page: the command's name, or the function's."""
-    return f"{how[0] if isinstance(how, list) else how.__name__}.html"
+    """The file name of a page: the command's words (["explore"] -> explore.html,
+    ["explore", "--cell", "lstm"] -> explore-cell-lstm.html), or the function's name."""
+    if not isinstance(how, list):
+        return f"{how.__name__}.html"
+    return "-".join(word.lstrip("-") for word in how) + ".html"
 
 
 def write_page(how, path):
@@ -34,7 +37,10 @@ def write_page(how, path):
         return
     from bptt_cli.main import main
 
-    status = main([*how, "-o", str(path)])
+    try:
+        status = main([*how, "-o", str(path)])
+    except SystemExit as exit_:            # argparse refused the arguments
+        status = exit_.code
     if status != 0 or not path.is_file():
         raise ExtensionError(f"standalone_pages: `bptt {' '.join(how)} -o {path}` exited with "
                              f"status {status} and wrote {'no' if not path.is_file() else 'a'} "
