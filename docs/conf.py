@@ -60,7 +60,7 @@ myst_heading_anchors = 3
 # cell, and so does a line on stderr (as in tests/test_notebooks.py).
 nb_execution_mode = "force"
 nb_execution_timeout = 300
-nb_execution_raise_on_error = False   # a failed cell is a warning, so -W fails the build, naming it
+nb_execution_raise_on_error = False   # a failed cell: a warning, which -W makes an error
 nb_execution_show_tb = True
 nb_output_stderr = "warn"
 nb_merge_streams = True

@@ -8,11 +8,14 @@
 * Complete: every page of the issue is there; the API reference documents every public
   name of minigrad, rnn (with rnn.online and rnn.exercises) and viz; the CLI reference
   every subcommand and option of ``bptt``; the gallery every figure of
-  ``bptt_cli.demo.gallery()`` in both styles, byte for byte as the current code draws it,
-  and every drawing function of viz; each notebook executed with its outputs.
-* Rendering: the landing page, an API page, a notebook page, the gallery, the math and
-  the explorer's page load in headless Chromium with the network blocked, with no console
-  error, every image loaded, the math typeset, and nothing fetched but the site's files.
+  ``bptt_cli.demo.gallery()`` in both styles, with the texts, nodes and edges that the
+  current code draws, and every drawing function of viz; each notebook executed with its
+  outputs; a docstring's own headings kept; a notebook whose cell raises fails the build
+  and names the cell.
+* Rendering: the landing page, an API page, a notebook page, the gallery, the math, the
+  explorer's page and a search load in headless Chromium with the network blocked, with
+  no console error, every image loaded, the math typeset, and nothing fetched but the
+  site's files.
 
 They read site/ as built: when it is missing (or older than the sources) they skip and say
 so, unless SITE_BUILT=1 (.ci/run, after make site), which makes that a failure.
@@ -100,7 +103,8 @@ class _Loads(HTMLParser):
             for name in ("href", "xlink:href"):
                 if EXTERNAL.match(attrs.get(name, "")):
                     self.external.append((f"<{tag} {name}>", attrs[name]))
-        self.external += [(f"<{tag} style>", ref) for ref in css_references(attrs.get("style", ""))]
+        self.external += [(f"<{tag} style>", ref)
+                          for ref in css_references(attrs.get("style", ""))]
         if attrs.get("srcdoc"):
             inner = loads(attrs["srcdoc"])
             self.external += [(f"<{tag} srcdoc> {what}", ref) for what, ref in inner.external]
@@ -127,12 +131,15 @@ def test_the_offline_check_finds_every_kind_of_external_reference():
       <link rel="stylesheet" href="//fonts.example.org/font.css">
       <link rel="preload" href="http://example.org/x.woff2">
       <link rel="canonical" href="https://example.org/page.html">
-      <style>@import url("https://fonts.example.org/css2"); body {background: url(http://x.org/a.png)}</style>
+      <style>@import url("https://fonts.example.org/css2");
+             body {background: url(http://x.org/a.png)}</style>
       <style>@import "https://example.org/b.css";</style>
     </head><body>
-      <img src="HTTPS://example.org/a.png"> <img srcset="local.png 1x, https://example.org/2x.png 2x">
+      <img src="HTTPS://example.org/a.png">
+      <img srcset="local.png 1x, https://example.org/2x.png 2x">
       <div style="background-image: url('https://example.org/bg.png')"></div>
-      <iframe srcdoc="&lt;script src=&quot;https://example.org/in-frame.js&quot;&gt;&lt;/script&gt;"></iframe>
+      <iframe srcdoc="&lt;script src=&quot;https://example.org/in-frame.js&quot;&gt;
+                      &lt;/script&gt;"></iframe>
       <svg><image href="https://example.org/i.png"/></svg>
       <a href="https://en.wikipedia.org/wiki/Backpropagation_through_time">a citation</a>
       <img src="_images/local.svg"> <script src="_static/mathjax/tex-chtml.js"></script>

@@ -57,8 +57,8 @@ class DisplaysArePreformatted(SphinxTransform):
         for quote in list(self.document.findall(nodes.block_quote)):
             paragraphs = quote.children
             plain = paragraphs and all(
-                isinstance(p, nodes.paragraph) and all(isinstance(c, nodes.Text) for c in p.children)
-                for p in paragraphs)
+                isinstance(p, nodes.paragraph)
+                and all(isinstance(c, nodes.Text) for c in p.children) for p in paragraphs)
             if plain and _in_a_docstring(paragraphs[0]):
                 text = "\n\n".join(p.astext() for p in paragraphs)
                 block = nodes.literal_block(text, text, language="text")

@@ -16,7 +16,8 @@ from sphinx import addnodes
 OUTSIDE_THE_SITE = {
     "README.md": "index",
     "README.md#sources": "math#sources",
-    "README.md#bptt-in-less-memory-store-a-few-states-recompute-the-rest": "math#checkpointing-bptt-in-less-memory",
+    "README.md#bptt-in-less-memory-store-a-few-states-recompute-the-rest":
+        "math#checkpointing-bptt-in-less-memory",
     "benchmarks": "internals#a-tour-of-the-code",     # the scripts, listed there
     "docs/slides": "gallery",
 }
