@@ -10,7 +10,7 @@ PYTHON  ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do 
              command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
              2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: demo test docs bench clean graphviz notebooks sync-notebooks
+.PHONY: demo test docs site bench clean graphviz notebooks sync-notebooks
 
 demo: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli demo --out out
@@ -22,6 +22,17 @@ test: $(VENV)/.installed-dev graphviz chromium
 docs: $(VENV)/.installed-base graphviz
 	$(PY) -m bptt_cli docs --out docs
 	$(PY) -c "from bptt_cli.demo import make_slides; make_slides('docs/slides')"
+
+# The documentation site, built from docs/ into site/ (open site/index.html; it works
+# offline): the guide, the API reference from the docstrings, the five notebooks executed,
+# the figure gallery and the explorer drawn by the library.  Every warning is an error, a
+# broken cross-reference included.  Installs the [docs] extra; needs Graphviz (and Chromium
+# for the site's browser tests in tests/test_site.py, which make test runs once site/ exists).
+site: $(VENV)/.installed-docs graphviz chromium
+	rm -rf site build/site
+	$(VENV)/bin/sphinx-build -b html -W --keep-going -n -q -d build/site/doctrees docs build/site/html
+	mv build/site/html site        # build/site keeps the rest (myst-nb's executed notebooks)
+	@echo "the site is in site/: open site/index.html"
 
 # The lecture notebooks in JupyterLab (installs the [notebooks] extra: JupyterLab, Jupytext,
 # ipywidgets). Jupytext saves each notebook together with its .py twin (notebooks/0*.py).
@@ -68,6 +79,11 @@ $(VENV)/.installed-notebooks: $(VENV)/.installed-base
 	$(PY) -m pip install --quiet -e ".[notebooks,plot]"
 	touch $@
 
+# Adds Sphinx, furo, myst-nb, numpydoc, sphinx-copybutton and MathJax for make site.
+$(VENV)/.installed-docs: $(VENV)/.installed-base
+	$(PY) -m pip install --quiet -e ".[docs,plot]"
+	touch $@
+
 # Adds the peer engines the benchmark compares against (HIPS autograd, MyGrad, micrograd).
 $(VENV)/.installed-bench: $(VENV)/.installed-dev
 	$(PY) -m pip install --quiet -e ".[dev,plot,bench]"
@@ -83,7 +99,7 @@ chromium:
 	@sh tools/ensure-chromium.sh || [ "$$CI" != true ]
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build site *.egg-info
 
 # Plant known bugs one at a time in a copy of the repository; every one must turn the
 # tests red (tools/plant_bugs.py --list shows them; about ten minutes).

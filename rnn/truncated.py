@@ -34,7 +34,7 @@ Consequences, each checked by a test:
   their losses reach only the output layer (V, c), never U, W or b.
 
 The encyclopedia article's pseudocode is a different scheme, offered as
-:func:`sliding_window_bptt`: a window of k steps slides by one step, the
+:func:`~rnn.sliding_window_bptt`: a window of k steps slides by one step, the
 error is taken at the window's last output only, and after each update the
 context state is advanced by one step *with the updated weights*.
 """

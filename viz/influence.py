@@ -105,7 +105,7 @@ def influence_over_time(model, xs, rule="snap-1", steps=None, compare="rtrl"):
 def draw_influence(model, xs, rule="snap-1", steps=None, compare="rtrl", path=None):
     """Draw M_t = ds_t/dΘ at ``steps``: ``compare`` (dense RTRL) above ``rule`` (SnAp's
     pattern).  Returns a matplotlib Figure whose ``.influence`` holds the arrays drawn
-    (an :class:`InfluenceFrames`); ``path`` also saves it (.png, .svg, .pdf).
+    (an :class:`~viz.influence.InfluenceFrames`); ``path`` also saves it (.png, .svg, .pdf).
 
     >>> import numpy as np, rnn, viz
     >>> model = rnn.RNN(1, 3, 1, rng=0)
