@@ -201,7 +201,8 @@ class Policy:
         if isinstance(self.actions, Schedule):
             schedule = self.actions
             blocks = f", segments of {schedule.block} steps" if schedule.block > 1 else ""
-            return f"Revolve, {schedule.snapshots} snapshots{blocks}"
+            plural = "s" * (schedule.snapshots != 1)
+            return f"Revolve, {schedule.snapshots} snapshot{plural}{blocks}"
         return self.method
 
     def __repr__(self):

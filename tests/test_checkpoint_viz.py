@@ -5,19 +5,22 @@ import re
 import pytest
 
 import rnn
+from dotparse import parse, text_of
 
 viz = pytest.importorskip("viz")
 
 
 def rows_of(graph):
-    """Each table row after the header: (label, [cell texts of steps 1..T])."""
-    table = re.search(r"<TABLE.*</TABLE>", graph.source, re.S).group(0)
-    rows = re.findall(r"<TR>(.*?)</TR>", table, re.S)[1:]
-    out = []
-    for row in rows:
-        cells = re.findall(r"<TD[^>]*>(.*?)</TD>", row, re.S)
-        out.append((cells[0], [re.sub(r"</?B>", "", c).strip() for c in cells[1:]]))
-    return out
+    """Each action's row: (its label, [the texts of its cells at steps 1..T]), read from
+    the figure's nodes ``action_<i>`` and ``a<i>_t<t>`` (an empty cell draws nothing)."""
+    g = parse(graph.source)
+    text = {n: text_of(a["label"]) for n, a in g.node_attrs.items() if "label" in a}
+    T = max(int(n.removeprefix("head_")) for n in text if re.fullmatch(r"head_\d+", n))
+    rows, i = [], 1
+    while f"action_{i}" in text:
+        rows.append((text[f"action_{i}"], [text.get(f"a{i}_t{t}", "") for t in range(1, T + 1)]))
+        i += 1
+    return rows
 
 
 PLANS = {"dp 12/4": lambda: rnn.checkpoint_policy(12, 4),
@@ -34,7 +37,7 @@ def test_strip_shows_every_action_in_order(make):
     policy = make()
     T = policy.T
     rows = rows_of(viz.draw_checkpoints(policy))
-    assert policy.describe() in viz.draw_checkpoints(policy).source       # who planned it
+    assert policy.describe() in " ".join(viz.draw_checkpoints(policy).texts())   # who planned
     assert len(rows) == len(list(policy.actions))
     for (label, cells), (kind, a, b) in zip(rows, policy.actions):
         assert len(cells) == T
@@ -53,14 +56,21 @@ def test_strip_shows_every_action_in_order(make):
 
 def test_title_states_cost_and_memory():
     policy = rnn.checkpoint_policy(12, 4)
-    source = viz.draw_checkpoints(policy).source
-    assert f"{policy.cost} forward steps ({policy.cost - 12} recomputed)" in source
-    assert f"at most {policy.peak_memory()} steps held" in source
+    title = text_of(parse(viz.draw_checkpoints(policy).source).node_attrs["title"]["label"])
+    assert title == ("checkpointed BPTT (dynamic program), T = 12, budget 4:\n"
+                     f"{policy.cost} forward steps ({policy.cost - 12} recomputed), at most "
+                     f"{policy.peak_memory()} steps held")
+    # and the counts are the strip's: the recomputed steps are its forward cells (grey and
+    # orange), and the T steps recorded once each its green ones
+    cells = [c for _, row in rows_of(viz.draw_checkpoints(policy)) for c in row if c]
+    assert sum(c != "←" for c in cells) == policy.cost - 12
+    assert sum(c == "←" for c in cells) == 12
 
 
 def test_sqrt_plan_draws_and_bad_inputs_are_refused():
     rows = rows_of(viz.draw_checkpoints(rnn.sqrt_policy(10)))
     assert [label for label, _ in rows][:2] == ["1. forward s0→s4", "2. forward s4→s8"]
+    assert rows[0][1][:4] == ["→", "→", "→", "s4"]
     with pytest.raises(ValueError, match="T=100 steps; at most 60.*rnn.checkpoint_policy"):
         viz.draw_checkpoints(rnn.checkpoint_policy(100, 10))
     with pytest.raises(TypeError, match="viz.draw_checkpoints: expected a plan"):
@@ -75,7 +85,9 @@ def test_the_strip_at_slide_style_passes_the_layout_check(T, budget):
     assert report.ok, report
     report = viz.check_layout(graph, "slides")
     assert report.ok, report
-    assert "backward 20<" in graph.source or T != 20        # one step: "20", not "20–20"
+    labels = [label for label, _ in rows_of(graph)]
+    assert "4. backward 20" in labels or T != 20           # one step: "20", not "20–20"
+    assert "too big for a slide" not in " ".join(graph.texts())
 
 
 def test_the_strip_refuses_an_unknown_style():

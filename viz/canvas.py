@@ -21,8 +21,9 @@ Coordinates are points, y upwards, as Graphviz's.
 from __future__ import annotations
 
 import itertools
+import re
 
-from .metrics import text_width
+from .metrics import SLIDE, text_width
 from .render import Figure
 from .theme import COLORS, EDGE_STYLE, INCH, NODE_STYLE, label, lines_width, pad_to_ratio
 
@@ -77,7 +78,7 @@ class Canvas:
         if not math:
             width += (max(text_width(line) for line in lines) - lines_width(lines)) * (
                 font or self.em)
-        return width, height
+        return width * 1.01, height          # Graphviz's sums run a little over ours
 
     def text(self, name, lines, at, colour="black", anchor="c", font=None, math=True):
         """Bare text, its ``anchor`` ("c" middle, "w" left end, "e" right end) at ``at``.
@@ -89,6 +90,11 @@ class Canvas:
         # to a whole pt: room for that
         width += text.count("<FONT") + 2 * text.count("<SUB>")
         x = at[0] + {"c": 0.0, "w": width / 2, "e": -width / 2}[anchor]
+        if anchor != "c":        # flush against ``at``, every line: a cell as wide as the node
+            side = "LEFT" if anchor == "w" else "RIGHT"
+            text = (f'<<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>'
+                    f'<TD WIDTH="{int(width)}" HEIGHT="{int(height)}" FIXEDSIZE="TRUE" '
+                    f'ALIGN="{side}" BALIGN="{side}">{text[1:-1]}</TD></TR></TABLE>>')
         attrs = {"shape": "plaintext", "fontcolor": colour, "margin": "0",
                  "width": f"{width / INCH:.3f}", "height": f"{height / INCH:.3f}",
                  "fixedsize": "true", "style": ""}
@@ -130,12 +136,36 @@ class Canvas:
 
     # ------------------------------------------------------------------ the frame
 
+    def _wrapped(self, line, width, math):
+        """A title's line broken after a comma or colon where it is wider than the
+        drawing (so that a long title does not widen it)."""
+        font = self.look.title_font
+        parts = re.split(r"(?<=[,:]) ", line)
+        out = [parts[0]]
+        for part in parts[1:]:
+            if self.text_size([f"{out[-1]} {part}"], font, math)[0] <= width:
+                out[-1] = f"{out[-1]} {part}"
+            else:
+                out.append(part)
+        return out
+
+    def _fits(self, title_lines, math):
+        """Whether the drawing and this title, framed 16:9, keep the slide's text size."""
+        left, bottom, right, top = self.covered
+        width, height = self.text_size(title_lines, self.look.title_font, math)
+        width = max(right - left, width) + self.em
+        height = top - bottom + height + 1.6 * self.em
+        return SLIDE.scale(*pad_to_ratio(width, height, 16 / 9)) * self.em >= SLIDE.min_text
+
     def finish(self, title, math=False):
         """The figure, with ``title`` centred above everything drawn and its frame: at
         slide style padded to 16:9 (pinned corners), else the drawing and a margin.
         A user's title is shown as written; ``math`` typesets the names in ours."""
         left, bottom, right, top = self.covered
-        lines = title.split("\n")
+        lines = [part for line in title.split("\n")
+                 for part in self._wrapped(line, right - left, math)]
+        if self.look.style == "slides" and not self._fits(lines, math):
+            lines.append("(too big for a slide: its text would be under 28 px)")
         size = self.text_size(lines, self.look.title_font, math)
         at = ((left + right) / 2, top + 0.6 * self.em + size[1] / 2)
         self.text("title", lines, at, font=self.look.title_font, math=math)

@@ -34,8 +34,9 @@ def route(scene, layout, label_sizes, title_width=0.0):
     up_to_top(scene, layout, title_width)
     around_neighbours(scene, layout)
     through_vias(layout)
-    labels(scene, layout, label_sizes)
-    return box_titles(scene, layout)
+    titles = box_titles(scene, layout)
+    labels(scene, layout, label_sizes, [_band(scene, layout, t, at) for t, at in titles.items()])
+    return titles
 
 
 def _entry(layout, uid, k):
@@ -147,23 +148,23 @@ def through_vias(layout):
             del layout.sizes[v]
 
 
-def labels(scene, layout, label_sizes):
+def labels(scene, layout, label_sizes, titles=()):
     """Each labelled link's number beside its line, in the first of a few candidate
-    places that is clear of every unit, every other label and every line: above the
-    first stretch of a state's route (inside the box it leaves), or to either side of a
-    link's visible stretch, a parameter's name nearer where it starts.  A label with no
-    clear place is left out (a cramped figure: the node still shows its gradient)."""
+    places that is clear of every unit, every box's title (``titles``: their bands),
+    every other label and every line: above the first stretch of a state's route (inside
+    the box it leaves), or to either side of a link's visible stretch, a parameter's name
+    nearer where it starts.  A label with no clear place is left out (a cramped figure:
+    the node still shows its gradient)."""
     blocked = [_box_of(layout.pos[u], layout.sizes[u]) for u in layout.sizes
-               if u in layout.pos]
+               if u in layout.pos] + list(titles)
     lines = [_polyline(layout, link) for link in scene.links if not link.invisible]
     for link in scene.links:
         if link.label is None or link.invisible or id(link) not in label_sizes:
             continue
         size = label_sizes[id(link)]
-        own = _polyline(layout, link)
         candidates = _candidates(scene, layout, link, size)
         link.label_at = next((c for c in candidates if _clear(_box_of(c, size), blocked,
-                                                              lines, own)), None)
+                                                              lines)), None)
         if link.label_at is None:             # nowhere clear: better no number than one
             link.label = None                 # on a node or under a line
             continue
@@ -215,20 +216,28 @@ def _polyline(layout, link):
     return [layout.pos[link.src]] + list(link.route) + [layout.pos[link.dst]]
 
 
-def _clear(box, blocked, lines, own):
-    """Whether ``box`` overlaps no blocked box and no line but ``own``."""
+def _clear(box, blocked, lines):
+    """Whether ``box`` overlaps no blocked box and no line (its own line included: a
+    number its own line runs through cannot be read)."""
     x0, y0, x1, y1 = box
     if any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in blocked):
         return False
-    for line in lines:
-        if line is own or line == own:
+    return not any(_crosses_box(a, b, box) for line in lines for a, b in zip(line, line[1:]))
+
+
+def _crosses_box(a, b, box):
+    """Whether the segment a-b passes through the inside of ``box`` (Liang-Barsky: clip
+    the segment's parameter range to each of the box's four sides)."""
+    (ax, ay), (bx, by), (x0, y0, x1, y1) = a, b, box
+    low, high = 0.0, 1.0
+    for d, start, lo, hi in ((bx - ax, ax, x0, x1), (by - ay, ay, y0, y1)):
+        if abs(d) < 1e-12:
+            if not lo < start < hi:
+                return False
             continue
-        for (ax, ay), (bx, by) in zip(line, line[1:]):
-            for k in range(21):                    # a few points along each segment
-                x, y = ax + (bx - ax) * k / 20, ay + (by - ay) * k / 20
-                if x0 < x < x1 and y0 < y < y1:
-                    return False
-    return True
+        t0, t1 = sorted(((lo - start) / d, (hi - start) / d))
+        low, high = max(low, t0), min(high, t1)
+    return high - low > 1e-9
 
 
 def _leaving(layout, uid, p, q):
@@ -265,6 +274,19 @@ def box_titles(scene, layout):
         else:
             titles[t] = ((left + right) / 2, top + title_height(layout.em) + 0.15 * layout.em)
     return titles
+
+
+def _band(scene, layout, t, at):
+    """The band across box t that its title ("t = 3") may take: from its units' top (or
+    bottom) to ``at``, the end of the room kept for it (see :func:`box_titles`)."""
+    pos, sizes = layout.pos, layout.sizes
+    members = [u.id for u in scene.units.values() if u.step == t and u.id in pos]
+    left = min(pos[m][0] - sizes[m][0] / 2 for m in members) - layout.gap("pad")
+    right = max(pos[m][0] + sizes[m][0] / 2 for m in members) + layout.gap("pad")
+    room = title_height(layout.em) + 0.15 * layout.em   # from the units' edge to ``at``
+    if getattr(layout, "title_side", "l") == "b":
+        return (left, at[1], right, at[1] + room)
+    return (left, at[1] - room, right, at[1])
 
 
 def title_height(em):
