@@ -546,6 +546,21 @@ MUTANTS += [
       "",
       "L is summed from a copy of the T step costs: 8 more bytes a step",
       "tests/test_checkpoint_memory.py"),
+    # ---- names are user text: escaped on the way into a drawing
+    M("escape-no-backslash", "viz/theme.py",
+      'return html.escape(str(text), quote=True).replace("\\\\", "\\\\\\\\")',
+      "return html.escape(str(text), quote=True)",
+      "a backslash in a name reaches Graphviz as an escape (\\N: the node's id)",
+      "tests/test_hostile_names.py"),
+    M("escape-no-html", "viz/theme.py",
+      'return html.escape(str(text), quote=True).replace("\\\\", "\\\\\\\\")',
+      'return str(text).replace("\\\\", "\\\\\\\\")',
+      "a name's <, > and & reach Graphviz as markup: a link, an image", "tests/test_hostile_names.py"),
+    M("canvas-title-as-html", "viz/canvas.py",
+      "text = label(lines, self.names, self.name_colour, math=math)",
+      "text = '<' + '<BR/>'.join(lines) + '>'",
+      "a hand-placed figure's texts (titles, keys) go into the label unescaped",
+      "tests/test_hostile_names.py"),
 ]
 
 

@@ -22,12 +22,13 @@ __all__ = ["text_width", "Frame", "SLIDE", "NOTEBOOK", "FRAMES", "LINE"]
 
 # Advance widths in em: Arial's, which Graphviz measures for fontname=Arial and browsers
 # draw (Liberation Sans on Linux has the same widths), for printable ASCII and the
-# symbols the drawings use.  A character not listed counts as wide (0.84 em).
+# symbols the drawings use.  A character not listed counts as wide (0.84 em).  A backslash
+# counts twice: Graphviz sizes a label before it reads "\\" back as one.
 _WIDTH = {
     " ": 0.278, "!": 0.278, '"': 0.353, "#": 0.556, "$": 0.556, "%": 0.893, "&": 0.668,
     "'": 0.188, "(": 0.331, ")": 0.331, "*": 0.39, "+": 0.586, ",": 0.278, "-": 0.331,
     ".": 0.278, "/": 0.278, ":": 0.278, ";": 0.278, "<": 0.586, "=": 0.586, ">": 0.586,
-    "?": 0.556, "@": 1.013, "[": 0.278, "\\": 0.278, "]": 0.278, "^": 0.473, "_": 0.556,
+    "?": 0.556, "@": 1.013, "[": 0.278, "\\": 0.556, "]": 0.278, "^": 0.473, "_": 0.556,
     "`": 0.331, "{": 0.338, "|": 0.263, "}": 0.338, "~": 0.586,
     **dict.fromkeys("0123456789", 0.556),
     "A": 0.668, "B": 0.668, "C": 0.721, "D": 0.721, "E": 0.668, "F": 0.608, "G": 0.781,
