@@ -129,76 +129,115 @@ def draw_truncation(result, update=-1, T=None, title=None, style="notebook"):
     (True, True)
     """
     updates, k = _chosen_update(result, update)
-    chosen = updates[k]
     check_style(style, "viz.draw_truncation")
-    T = T or max(u.block[1] for u in updates)
-    (b1, b2), (w1, w2) = chosen.block, chosen.window
-    k1 = max(u.block[1] - u.block[0] + 1 for u in updates)
-    k2 = max(u.window[1] - u.window[0] + 1 for u in updates)
-    first, last = (1, T) if T <= 16 else (max(1, min(b1, w1) - 2), min(T, b2 + 2))
-    look = Look(style)
-    canvas, em = Canvas(look), look.font
-    # the row of steps: a box per step, the cut's gap wide enough for its word
-    box = (max(look.size("op", [str(last)])[0], 1.8 * em), look.size("op", ["0"])[1])
-    x, cursor = {}, 0.0
-    for t in range(first, last + 1):
-        if t > first:
-            cursor += canvas.text_size(["cut"])[0] + 0.8 * em if t == w1 else 1.1 * em
-        x[t] = cursor + box[0] / 2
-        cursor += box[0]
-    for t in range(first, last + 1):
-        shade = "window" if w1 <= t <= w2 else "before" if t < w1 else "later"
-        canvas.box(f"s{t}", [str(t)], (x[t], 0.0), size=box, **_SHADES[shade])
-    canvas.text("row_steps", "step t", (-0.8 * em, 0.0), anchor="e")
-    for t in range(first + 1, last + 1):          # between the steps: gradient, cut or state
-        ends = [(x[t] - box[0] / 2, 0.0), (x[t - 1] + box[0] / 2, 0.0)]
-        if t == w1:
-            canvas.line(ends, COLORS["cut"], dashed=True, width=1.5)
-            canvas.text("cut", "cut", ((x[t] + x[t - 1]) / 2, 0.55 * em), COLORS["cut"])
-        elif w1 < t <= w2:
-            canvas.line(ends, COLORS["recurrent"], arrow=True, width=2)
-        else:
-            canvas.line(ends, "#bbbbbb")
-    if first > 1:
-        canvas.text("before", f"… 1–{first - 1}" if first > 2 else "… 1",
-                    (-0.8 * em, -1.4 * em), "#7f7f7f", anchor="e")
-    if last < T:
-        canvas.text("after", f"{last + 1}–{T} …" if T > last + 1 else f"{T} …",
-                    (cursor + 0.6 * em, 0.0), "#7f7f7f", anchor="w")
-    # the block's losses above it, sending their gradient down into their steps
-    loss = look.size("cost", [f"E_{b2}"])
-    high = box[1] / 2 + 1.6 * em + loss[1] / 2
-    for t in range(b1, b2 + 1):
-        outside = t < w1                          # before the window: only V, c learn
-        canvas.box(f"E{t}", [f"E_{t}"], (x[t], high), "cost", (max(loss[0], box[0]), loss[1]),
-                   style="dashed,filled" if outside else "filled")
-        if not outside:
-            canvas.line([(x[t], high - loss[1] / 2), (x[t], box[1] / 2)], COLORS["recurrent"],
-                        arrow=True, width=2)
-    canvas.text("row_losses", "loss E_t", (-0.8 * em, high), anchor="e")
-    # the brackets: k2 (the window) and k1 (the block)
-    row_end = x[last] + box[0] / 2
-    depth = -box[1] / 2 - 0.8 * em
-    part = "" if b2 - b1 + 1 == k1 else f" (the last block: {b2 - b1 + 1} of k1 = {k1})"
-    for name, (a, b), text, colour in (
-            ("window", (w1, w2), f"k2 = {k2} steps: the window, where the gradient flows back",
-             COLORS["block"]),
-            ("block", (b1, b2), f"k1 = {k1} steps: the block, whose losses count{part}",
-             COLORS["loss_edge"])):
-        left, right = x[a] - box[0] / 2, x[b] + box[0] / 2
+    strip = _UpdateStrip(updates, k, T or max(u.block[1] for u in updates), Look(style))
+    strip.steps()
+    strip.between_steps()
+    strip.losses()
+    strip.brackets()
+    _truncation_key(strip.canvas, strip.depth, shown=strip.shown())
+    return strip.canvas.finish(title or strip.title())
+
+
+class _UpdateStrip:
+    """One truncated update drawn as a row of steps (``draw_truncation``): the steps at
+    y = 0, the losses above, the brackets below from ``depth`` down."""
+
+    def __init__(self, updates, k, T, look):
+        self.updates, self.k, self.T = updates, k, T
+        (self.b1, self.b2), (self.w1, self.w2) = updates[k].block, updates[k].window
+        self.k1 = max(u.block[1] - u.block[0] + 1 for u in updates)
+        self.k2 = max(u.window[1] - u.window[0] + 1 for u in updates)
+        # every step when they fit, else a little context either side of the update
+        self.first, self.last = (1, T) if T <= 16 else (max(1, min(self.b1, self.w1) - 2),
+                                                       min(T, self.b2 + 2))
+        self.canvas, self.em, self.look = Canvas(look), look.font, look
+        self.box = (max(look.size("op", [str(self.last)])[0], 1.8 * self.em),
+                    look.size("op", ["0"])[1])
+        self.x, cursor = {}, 0.0                  # the cut's gap is wide enough for its word
+        for t in range(self.first, self.last + 1):
+            if t > self.first:
+                cursor += (self.canvas.text_size(["cut"])[0] + 0.8 * self.em if t == self.w1
+                           else 1.1 * self.em)
+            self.x[t] = cursor + self.box[0] / 2
+            cursor += self.box[0]
+        self.end = cursor
+        self.depth = -self.box[1] / 2 - 0.8 * self.em
+
+    def steps(self):
+        """A box per step, shaded by where it is: in the window, before it, after it."""
+        canvas, em = self.canvas, self.em
+        for t in range(self.first, self.last + 1):
+            shade = "window" if self.w1 <= t <= self.w2 else "before" if t < self.w1 else "later"
+            canvas.box(f"s{t}", [str(t)], (self.x[t], 0.0), size=self.box, **_SHADES[shade])
+        canvas.text("row_steps", "step t", (-0.8 * em, 0.0), anchor="e")
+        if self.first > 1:
+            canvas.text("before", f"… 1–{self.first - 1}" if self.first > 2 else "… 1",
+                        (-0.8 * em, -1.4 * em), "#7f7f7f", anchor="e")
+        if self.last < self.T:
+            later = f"{self.last + 1}–{self.T} …" if self.T > self.last + 1 else f"{self.T} …"
+            canvas.text("after", later, (self.end + 0.6 * em, 0.0), "#7f7f7f", anchor="w")
+
+    def between_steps(self):
+        """Between two steps: the gradient's arrow back in time, the cut, or a plain line."""
+        x, half = self.x, self.box[0] / 2
+        for t in range(self.first + 1, self.last + 1):
+            ends = [(x[t] - half, 0.0), (x[t - 1] + half, 0.0)]
+            if t == self.w1:
+                self.canvas.line(ends, COLORS["cut"], dashed=True, width=1.5)
+                self.canvas.text("cut", "cut", ((x[t] + x[t - 1]) / 2, 0.55 * self.em),
+                                 COLORS["cut"])
+            elif self.w1 < t <= self.w2:
+                self.canvas.line(ends, COLORS["recurrent"], arrow=True, width=2)
+            else:
+                self.canvas.line(ends, "#bbbbbb")
+
+    def losses(self):
+        """The block's losses above their steps, each sending its gradient down into its
+        step; a loss before the window (k2 < k1) is dashed and sends nothing back."""
+        loss = self.look.size("cost", [f"E_{self.b2}"])
+        high = self.box[1] / 2 + 1.6 * self.em + loss[1] / 2
+        for t in range(self.b1, self.b2 + 1):
+            outside = t < self.w1
+            self.canvas.box(f"E{t}", [f"E_{t}"], (self.x[t], high), "cost",
+                            (max(loss[0], self.box[0]), loss[1]),
+                            style="dashed,filled" if outside else "filled")
+            if not outside:
+                self.canvas.line([(self.x[t], high - loss[1] / 2), (self.x[t], self.box[1] / 2)],
+                                 COLORS["recurrent"], arrow=True, width=2)
+        self.canvas.text("row_losses", "loss E_t", (-0.8 * self.em, high), anchor="e")
+
+    def brackets(self):
+        """Under the row: k2 (the window), then k1 (the block)."""
+        size = self.b2 - self.b1 + 1
+        part = "" if size == self.k1 else f" (the last block: {size} of k1 = {self.k1})"
+        self._bracket("window", (self.w1, self.w2), COLORS["block"],
+                      f"k2 = {self.k2} steps: the window, where the gradient flows back")
+        self._bracket("block", (self.b1, self.b2), COLORS["loss_edge"],
+                      f"k1 = {self.k1} steps: the block, whose losses count{part}")
+
+    def _bracket(self, name, steps, colour, text):
+        em, canvas, depth = self.em, self.canvas, self.depth
+        left, right = self.x[steps[0]] - self.box[0] / 2, self.x[steps[1]] + self.box[0] / 2
         canvas.line([(left, depth + 0.4 * em), (left, depth), (right, depth),
                      (right, depth + 0.4 * em)], colour, width=2)
         width, height = canvas.text_size([text])
+        row_end = self.x[self.last] + self.box[0] / 2
         middle = min((left + right) / 2, row_end - width / 2)     # under the row if it can
         middle = max(middle, canvas.covered[0] + width / 2)
         canvas.text(f"bracket_{name}", text, (middle, depth - 0.2 * em - height / 2), colour,
                     math=False)
-        depth -= height + 1.2 * em
-    _truncation_key(canvas, depth, shown={"before": first < w1, "later": last > w2,
-                                          "outside": b1 < w1, "cut": w1 > first})
-    default = (f"TBPTT(k1 = {k1}, k2 = {k2}), update {k + 1} of {len(updates)}:\n"
-               f"losses of {_steps(b1, b2)}, gradient through {_steps(w1, w2)}")
-    return canvas.finish(title or default)
+        self.depth -= height + 1.2 * em
+
+    def shown(self):
+        """Which of the key's optional rows the strip needs."""
+        return {"before": self.first < self.w1, "later": self.last > self.w2,
+                "outside": self.b1 < self.w1, "cut": self.w1 > self.first}
+
+    def title(self):
+        return (f"TBPTT(k1 = {self.k1}, k2 = {self.k2}), update {self.k + 1} of "
+                f"{len(self.updates)}:\nlosses of {_steps(self.b1, self.b2)}, gradient "
+                f"through {_steps(self.w1, self.w2)}")
 
 
 # The shades of a step in draw_truncation, and what each means (its key).
@@ -338,9 +377,13 @@ class _Chart:
         return self.height * (math.log10(value) - self.low) / (self.high - self.low)
 
     def axes(self):
-        """The axes, a grid line and a label at every decade that fits, the steps."""
+        """The axes: a grid line and a label at every decade that fits, the steps."""
+        self.canvas.line([(0, self.height), (0, 0), (self.width, 0)], "black", width=1.5)
+        self._decades()
+        self._steps()
+
+    def _decades(self):
         canvas, em = self.canvas, self.em
-        canvas.line([(0, self.height), (0, 0), (self.width, 0)], "black", width=1.5)
         decades = range(self.low, self.high + 1)
         every = max(1, math.ceil(len(decades) * 1.6 * em / self.height))
         for d in decades[::-1][::every]:               # from the top decade down
@@ -349,6 +392,10 @@ class _Chart:
                 canvas.line([(0, y), (self.width, y)], "#dddddd")
             canvas.text(f"ytick_{d - self.low}", f"1e{d}".replace("-", "−"), (-0.4 * em, y),
                         anchor="e", math=False)
+        canvas.text("yaxis", "‖dE_T/ds_t‖, log scale", (0, self.height + 1.0 * em), anchor="w")
+
+    def _steps(self):
+        canvas, em = self.canvas, self.em
         first, last = self.steps[0], self.steps[-1]
         room = max(canvas.text_size([str(t)])[0] for t in self.steps) + 0.8 * em
         every = next(n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10 ** 9)
@@ -363,7 +410,6 @@ class _Chart:
             canvas.text(f"xtick_{t}", str(t), (self.x(t), -0.9 * em), math=False)
         canvas.text("xaxis", f"step t  (the cost is at the last step, T = {last})",
                     (self.width / 2, -2.3 * em), math=False)
-        canvas.text("yaxis", "‖dE_T/ds_t‖, log scale", (0, self.height + 1.0 * em), anchor="w")
 
     def plot(self, k, flow, colour, dash, marker):
         """One line: the norms that a log scale can show, a marker at each."""

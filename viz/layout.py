@@ -214,30 +214,37 @@ def _vias(scene, layout):
 def _rows(scene, slots, layout):
     """Rows, top to bottom: the top level (the loss), the steps by height, then one row
     per parameter of the ledger."""
-    height = layout.height
-    flow = [s for s in slots if s.role not in _LEDGER]
-    step_heights = sorted({height[s.id] for s in flow if s.step is not None}, reverse=True)
-    top_heights = sorted({height[s.id] for s in flow if s.step is None
-                          and height[s.id] > step_heights[0]}, reverse=True)
-    keys = [("top", h) for h in top_heights] + [("step", h) for h in step_heights]
-    # a row per parameter; without terms or sums, the parameters side by side in one
-    rows_of_ledger = len(scene.ledger) if scene.has_terms() else min(len(scene.ledger), 1)
-    keys += [("ledger", k) for k in range(rows_of_ledger)]
+    keys, top_rows, ledger_rows = _row_keys(scene, slots, layout.height)
     index = {k: i for i, k in enumerate(keys)}
     for k, (head, terms, total) in enumerate(scene.ledger):
         for uid in [head, *terms] + ([total] if total else []):
-            layout.row[uid] = index["ledger", min(k, rows_of_ledger - 1)]
-    for s in flow:
-        h = height[s.id]
-        layout.row[s.id] = index["step", h] if s.step is not None or ("top", h) not in index \
-            else index["top", h]
+            layout.row[uid] = index["ledger", min(k, ledger_rows - 1)]
+    for s in slots:
+        if s.role not in _LEDGER:
+            h = layout.height[s.id]
+            top = s.step is None and ("top", h) in index
+            layout.row[s.id] = index["top", h] if top else index["step", h]
     layout.depth = [0.0] * len(keys)
     for s in slots:
         r = layout.row[s.id]
         layout.depth[r] = max(layout.depth[r], layout.extent(s.id)[1])
-    layout.ledger_rows = [index["ledger", k] for k in range(rows_of_ledger)]
-    layout.top_rows = len(top_heights)
+    layout.ledger_rows = [index["ledger", k] for k in range(ledger_rows)]
+    layout.top_rows = top_rows
     _tracks(scene, layout)
+
+
+def _row_keys(scene, slots, height):
+    """The rows' keys in order, ("top" | "step" | "ledger", height or k), with how many
+    rows the top level and the ledger take."""
+    flow = [s for s in slots if s.role not in _LEDGER]
+    step_heights = sorted({height[s.id] for s in flow if s.step is not None}, reverse=True)
+    top_heights = sorted({height[s.id] for s in flow if s.step is None
+                          and height[s.id] > step_heights[0]}, reverse=True)
+    # a row per parameter; without terms or sums, the parameters side by side in one
+    ledger_rows = len(scene.ledger) if scene.has_terms() else min(len(scene.ledger), 1)
+    keys = [("top", h) for h in top_heights] + [("step", h) for h in step_heights] + \
+        [("ledger", k) for k in range(ledger_rows)]
+    return keys, len(top_heights), ledger_rows
 
 
 def _tracks(scene, layout):
@@ -285,22 +292,33 @@ def _consumers(scene, layout):
 def _along(scene, slots, layout):
     """Along the time axis: the ledger's heads first, then the steps side by side, each
     laid out row by row, then the ledger's sums; the top level centred above the steps."""
-    along = layout.along
-    consumers = _consumers(scene, layout)
+    first = _heads(scene, slots, layout)
+    cursor = _steps_along(scene, slots, layout, first)
+    _sums(scene, slots, layout, cursor + layout.gap("outside") - layout.gap("box"))
+    _top_level(slots, layout, (first + cursor - layout.gap("box")) / 2)
+
+
+def _heads(scene, slots, layout):
+    """The ledger's heads: a column left of the boxes (with terms), else one row under
+    them, each head with its sum.  Returns where the boxes start."""
     heads = [s for s in slots if s.role == "param"]
-    cursor = 0.0
-    if heads and scene.has_terms():               # a column of heads, left of the boxes
+    if heads and scene.has_terms():
         room = max(layout.extent(s.id)[0] for s in heads)
         for s in heads:
-            along[s.id] = room / 2
-        cursor = room + layout.gap("outside")
-    elif heads:                    # one row of them, each with its sum, under the boxes
-        x = cursor + layout.gap("pad")
-        for head, _, total in scene.ledger:
-            for uid in (head, total) if total else (head,):
-                along[uid] = x + layout.extent(uid)[0] / 2
-                x += layout.extent(uid)[0] + layout.gap("unit") * (0.4 if uid == head else 1.5)
-    first = cursor
+            layout.along[s.id] = room / 2
+        return room + layout.gap("outside")
+    x = layout.gap("pad")
+    for head, _, total in scene.ledger if heads else ():
+        for uid in (head, total) if total else (head,):
+            layout.along[uid] = x + layout.extent(uid)[0] / 2
+            x += layout.extent(uid)[0] + layout.gap("unit") * (0.4 if uid == head else 1.5)
+    return 0.0
+
+
+def _steps_along(scene, slots, layout, cursor):
+    """The boxes of the steps side by side from ``cursor``; returns where the next box
+    would start."""
+    consumers = _consumers(scene, layout)
     for t in scene.boxes:
         if layout.direction == "TB":              # the box's title goes first along time
             cursor += layout.gap("title")
@@ -309,19 +327,22 @@ def _along(scene, slots, layout):
                      if t == scene.elided_box else 0.0)
         layout.spans[t] = (cursor, cursor + width + 2 * layout.gap("pad"))
         cursor += width + 2 * layout.gap("pad") + layout.gap("box")
-    middle = (first + cursor - layout.gap("box")) / 2
-    cursor += layout.gap("outside") - layout.gap("box")
+    return cursor
+
+
+def _sums(scene, slots, layout, cursor):
+    """Right of the boxes from ``cursor``: the terms of uses outside the steps, then the
+    ledger's sums, flush left in one column."""
     outside = [s for s in slots if s.role == "term" and s.step is None]
-    if outside:                                   # terms from uses outside the steps
+    if outside:
         room = max(layout.extent(s.id)[0] for s in outside)
         for s in outside:
-            along[s.id] = cursor + room / 2
+            layout.along[s.id] = cursor + room / 2
         cursor += room + layout.gap("unit")
-    if scene.has_terms():                         # the sums, right of the boxes
+    if scene.has_terms():
         for s in slots:
             if s.role == "total":
-                along[s.id] = cursor + layout.extent(s.id)[0] / 2
-    _top_level(slots, layout, middle)
+                layout.along[s.id] = cursor + layout.extent(s.id)[0] / 2
 
 
 def _top_level(slots, layout, middle):

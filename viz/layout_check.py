@@ -322,38 +322,52 @@ def _marker(name):
 
 
 def _overlaps(fig):
+    """Every overlap: texts, nodes, boxes, and edges through nodes or labels."""
+    names = list(fig.nodes)
+    node_boxes = [fig.nodes[n].box for n in names]
+    return (_text_overlaps(fig, names, node_boxes) + _node_overlaps(fig, names, node_boxes) +
+            _edge_crossings(fig, names, node_boxes))
+
+
+def _text_overlaps(fig, names, node_boxes):
+    """Two texts of different elements on each other; an edge's or a box's title on a node."""
     problems = []
     texts = fig.texts
     for i, j in _pairs([t.box for t in texts]):
         a, b = texts[i], texts[j]
         if a.owner != b.owner:
             problems.append(f"label overlap: {a.text!r} ({a.owner}) and {b.text!r} ({b.owner})")
+    for t in texts:
+        if t.owner.startswith(("edge ", "cluster ")):
+            for n, box in zip(names, node_boxes):
+                if _overlap(t.box, box):
+                    problems.append(f"label on node: {t.text!r} ({t.owner}) on node {n}")
+    return problems
 
-    names = list(fig.nodes)
-    node_boxes = [fig.nodes[n].box for n in names]
+
+def _node_overlaps(fig, names, node_boxes):
+    """Two node shapes, compared as the shapes they are; two step boxes."""
+    problems = []
     for i, j in _pairs(node_boxes):
         a, b = fig.nodes[names[i]], fig.nodes[names[j]]
         if _marker(names[i]) and _marker(names[j]):
             continue
         if a.outline is None or b.outline is None or _convex_overlap(a.outline, b.outline):
             problems.append(f"node overlap: {names[i]} and {names[j]}")
-
-    for t in texts:
-        if t.owner.startswith(("edge ", "cluster ")):
-            for n, box in zip(names, node_boxes):
-                if _overlap(t.box, box):
-                    problems.append(f"label on node: {t.text!r} ({t.owner}) on node {n}")
-
     clusters = list(fig.clusters)
     for i, j in _pairs([fig.clusters[c].box for c in clusters]):
         problems.append(f"box overlap: {clusters[i]} and {clusters[j]}")
+    return problems
 
+
+def _edge_crossings(fig, names, node_boxes):
+    """An edge through a node it does not connect, or through a title or another edge's
+    label (hiding its words)."""
+    problems = []
     for tail, head, k in _edges_through(fig.edges, node_boxes, inset=2.0):   # grazing is fine
         if names[k] not in (tail, head) and not _marker(names[k]):
             problems.append(f"edge through node: {tail}->{head} crosses {names[k]}")
-
-    # an edge drawn through a box's title or another edge's label hides its words
-    labels = [t for t in texts if t.owner.startswith(("cluster ", "edge ", "node label_"))]
+    labels = [t for t in fig.texts if t.owner.startswith(("cluster ", "edge ", "node label_"))]
     for tail, head, k in _edges_through(fig.edges, [t.box for t in labels], inset=1.0):
         if labels[k].owner != f"edge {tail}->{head}" and not _own_label(labels[k], tail, head):
             problems.append(f"edge through label: {tail}->{head} crosses "

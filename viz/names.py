@@ -104,22 +104,31 @@ def _expr(x, depth, precedence=0, top=False, gate=None, sliced=False):
         text = form.format(inner(args[0], depth - 1, prec), inner(args[1], depth - 1, right))
         return f"({text})" if prec < precedence else text
     if op == "linear":
-        k = len(args) // 2
-        block = f"_{gate}" if sliced and gate else ""           # U_r: gate r's rows of U
-        terms = [f"{_expr(w, 0)}{block} {inner(v, depth - 1, 3)}"
-                 for v, w in zip(args[:k], args[k:2 * k])]
-        if len(args) % 2:
-            terms.append(_expr(args[-1], 0) + block)
-        text = " + ".join(terms)
+        text = _linear(args, depth, inner, f"_{gate}" if sliced and gate else "")
         return f"({text})" if precedence > 1 else text
-    if op in LOSS_OPS:                    # the target may be saved rather than an input
-        t = step_of(x.scope)
-        target = inner(args[1], depth - 1) if len(args) > 1 else \
-            (f"y{t}" if t is not None else "y")
-        if op == "mse_loss":
-            return f"‖{inner(args[0], depth - 1)} − {target}‖²"
-        return f"CE({inner(args[0], depth - 1)}, {target})"
+    if op in LOSS_OPS:
+        return _loss(x, depth, inner)
     return f"{op}(·)"
+
+
+def _linear(args, depth, inner, block):
+    """``U x3 + W s2 + b``: each weight times its input, then the bias; ``block`` names a
+    gate's rows of the weights (``U_r``)."""
+    k = len(args) // 2
+    terms = [f"{_expr(w, 0)}{block} {inner(v, depth - 1, 3)}"
+             for v, w in zip(args[:k], args[k:2 * k])]
+    if len(args) % 2:
+        terms.append(_expr(args[-1], 0) + block)
+    return " + ".join(terms)
+
+
+def _loss(x, depth, inner):
+    """``‖o3 − y3‖²`` or ``CE(o3, y3)``; the target may be saved rather than an input."""
+    args, t = x.inputs, step_of(x.scope)
+    target = inner(args[1], depth - 1) if len(args) > 1 else (f"y{t}" if t is not None else "y")
+    if x.op == "mse_loss":
+        return f"‖{inner(args[0], depth - 1)} − {target}‖²"
+    return f"CE({inner(args[0], depth - 1)}, {target})"
 
 
 def formula(node, max_len=_MAX):
