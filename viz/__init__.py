@@ -4,7 +4,7 @@
 * ``draw_unrolled(loss)``   one cluster per time step, shared parameters drawn once
 * ``draw_folded(model)``    the compact recurrent diagram with W as a loop
 * ``draw_truncation(res)``  which steps a truncated-BPTT update reaches
-* ``draw_gradient_flow(f)`` vanishing or exploding: ||dE_T/ds_t|| for every step t
+* ``draw_gradient_flow(f)`` vanishing or exploding: ||dE_T/ds_t|| against t, log scale
 * ``draw_checkpoints(p)``   a checkpointing plan: states kept, steps recomputed, order
 * ``backward_frames(loss)`` the reverse walk, one image per step
 * ``explore(loss)``         the reverse walk as an interactive page (one HTML file)
@@ -13,8 +13,8 @@
 * ``draw_influence(model, xs)``  RTRL's influence matrix ds_t/dΘ over time, next to SnAp's
 * ``check_layout(graph)``   overlapping labels, nodes or boxes, edges through nodes, small text
 
-Every ``draw*`` takes ``style="slides"`` for a 16:9 figure whose text stays at
-least 14 px high projected 1920 px wide (the default, ``"notebook"``, is compact).
+Every ``draw*`` takes ``style="slides"`` for a 16:9 figure on a 1920 x 1080 frame whose
+text is at least 28 px high, titles 40 px (the default, ``"notebook"``, is compact).
 
 >>> import minigrad as mg, viz
 >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")

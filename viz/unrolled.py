@@ -129,13 +129,13 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
     gates ``i3 = σ(z3)`` … ``c3 = f3 ⊙ c2 + i3 ⊙ g3``), the per-step costs
     ``E3`` and the loss ``L = Σ_t E_t``; slicing and constants are folded
     away (name your own tensors with ``t.name = "h_t"``).  Each shared
-    parameter is drawn once, below the boxes, with one edge into every copy,
-    labelled with its name and, after ``backward(contributions=True)``, the
-    norm of that copy's term of the gradient (``W 0.24``); the parameter
-    shows the norm of the total (the terms' sum).  The state passed from
-    step to step is drawn in its own colour (an LSTM's cell state c in a
-    second one), detached states (truncation boundaries) as dashed "cut"
-    edges, and a legend says which colour is which.
+    parameter is drawn once, as a row of a ledger under the boxes: after
+    ``backward(contributions=True)``, each step's column holds that copy's
+    term of the parameter's gradient (signed for a scalar, else its norm
+    ``‖0.24‖``) and the row ends with their sum, the gradient.  The state
+    passed from step to step is drawn in its own colour (an LSTM's cell
+    state c in a second one), detached states (truncation boundaries) as
+    dashed "cut" edges, and a legend says which colour is which.
 
     Parameters
     ----------
@@ -144,7 +144,7 @@ def draw_unrolled(loss, *, detail="ops", direction="LR", contributions=True, hea
     direction : "LR" or "TB"
         Time runs left to right, or top to bottom.
     contributions : bool
-        Label parameter edges with per-copy gradient norms, when recorded.
+        Show the ledger's per-copy terms, when recorded (else only the sums).
     heat : bool
         Colour by gradient norm on a log scale, with a legend (needs
         ``backward(retain_grads=True)``): vanishing gradients fade to pale yellow.
