@@ -75,7 +75,44 @@ def test_every_unit_and_link_the_walk_names_is_in_its_svg():
             assert named <= units | {None}, (cell, key, named - units)
             sent = {lid for s in data["walk"] for send in s["sends"] for lid in send["links"][key]}
             assert sent and sent <= {html_unescape(x) for x in links}, (cell, key)
-            assert set(data["labels"][key]) <= sent
+            numbered = [html_unescape(x) for x in _NUMBER.findall(_view(page.html, key))]
+            assert numbered and set(numbered) <= sent and len(set(numbered)) == len(numbered)
+
+
+_NUMBER = re.compile(r'<tspan class="grad-label" data-link="([^"]+)">')
+
+
+def _view(page, key):
+    """The SVG of one drawing of the page."""
+    return re.search(rf'<div class="view" data-view="\w+" data-drawing="{key}">(.*?)</div>',
+                     page, re.S).group(1)
+
+
+@pytest.mark.parametrize("cell, steps", [(rnn.RNN, 5), (rnn.LSTM, 4)], ids=["rnn", "lstm"])
+def test_each_gradient_is_written_once_beside_its_wire(cell, steps):
+    """The numbers are the figure's own labels, placed by the layout clear of every node
+    (the rows move apart where one has no room, at slide size too): the norm of what an
+    edge carries, once, on a link it crosses; the page hides it until the walk crosses."""
+    _, result = _run(steps, cell=cell)
+    page = viz.explore(result.loss_tensor, elide=False).html
+    data = _data(page)
+    for key in ("ops", "ops-present", "cells"):
+        view = _view(page, key)
+        shown = [(html_unescape(lid), text) for lid, text in re.findall(
+            r'<tspan class="grad-label" data-link="([^"]+)">([^<]*)</tspan>', view)]
+        carried = data["edges"][key]          # {link: what each edge along it carries}
+        assert len({lid for lid, _ in shown}) == len(shown)
+        for lid, text in shown:               # the norm of one of the gradients it carries
+            norms = [np.linalg.norm(np.array(re.findall(
+                r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?", x["grad"]), float)) for x in carried[lid]]
+            number = float(text.replace("−", "-"))          # 3 digits of the norm
+            assert any(np.isclose(number, n, rtol=6e-3, atol=1e-12) for n in norms), \
+                (key, lid, text, norms)
+        # every link that carries a gradient has its number, at notebook and at slide
+        # size (an LSTM's densest rows may leave out a few: the wire is still highlighted)
+        missing = set(carried) - {lid for lid, _ in shown}
+        assert len(missing) <= (0 if cell is rnn.RNN else len(carried) // 12), (key, missing)
+        assert 'data-unit="label_' not in view        # a number is no unit: no hover
 
 
 def html_unescape(text):

@@ -355,21 +355,31 @@ def test_p_toggles_presenter_mode_and_plus_minus_zoom(browser, screen, small):
     assert _errors(browser) == []
 
 
+def _stage(browser):
+    return browser.execute_script("const r = document.getElementById('stage')"
+                                  ".getBoundingClientRect(); "
+                                  "return `${Math.round(r.width)}x${Math.round(r.height)}`;")
+
+
 def test_browser_zoom_enlarges_the_graph_too(browser, screen, small):
     from selenium.webdriver.support.ui import WebDriverWait
     _, _, path = small
     screen(1920, 1080)
     _open(browser, path)
     at_100 = browser.execute_script(SIZES)
-    fitted = browser.execute_script("return pan.scale")
+    assert browser.execute_script("return document.body.dataset.fitted") == _stage(browser)
     screen(1280, 720, 1.5)          # 150%: the same screen, in CSS pixels 1.5 times larger
-    # the page fits itself again on resize: wait for that, then for two frames more
-    WebDriverWait(browser, 5).until(lambda b: b.execute_script("return pan.scale") != fitted)
-    browser.execute_async_script("const done = arguments[0]; "
-                                 "requestAnimationFrame(() => requestAnimationFrame(done));")
+    # the page fits itself again on resize (in the next animation frame): wait for that.
+    # (Not for pan.scale to change: this small graph keeps the largest zoom, 1.2, at both
+    # sizes, and only grows by the browser's 1.5.)
+    WebDriverWait(browser, 5).until(
+        lambda b: b.execute_script("return document.body.dataset.fitted") == _stage(b))
     resized = browser.execute_script(SIZES)
+    rescaled = browser.execute_script("return pan.scale")
     _open(browser, path)
     at_150 = browser.execute_script(SIZES)
+    # fitted again as a page opened at 150% is
+    assert rescaled == pytest.approx(browser.execute_script("return pan.scale"))
     assert resized["graph"] == pytest.approx(at_150["graph"])
     # in device pixels (CSS px × 1.5), both the panel's text and the graph's grow
     assert at_150["panel"] * 1.5 > at_100["panel"] * 1.4
@@ -383,7 +393,8 @@ const root = document.querySelector(".view.shown");
 const stage = document.getElementById("stage").getBoundingClientRect();
 const shapes = [...root.querySelectorAll(".unit polygon, .unit ellipse, .unit path")]
   .map((s) => s.getBoundingClientRect()).filter((r) => r.width > 0);
-const shown = [...root.querySelectorAll(".grad-label")].filter((t) => t.style.display !== "none");
+const shown = [...root.querySelectorAll(".grad-label")]
+  .filter((t) => getComputedStyle(t).visibility !== "hidden");
 const onNode = [], covered = [];
 let onTop = 0;
 for (const t of shown) {
@@ -396,7 +407,7 @@ for (const t of shown) {
   t.style.pointerEvents = "auto";           // what is drawn on top at the number's middle?
   const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
   t.style.pointerEvents = "";
-  if (hit === t) onTop++; else covered.push(t.textContent);
+  if (hit && hit.contains(t) || t.contains(hit)) onTop++; else covered.push(t.textContent);
 }
 return {shown: shown.length, onNode, covered, onTop};
 """
@@ -415,9 +426,14 @@ def test_gradient_numbers_sit_clear_of_nodes_and_above_lines(browser, screen, sm
         _open(browser, path)
         for view in ("ops", "cells"):
             browser.execute_script(f"setView('{view}')")
+            _press(browser, Keys.HOME)                 # the seed: no gradient sent yet
+            assert browser.execute_script(NUMBERS)["shown"] == 0
             _press(browser, Keys.END)
             got = browser.execute_script(NUMBERS)
-            assert got["shown"] > 20 and got["onTop"] > 5, (path.name, view, got)
+            every = browser.execute_script(
+                "return document.querySelectorAll('.view.shown .grad-label').length")
+            # at the end of the walk every number shows: 14 on a 5-step cells view
+            assert got["shown"] == every > 10 and got["onTop"] > 5, (path.name, view, got)
             assert got["onNode"] == [] and got["covered"] == [], (path.name, view, got)
     assert _errors(browser) == []
 

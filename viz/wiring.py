@@ -26,6 +26,7 @@ def route(scene, layout, label_sizes, title_width=0.0):
     """Set the route of every link of ``scene`` that bends, and the place of every
     link's label (``label_sizes``: {id(link): (width, height)} in pt); returns where
     each box's title goes {step: (x, y)}."""
+    make_room(scene, layout, label_sizes)
     states(scene, layout)
     _choose_title_side(scene, layout, title_width)
     if layout.title_side == "b" and layout.top_rows:      # no titles above the boxes:
@@ -147,6 +148,29 @@ def through_vias(layout):
             del layout.sizes[v]
 
 
+def make_room(scene, layout, label_sizes):
+    """A link between neighbouring rows that asks for room (``Link.make_room``: the
+    explorer's numbers) and whose label has no place clear of the units beside its line
+    gets a band under the upper row, as a state's number has (``Layout.label_room``):
+    the rows below move away."""
+    row = layout.row
+    for link in scene.links:
+        if not link.make_room or link.kind != "flow" or link.invisible \
+                or link.label is None or id(link) not in label_sizes \
+                or abs(row[link.src] - row[link.dst]) != 1:
+            continue
+        upper = min(row[link.src], row[link.dst])
+        size = label_sizes[id(link)]
+        units = [_box_of(layout.pos[u], layout.sizes[u]) for u in layout.sizes
+                 if u in layout.pos]
+        if upper in layout.label_room or any(_clear(_box_of(c, size), units, [], None)
+                                             for c in _candidates(scene, layout, link, size)):
+            continue
+        room = 1.4 * layout.em
+        layout.label_room[upper] = room
+        layout.move_rows(range(upper + 1, len(layout.offset)), room)
+
+
 def labels(scene, layout, label_sizes):
     """Each labelled link's number beside its line, in the first of a few candidate
     places that is clear of every unit, every other label and every line: above the
@@ -156,7 +180,8 @@ def labels(scene, layout, label_sizes):
     blocked = [_box_of(layout.pos[u], layout.sizes[u]) for u in layout.sizes
                if u in layout.pos]
     lines = [_polyline(layout, link) for link in scene.links if not link.invisible]
-    for link in scene.links:
+    # a state's number first: it has two places, in the band under its row
+    for link in sorted(scene.links, key=lambda link: link.kind != "state"):
         if link.label is None or link.invisible or id(link) not in label_sizes:
             continue
         size = label_sizes[id(link)]
@@ -188,6 +213,9 @@ def _candidates(scene, layout, link, size):
     # target (a bent link: its first stretch)
     f0 = _leaving(layout, link.src, (x0, y0), (x1, y1))
     f1 = 1.0 - _leaving(layout, link.dst, (x1, y1), (x0, y0)) if not link.route else 1.0
+    if link.route and f0 >= 1.0:          # it bends on its source's side (a riser up to
+        (x0, y0), (x1, y1) = link.route[0], (link.route + [layout.pos[link.dst]])[1]
+        f0 = 0.0                          # the top level): beside the stretch after the bend
     preferred = (0.3, 0.5, 0.15, 0.7) if link.label_colour else (0.5, 0.3, 0.7)
     out = []
     for f, away in [(f, 0.3) for f in preferred] + \
