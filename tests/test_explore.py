@@ -379,3 +379,40 @@ def test_bptt_explore_writes_the_page(tmp_path, capsys):
     assert 'data-present="true"' in page
     walk = json.loads(re.search(r'id="walk-data">(.*?)</script>', page, re.S).group(1))["walk"]
     assert [s["short"] for s in walk][:3] == ["L", "E2", "E1"]     # the engine's order
+
+
+# ------------------------------------------------------------------ values the forward pass read
+
+def _hovered(page, name):
+    """The hover entries of the leaf called ``name``, in every drawing of the page."""
+    data = _data(page)
+    return [x for entries in data["info"].values() for xs in entries.values() for x in xs
+            if x["name"] == name]
+
+
+def test_a_leaf_shows_the_value_the_forward_pass_read_not_one_set_after():
+    """Issue 22 §1.8: after an optimizer's step the page shows W as the forward pass read
+    it (the gradients are at that W); changed twice, its first value is gone: the page
+    shows its values now and says so."""
+    model = rnn.RNN(2, 3, 1, rng=0)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    with mg.keep_values():
+        result = rnn.bptt(model, xs, ys)
+    read_by_forward = model.W.data.copy()
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    opt.step()
+    assert not np.allclose(model.W.data, read_by_forward)
+    shown = _hovered(viz.explore(result.loss_tensor), "W")
+    assert len(shown) == 3                          # ops, cells, ops at slide size
+    for entry in shown:
+        numbers = np.array(re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?", entry["value"]), float)
+        np.testing.assert_allclose(numbers, read_by_forward.ravel(), rtol=1e-5)
+        assert "changed" not in entry["value"]
+    opt.zero_grad()                                 # a second step: the first W is gone
+    rnn.bptt(model, xs, ys)
+    opt.step()
+    for entry in _hovered(viz.explore(result.loss_tensor), "W"):
+        numbers = np.array(re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?", entry["value"]), float)
+        np.testing.assert_allclose(numbers, model.W.data.ravel(), rtol=1e-5)
+        assert "its values now: it changed after the forward pass" in entry["value"]

@@ -31,7 +31,7 @@ from minigrad.graph import Node
 
 from .draw import graph_figure
 from .explorer.rule import Names, loss_text, vjp_text
-from .read import as_root, choose_steps, collect, read, step_of
+from .read import as_root, choose_steps, collect, read, recorded_value, step_of
 from .render import check_dot
 from .scene import Content
 from .theme import HeatScale, Look, norm, number_text, shape_text
@@ -45,6 +45,10 @@ LIMIT = 16            # tensors of at most this many elements show their numbers
 DIGITS = 6            # significant digits of the printed numbers
 ORDERS = ("time", "engine")
 PRESENT_BOXES = 12    # presenter mode gets a slide-size drawing when at most this many steps show
+# A leaf changed twice since the forward pass (an optimizer's steps): its values now are
+# not the ones the gradients were computed at, and those are no longer kept.
+STALE = ("  (its values now: it changed after the forward pass, which read other values; "
+         "the gradients shown are at those)")
 
 
 # ------------------------------------------------------------------ the page's object
@@ -144,7 +148,9 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
 
     ``backward()`` is run here with every gradient kept; the leaves' ``.grad``
     are left as they were.  Values show if the forward pass ran inside
-    ``minigrad.keep_values()``.  An expression without time steps (no
+    ``minigrad.keep_values()``; a leaf shows the values the forward pass read, even
+    after an optimizer's step, or, changed twice since, its values now and a note
+    saying so.  An expression without time steps (no
     ``t=<k>`` scopes) is drawn as one graph, as :func:`viz.draw` does.
 
     Parameters
@@ -461,8 +467,9 @@ def _hover(graph, walk, drawings, names):
                      "t": step_of(x.scope)}
         else:
             kind = "parameter" if x.requires_grad else "constant"
+            value, known = recorded_value(x, graph)      # what the forward pass read
             entry = {"name": names.of(x), "op": kind, "shape": shape_text(x.shape),
-                     "value": _numbers(x._data), "t": None}
+                     "value": _numbers(value) + ("" if known else STALE), "t": None}
         entry["grad"] = _numbers(g) if g is not None else "none"
         for d in drawings:
             uid = d.unit_of(x)
