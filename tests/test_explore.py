@@ -363,6 +363,54 @@ def test_names_and_titles_cannot_break_out_of_the_json_or_the_title():
     assert page.count("<script") == 2 and "alert(1)</script>" not in page
 
 
+# Names are user text, and pages are shared with students (issue 22 §2).  Each payload
+# would set window.pwned (or call alert) if it ran (tests/test_explore_browser.py runs them).
+HOSTILE = ['<<TABLE><TR><TD HREF="javascript:window.pwned=1;alert(1)">x</TD></TR></TABLE>>',
+           '<!--<script>', '</script><script>window.pwned=1;alert(1)</script>',
+           '"onmouseover="window.pwned=1;alert(1)', '<img src=x onerror="window.pwned=1">',
+           '\\N', 'back\\slash', '{braces}', 'two\nlines', "long" * 75, '', 'σ₁ ü 漢']
+
+
+def _named(name):
+    """Three steps of s_t = tanh(w ⊙ s_{t−1} + 1), the parameter and every state called
+    ``name``; and a plain expression whose parameter and product are called ``name``."""
+    w = mg.tensor([0.5, -0.3], requires_grad=True, name=name)
+    s, costs = mg.tensor([0.2, 0.1]), []
+    for t in (1, 2, 3):
+        with mg.scope(f"t={t}"):
+            s = (w * s + 1.0).tanh()
+            s.name = name
+            costs.append((s * s).sum().reshape(1))
+    v = mg.tensor([1.0, -2.0], requires_grad=True, name=name)
+    product = v * v
+    product.name = name
+    return mg.stack(costs).sum(), product.sum()
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_names_stay_text_in_the_json_the_svg_and_the_title(name):
+    for loss in _named(name):
+        page = viz.explore(loss, title=name).html
+        # the embedded JSON ends at its own </script>, parses, and gives the names back
+        start = page.index('<script type="application/json" id="walk-data">')
+        blob = page[page.index(">", start) + 1:page.index("</script>", start)]
+        assert not re.search(r"[<>&]", blob)
+        data = json.loads(blob)
+        assert [p["name"] for p in data["params"]] == [name or "param"]
+        assert page.count("<script") == 2 and page.count("</script>") == 2
+        # Graphviz drew every name as text: no link, no embedded file, no markup of its own
+        for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+            markup = " ".join(re.findall(r"<[^>]*>", svg))          # its tags, not its text
+            assert not re.search(r"<(?:a|image|img|foreignObject)\b|href=|src=|javascript:",
+                                 markup.replace('xmlns:xlink="http://www.w3.org/1999/xlink"', ""),
+                                 re.I)
+            if name:
+                texts = "".join(html_unescape(t) for t in re.findall(r">([^<]*)</text>", svg))
+                assert "".join(name.split()) in "".join(texts.split())
+        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        assert html_unescape(title) == (name or "backward pass explorer")
+
+
 def test_bptt_explore_writes_the_page(tmp_path, capsys):
     from cli_run import run
     status, out, err = run(capsys, "explore", "--cell", "gru", "--steps", "3",

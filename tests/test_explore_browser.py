@@ -21,6 +21,7 @@ import pytest
 import minigrad as mg
 import rnn
 import viz
+from test_explore import HOSTILE, _named
 from viz.read import collect
 from viz.walk import time_order
 
@@ -53,7 +54,8 @@ def browser():
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1600,900"):
         options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # the browser's console, and its network requests (a page must request no URL)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     drv = webdriver.Chrome(service=Service(driver), options=options)
     yield drv
     drv.quit()
@@ -468,6 +470,93 @@ def test_a_hostile_name_breaks_nothing(browser, tmp_path):
     assert browser.execute_script("return window.hijacked") is None
     assert browser.find_elements("css selector", "img") == []
     assert _errors(browser) == []
+
+
+# Everything a page could use to leave itself: links, embedded files, frames.
+LEAKS = """
+const out = [];
+for (const el of document.querySelectorAll("*")) {
+  for (const a of el.attributes) {
+    if (/^(href|xlink:href|src|srcset|action|formaction|data|poster|background)$/i.test(a.name)
+        || /^on/i.test(a.name)) out.push(`${el.tagName} ${a.name}=${a.value.slice(0, 40)}`);
+  }
+  if (/^(a|img|image|iframe|object|embed|link|use|foreignObject|audio|video|form)$/i.test(el.tagName)) {
+    out.push(el.tagName);
+  }
+}
+return out;
+"""
+
+# Hover and click every element of the graph and the panels (an injected attribute such
+# as onmouseover would run now), then every view and presenter mode.
+TOUCH = """
+for (const el of document.querySelectorAll("#stage *, aside *")) {
+  for (const type of ["mouseover", "mouseenter", "click"]) {
+    el.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: 5, clientY: 5}));
+  }
+}
+for (const view of Object.values(data.drawings)) setView(view);
+togglePresent(); togglePresent();
+"""
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_names_run_nothing_request_nothing_and_read_back_as_typed(browser, tmp_path,
+                                                                         name):
+    from selenium.webdriver.common.keys import Keys
+    guard = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {
+        "source": "window.alerted = 0; window.alert = window.confirm = window.prompt = "
+                  "() => { window.alerted += 1; };"})
+    try:
+        for loss in _named(name):
+            path = viz.explore(loss, title=name).save(tmp_path / "named.html")
+            browser.get_log("performance")
+            _open(browser, path)
+            steps = browser.execute_script("return walk.length")
+            counters = []
+            for k in range(1, steps + 1):                  # stepping works, step by step
+                _press(browser, Keys.ARROW_RIGHT)
+                assert browser.execute_script("return document.body.dataset.step") == str(k)
+                counters.append(browser.execute_script(
+                    "return document.getElementById('counter').textContent"))
+                if k == 1:
+                    browser.execute_script(TOUCH)
+            rule_texts = browser.execute_script("""
+                return walk.map((_, i) => { show(i + 1);
+                  return document.getElementById('rule-body').textContent; });""")
+            # no script ran, no URL was requested, nothing on the page leaves it
+            assert browser.execute_script("return [window.pwned, window.alerted]") == [None, 0]
+            requested = [json.loads(e["message"])["message"]["params"]["request"]["url"]
+                         for e in browser.get_log("performance")
+                         if '"Network.requestWillBeSent"' in e["message"]]
+            assert requested == [path.resolve().as_uri()], requested
+            assert browser.execute_script(LEAKS) == []
+            assert _errors(browser) == []
+            # the name reads back as typed: the parameter's panel, its hover, the chain
+            # rule, the step counter, the title (a browser collapses its spaces)
+            shown = name or "param"
+            assert browser.execute_script("return [...document.querySelectorAll("
+                                          "'.param-name')].map((e) => e.textContent)") == [shown]
+            tip = browser.execute_script("""
+                const [uid] = Object.entries(data.info[state.drawing]).find(
+                    ([, xs]) => xs.some((x) => x.op === "parameter"));
+                showTip({target: unitElement(state.drawing, uid), clientX: 50, clientY: 50});
+                return document.getElementById("tip").textContent;""")
+            assert tip.startswith(shown + "op: parameter"), tip
+            assert any(f"to {shown}:" in text for text in rule_texts)
+            if name:
+                assert any(name in text for text in counters), counters
+            assert browser.execute_script("return document.title") == \
+                (" ".join(name.split()) or "backward pass explorer")
+            # and in the drawing: Graphviz kept \\N and the backslash (a newline inside an
+            # equation is the figure's to draw: compared without white space)
+            drawn = "".join(browser.execute_script(
+                "return [...document.querySelectorAll('.view.shown svg text')]"
+                ".map((t) => t.textContent).join('')").split())
+            assert "".join(name.split()) in drawn
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": guard["identifier"]})
 
 
 def test_a_plain_expression_steps_in_the_browser(browser, tmp_path):
