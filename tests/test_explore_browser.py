@@ -440,6 +440,37 @@ def test_gradient_numbers_sit_clear_of_nodes_and_above_lines(browser, screen, sm
     assert _errors(browser) == []
 
 
+# Within each node, the texts that overlap: a subscript drawn as a browser draws
+# Graphviz's baseline-shift="sub" (full size, half a line down) runs into the line below.
+CLASHES = """
+const out = [];
+for (const unit of document.querySelectorAll(".view.shown .unit")) {
+  const boxes = [...unit.querySelectorAll("text")].map((t) => [t.textContent, t.getBoundingClientRect()]);
+  boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+    const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+    const middle = (x) => (x.top + x.bottom) / 2;      // one's middle inside the other
+    const inside = (x, y) => middle(x) > y.top && middle(x) < y.bottom;
+    if (w > 0.5 && (inside(r, q) || inside(q, r))) out.push(`${a} / ${b}`);
+  }));
+}
+return out;
+"""
+
+
+def test_subscripts_sit_on_their_own_line(browser, small):
+    _, _, path = small
+    _open(browser, path)
+    for view in ("ops", "cells"):
+        browser.execute_script(f"setView('{view}')")
+        assert browser.execute_script(
+            "return document.querySelectorAll('.view.shown .unit text').length") > 20
+        assert browser.execute_script(CLASHES) == [], view
+        # and every space is drawn where Graphviz measured it ("s3" then " = tanh(a")
+        assert browser.execute_script(
+            "return [...document.querySelectorAll('.view.shown text')]"
+            ".filter((t) => t.getNumberOfChars() !== t.textContent.length).length") == 0
+
+
 # ---------------------------------------------------------------- names and plain graphs
 
 def test_a_hostile_name_breaks_nothing(browser, tmp_path):

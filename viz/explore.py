@@ -383,6 +383,7 @@ def _svg(figure, links, key, numbers):
     svg = re.sub(r'<g class="node deco" data-deco="(?:bend_|label_room_|corner_)[^"]*">\s*</g>\n?',
                  "", svg)
     svg = svg.replace(' font-family="Arial"', "")
+    svg = _SUB.sub(_subscript, svg)
     return _COORDS.sub(lambda m: m.group(1) + _DECIMALS.sub(r"\1", m.group(2)) + '"', svg)
 
 
@@ -398,6 +399,18 @@ def _mark_number(body, number, lid):
         return (f'{m.group(1)}{html.escape(text[:cut], quote=False)}<tspan class="grad-label" '
                 f'data-link="{lid}">{html.escape(text[cut:], quote=False)}</tspan>{m.group(3)}')
     return _LAST_TEXT.sub(wrap, body, count=1)
+
+
+# Graphviz writes a subscript (s<SUB>3</SUB>) as a text of the line's font size with
+# baseline-shift="sub", and leaves it the room of a smaller one; a browser draws it full
+# size and half a line down, into the line below.  Drawn as Graphviz's own renderer draws
+# it: smaller, a quarter of the size lower.
+_SUB = re.compile(r' baseline-shift="sub" font-size="([0-9.]+)"')
+
+
+def _subscript(m):
+    size = float(m.group(1))
+    return f' baseline-shift="{-0.25 * size:.2f}" font-size="{0.8 * size:.2f}"'
 
 
 _COORDS = re.compile(r'( (?:d|points|x|y)=")([^"]*)"')
