@@ -75,7 +75,44 @@ def test_every_unit_and_link_the_walk_names_is_in_its_svg():
             assert named <= units | {None}, (cell, key, named - units)
             sent = {lid for s in data["walk"] for send in s["sends"] for lid in send["links"][key]}
             assert sent and sent <= {html_unescape(x) for x in links}, (cell, key)
-            assert set(data["labels"][key]) <= sent
+            numbered = [html_unescape(x) for x in _NUMBER.findall(_view(page.html, key))]
+            assert numbered and set(numbered) <= sent and len(set(numbered)) == len(numbered)
+
+
+_NUMBER = re.compile(r'<tspan class="grad-label" data-link="([^"]+)">')
+
+
+def _view(page, key):
+    """The SVG of one drawing of the page."""
+    return re.search(rf'<div class="view" data-view="\w+" data-drawing="{key}">(.*?)</div>',
+                     page, re.S).group(1)
+
+
+@pytest.mark.parametrize("cell, steps", [(rnn.RNN, 5), (rnn.LSTM, 4)], ids=["rnn", "lstm"])
+def test_each_gradient_is_written_once_beside_its_wire(cell, steps):
+    """The numbers are the figure's own labels, placed by the layout clear of every node
+    (the rows move apart where one has no room, at slide size too): the norm of what an
+    edge carries, once, on a link it crosses; the page hides it until the walk crosses."""
+    _, result = _run(steps, cell=cell)
+    page = viz.explore(result.loss_tensor, elide=False).html
+    data = _data(page)
+    for key in ("ops", "ops-present", "cells"):
+        view = _view(page, key)
+        shown = [(html_unescape(lid), text) for lid, text in re.findall(
+            r'<tspan class="grad-label" data-link="([^"]+)">([^<]*)</tspan>', view)]
+        carried = data["edges"][key]          # {link: what each edge along it carries}
+        assert len({lid for lid, _ in shown}) == len(shown)
+        for lid, text in shown:               # the norm of one of the gradients it carries
+            norms = [np.linalg.norm(np.array(re.findall(
+                r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?", x["grad"]), float)) for x in carried[lid]]
+            number = float(text.replace("−", "-"))          # 3 digits of the norm
+            assert any(np.isclose(number, n, rtol=6e-3, atol=1e-12) for n in norms), \
+                (key, lid, text, norms)
+        # every link that carries a gradient has its number, at notebook and at slide
+        # size (an LSTM's densest rows may leave out a few: the wire is still highlighted)
+        missing = set(carried) - {lid for lid, _ in shown}
+        assert len(missing) <= (0 if cell is rnn.RNN else len(carried) // 12), (key, missing)
+        assert 'data-unit="label_' not in view        # a number is no unit: no hover
 
 
 def html_unescape(text):
@@ -326,6 +363,54 @@ def test_names_and_titles_cannot_break_out_of_the_json_or_the_title():
     assert page.count("<script") == 2 and "alert(1)</script>" not in page
 
 
+# Names are user text, and pages are shared with students (issue 22 §2).  Each payload
+# would set window.pwned (or call alert) if it ran (tests/test_explore_browser.py runs them).
+HOSTILE = ['<<TABLE><TR><TD HREF="javascript:window.pwned=1;alert(1)">x</TD></TR></TABLE>>',
+           '<!--<script>', '</script><script>window.pwned=1;alert(1)</script>',
+           '"onmouseover="window.pwned=1;alert(1)', '<img src=x onerror="window.pwned=1">',
+           '\\N', 'back\\slash', '{braces}', 'two\nlines', "long" * 75, '', 'σ₁ ü 漢']
+
+
+def _named(name):
+    """Three steps of s_t = tanh(w ⊙ s_{t−1} + 1), the parameter and every state called
+    ``name``; and a plain expression whose parameter and product are called ``name``."""
+    w = mg.tensor([0.5, -0.3], requires_grad=True, name=name)
+    s, costs = mg.tensor([0.2, 0.1]), []
+    for t in (1, 2, 3):
+        with mg.scope(f"t={t}"):
+            s = (w * s + 1.0).tanh()
+            s.name = name
+            costs.append((s * s).sum().reshape(1))
+    v = mg.tensor([1.0, -2.0], requires_grad=True, name=name)
+    product = v * v
+    product.name = name
+    return mg.stack(costs).sum(), product.sum()
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_names_stay_text_in_the_json_the_svg_and_the_title(name):
+    for loss in _named(name):
+        page = viz.explore(loss, title=name).html
+        # the embedded JSON ends at its own </script>, parses, and gives the names back
+        start = page.index('<script type="application/json" id="walk-data">')
+        blob = page[page.index(">", start) + 1:page.index("</script>", start)]
+        assert not re.search(r"[<>&]", blob)
+        data = json.loads(blob)
+        assert [p["name"] for p in data["params"]] == [name or "param"]
+        assert page.count("<script") == 2 and page.count("</script>") == 2
+        # Graphviz drew every name as text: no link, no embedded file, no markup of its own
+        for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+            markup = " ".join(re.findall(r"<[^>]*>", svg))          # its tags, not its text
+            assert not re.search(r"<(?:a|image|img|foreignObject)\b|href=|src=|javascript:",
+                                 markup.replace('xmlns:xlink="http://www.w3.org/1999/xlink"', ""),
+                                 re.I)
+            if name:
+                texts = "".join(html_unescape(t) for t in re.findall(r">([^<]*)</text>", svg))
+                assert "".join(name.split()) in "".join(texts.split())
+        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        assert html_unescape(title) == (name or "backward pass explorer")
+
+
 def test_bptt_explore_writes_the_page(tmp_path, capsys):
     from cli_run import run
     status, out, err = run(capsys, "explore", "--cell", "gru", "--steps", "3",
@@ -342,3 +427,40 @@ def test_bptt_explore_writes_the_page(tmp_path, capsys):
     assert 'data-present="true"' in page
     walk = json.loads(re.search(r'id="walk-data">(.*?)</script>', page, re.S).group(1))["walk"]
     assert [s["short"] for s in walk][:3] == ["L", "E2", "E1"]     # the engine's order
+
+
+# ------------------------------------------------------------------ values the forward pass read
+
+def _hovered(page, name):
+    """The hover entries of the leaf called ``name``, in every drawing of the page."""
+    data = _data(page)
+    return [x for entries in data["info"].values() for xs in entries.values() for x in xs
+            if x["name"] == name]
+
+
+def test_a_leaf_shows_the_value_the_forward_pass_read_not_one_set_after():
+    """Issue 22 §1.8: after an optimizer's step the page shows W as the forward pass read
+    it (the gradients are at that W); changed twice, its first value is gone: the page
+    shows its values now and says so."""
+    model = rnn.RNN(2, 3, 1, rng=0)
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+    with mg.keep_values():
+        result = rnn.bptt(model, xs, ys)
+    read_by_forward = model.W.data.copy()
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    opt.step()
+    assert not np.allclose(model.W.data, read_by_forward)
+    shown = _hovered(viz.explore(result.loss_tensor), "W")
+    assert len(shown) == 3                          # ops, cells, ops at slide size
+    for entry in shown:
+        numbers = np.array(re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?", entry["value"]), float)
+        np.testing.assert_allclose(numbers, read_by_forward.ravel(), rtol=1e-5)
+        assert "changed" not in entry["value"]
+    opt.zero_grad()                                 # a second step: the first W is gone
+    rnn.bptt(model, xs, ys)
+    opt.step()
+    for entry in _hovered(viz.explore(result.loss_tensor), "W"):
+        numbers = np.array(re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?", entry["value"]), float)
+        np.testing.assert_allclose(numbers, model.W.data.ravel(), rtol=1e-5)
+        assert "its values now: it changed after the forward pass" in entry["value"]

@@ -88,6 +88,8 @@ def test_every_drawing_shows_a_hostile_name_as_written_and_nothing_else(name):
         joined = "\n".join(texts)
         for line in filter(None, name.split("\n")):
             assert line.replace(" ", "\xa0") in joined.replace(" ", "\xa0"), (what, line)
+        if "\n" in name:                   # a line break, or a space: never dropped
+            assert name.replace("\n", "") not in joined, what
         if "\\" in name:                    # a backslash is one backslash, not two
             assert "\\\\" not in joined, what
         if "&" in name:                     # an entity is shown, not read: "&amp;" stays

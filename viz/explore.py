@@ -31,7 +31,7 @@ from minigrad.graph import Node
 
 from .draw import graph_figure
 from .explorer.rule import Names, loss_text, vjp_text
-from .read import as_root, choose_steps, collect, read, step_of
+from .read import as_root, choose_steps, collect, read, recorded_value, step_of
 from .render import check_dot
 from .scene import Content
 from .theme import HeatScale, Look, norm, number_text, shape_text
@@ -45,6 +45,10 @@ LIMIT = 16            # tensors of at most this many elements show their numbers
 DIGITS = 6            # significant digits of the printed numbers
 ORDERS = ("time", "engine")
 PRESENT_BOXES = 12    # presenter mode gets a slide-size drawing when at most this many steps show
+# A leaf changed twice since the forward pass (an optimizer's steps): its values now are
+# not the ones the gradients were computed at, and those are no longer kept.
+STALE = ("  (its values now: it changed after the forward pass, which read other values; "
+         "the gradients shown are at those)")
 
 
 # ------------------------------------------------------------------ the page's object
@@ -144,7 +148,9 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
 
     ``backward()`` is run here with every gradient kept; the leaves' ``.grad``
     are left as they were.  Values show if the forward pass ran inside
-    ``minigrad.keep_values()``.  An expression without time steps (no
+    ``minigrad.keep_values()``; a leaf shows the values the forward pass read, even
+    after an optimizer's step, or, changed twice since, its values now and a note
+    saying so.  An expression without time steps (no
     ``t=<k>`` scopes) is drawn as one graph, as :func:`viz.draw` does.
 
     Parameters
@@ -186,10 +192,10 @@ def explore(loss, *, detail="ops", elide=True, max_steps=12, keep=3, direction="
     if any(step_of(n.scope) is not None for n in graph.nodes):
         unrolled = read(graph, WHO)
         elision = choose_steps(unrolled, elide, max_steps, keep)
-        drawings = _unrolled_drawings(unrolled, elision, direction, title)
+        drawings = _unrolled_drawings(unrolled, elision, direction, title, walk)
     else:
         unrolled, elision = None, None
-        drawings = _plain_drawings(graph, title)
+        drawings = _plain_drawings(graph, title, walk)
     data = _walk_data(graph, unrolled, elision, walk, drawings)
     page = _page(data, drawings, detail if unrolled is not None else "ops", present,
                  title or "backward pass explorer")
@@ -231,22 +237,54 @@ class _Drawing:
     links_of: Callable
 
 
-def _unrolled_drawings(unrolled, elision, direction, title):
+def _unrolled_drawings(unrolled, elision, direction, title, walk):
     """Every op and one box per step at notebook size, and for presenter mode every op
     at slide size (when at most PRESENT_BOXES steps show: a page of 50 steps drawn in
-    full stays under 2 MB, and presenter mode then enlarges the notebook drawing)."""
+    full stays under 2 MB, and presenter mode then enlarges the notebook drawing).
+    Each gradient's norm is written on its link by the layout (see :class:`_Numbers`)."""
     wanted = [("ops", "ops", "notebook"), ("cells", "cells", "notebook")]
     if len(elision.boxes()) <= PRESENT_BOXES:
         wanted.append(("ops-present", "ops", "slides"))
     drawings = []
     for key, view, style in wanted:
         content = Content(view, grads=False, contributions=False, style=style)
+        numbers = _Numbers(unrolled.graph, walk)
         # The page's one use of the unrolled figure: Graphviz's figure and its scene.
-        drawing = figure_of(unrolled, elision, content, Look(style), direction, title)
+        drawing = figure_of(unrolled, elision, content, Look(style), direction, title,
+                            overlay=numbers.overlay)
         figure, scene = drawing.figure, drawing.scene
-        drawings.append(_Drawing(key, view, _svg(figure, scene.links, key),
+        drawings.append(_Drawing(key, view, _svg(figure, scene.links, key, numbers.placed(scene)),
                                  *_scene_maps(scene, unrolled, elision)))
     return drawings
+
+
+class _Numbers:
+    """Each gradient's norm on the link it crosses, as the figure's label of that link:
+    the layout places it beside its line, clear of every node, line and other label
+    (``viz.wiring.labels``), and the page shows it once the walk has crossed the link.
+    One number per graph edge, on the last link it crosses; a link that already has a
+    name (the cells view's W and V) shows the name, then the number."""
+
+    def __init__(self, graph, walk):
+        self.graph, self.walk, self.texts = graph, walk, {}
+
+    def overlay(self, scene):
+        """The hook :func:`viz.unrolled.figure_of` calls before the layout."""
+        for e in self.graph.edges:
+            links = scene.links_of(e) if id(e) in self.walk.sent else []
+            if not links or links[-1].invisible or links[-1].cut or id(links[-1]) in self.texts:
+                continue
+            link, number = links[-1], number_text(norm(self.walk.sent[id(e)]))
+            self.texts[id(link)] = number
+            link.label = number if link.label is None else f"{link.label} {number}"
+            link.make_room = True
+        return None
+
+    def placed(self, scene):
+        """{index of a link in scene.links: its number}, for the links whose label the
+        layout found a place for (a label with no clear place is left out)."""
+        return {k: self.texts[id(link)] for k, link in enumerate(scene.links)
+                if id(link) in self.texts and link.label_at is not None}
 
 
 def _scene_maps(scene, unrolled, elision):
@@ -261,9 +299,10 @@ def _scene_maps(scene, unrolled, elision):
     return unit_of, links_of
 
 
-def _plain_drawings(graph, title):
+def _plain_drawings(graph, title, walk):
     """A graph without time steps (a warm-up example), drawn as ``viz.draw`` draws it,
-    at notebook size and at slide size for presenter mode."""
+    at notebook size and at slide size for presenter mode; dot places each gradient's
+    norm as its edge's label."""
     leaf_ids = {id(leaf): f"v{k}" for k, leaf in enumerate(graph.leaves)}   # draw's names
 
     def unit_of(x):
@@ -272,23 +311,31 @@ def _plain_drawings(graph, title):
     def links_of(edge):                 # draw writes each edge from consumer to producer
         return [f"{unit_of(edge.dst)}->{unit_of(edge.src)}"]
 
+    def number(edge):
+        g = walk.sent.get(id(edge))
+        return {"label": number_text(norm(g))} if g is not None else {}
+
     drawings = []
     for key, style in (("ops", "notebook"), ("ops-present", "slides")):
         figure = graph_figure(graph, Content(grads=False, style=style), Look(style),
-                              scopes=True, edge_grads=False, title=title)
-        drawings.append(_Drawing(key, "ops", _svg(figure, (), key), unit_of, links_of))
+                              scopes=True, edge_grads=False, title=title, edge_extra=number)
+        drawings.append(_Drawing(key, "ops", _svg(figure, (), key, None), unit_of, links_of))
     return drawings
 
 
-_NODE = re.compile(r'<g id="[^"]*" class="node">\s*<title>([^<]*)</title>')
-_EDGE = re.compile(r'<g id="[^"]*" class="edge">\s*<title>([^<]*)</title>')
-_BOX = re.compile(r'<g id="[^"]*" class="cluster">\s*<title>([^<]*)</title>')
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge|cluster)">\s*<title>([^<]*)</title>\n?'
+                    r'(.*?)</g>', re.S)
 _STEP_BOX = re.compile(r"cluster_t(-?\d+)|cluster_(elided)")
+_LAST_TEXT = re.compile(r"(<text[^>]*>)([^<]*)(</text>)(?!.*<text)", re.S)
 
 
-def _svg(figure, links, key):
-    """Graphviz's SVG with stable ids: units ``<key>-u-<id>``, links, step boxes.
-    ``links`` are the scene's links: the segments ``bend_<k>_…`` belong to links[k]."""
+def _svg(figure, links, key, numbers):
+    """Graphviz's SVG with stable ids: units ``<key>-u-<id>``, links, step boxes, and
+    each gradient's number wrapped in ``<tspan class="grad-label" data-link=…>`` (the
+    page shows it once the walk has crossed that link).  ``links`` are the scene's links:
+    the segments ``bend_<k>_…`` and the label ``label_<k>`` belong to links[k].
+    ``numbers``: {k: the number on links[k]'s label}; None for a figure dot laid out,
+    where the numbers are the edges' own labels."""
     svg = figure.pipe(format="svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]
     chains = [f"{link.src}->{link.dst}" for link in links]
@@ -298,28 +345,36 @@ def _svg(figure, links, key):
         used[name] = used.get(name, 0) + 1
         return name if used[name] == 1 else f"{name}-{used[name]}"
 
-    def node(m):
-        uid = html.unescape(m.group(1))
+    def node(uid, body):
+        label = re.fullmatch(r"label_(\d+)", uid)
+        if label:                       # a link's label, placed by the layout
+            k = int(label.group(1))
+            lid = html.escape(chains[k])
+            if numbers is not None and k in numbers:
+                body = _mark_number(body, numbers[k], lid)
+            return f'<g class="node link-label" data-link="{lid}">\n{body}</g>'
         if uid.startswith(("bend_", "label_room_", "corner_")) or uid == "legend":
-            return f'<g class="node deco" data-deco="{html.escape(uid)}">'
+            return f'<g class="node deco" data-deco="{html.escape(uid)}">\n{body}</g>'
         uid = html.escape(uid)
-        return f'<g id="{unique(f"{key}-u-{uid}")}" class="node unit" data-unit="{uid}">'
+        return f'<g id="{unique(f"{key}-u-{uid}")}" class="node unit" data-unit="{uid}">\n{body}</g>'
 
-    def edge(m):
-        a, b = html.unescape(m.group(1)).split("->")
+    def edge(name, body):
+        a, b = name.split("->")
         bend = re.match(r"bend_(\d+)_", a) or re.match(r"bend_(\d+)_", b)
-        lid = chains[int(bend.group(1))] if bend else f"{a}->{b}"
+        lid = html.escape(chains[int(bend.group(1))] if bend else f"{a}->{b}")
+        if numbers is None and "<text" in body:      # dot's label of the edge: its number
+            body = _mark_number(body, None, lid)
         return (f'<g id="{unique(f"{key}-e-{html.escape(a)}-{html.escape(b)}")}" '
-                f'class="edge link" data-link="{html.escape(lid)}">')
+                f'class="edge link" data-link="{lid}">\n{body}</g>')
 
-    def box(m):
-        name = html.unescape(m.group(1))
+    def box(name, body):
         step = _STEP_BOX.fullmatch(name)
         t = (step.group(1) or step.group(2)) if step else f"scope-{next(scopes)}"
         label = t if step else html.escape(name.removeprefix("cluster "))
-        return f'<g id="{unique(f"{key}-box-{t}")}" class="cluster box" data-box="{label}">'
+        return f'<g id="{unique(f"{key}-box-{t}")}" class="cluster box" data-box="{label}">\n{body}</g>'
 
-    svg = _BOX.sub(box, _EDGE.sub(edge, _NODE.sub(node, svg)))
+    kinds = {"node": node, "edge": edge, "cluster": box}
+    svg = _GROUP.sub(lambda m: kinds[m.group(1)](html.unescape(m.group(2)), m.group(3)), svg)
     svg = svg.replace('<g id="graph0" class="graph"', f'<g id="{key}-graph" class="graph"', 1)
     svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
@@ -328,7 +383,34 @@ def _svg(figure, links, key):
     svg = re.sub(r'<g class="node deco" data-deco="(?:bend_|label_room_|corner_)[^"]*">\s*</g>\n?',
                  "", svg)
     svg = svg.replace(' font-family="Arial"', "")
+    svg = _SUB.sub(_subscript, svg)
     return _COORDS.sub(lambda m: m.group(1) + _DECIMALS.sub(r"\1", m.group(2)) + '"', svg)
+
+
+def _mark_number(body, number, lid):
+    """The group's last text ends with the number (a label "W 0.24": the name, then the
+    number): wrap the number in a tspan the page shows and hides."""
+    def wrap(m):
+        text = html.unescape(m.group(2))
+        cut = len(text) - len(number) if number is not None else 0
+        if number is not None and not text.endswith(number):
+            raise AssertionError(f"internal: {WHO}: the label {text!r} does not end with "
+                                 f"its number {number!r}")
+        return (f'{m.group(1)}{html.escape(text[:cut], quote=False)}<tspan class="grad-label" '
+                f'data-link="{lid}">{html.escape(text[cut:], quote=False)}</tspan>{m.group(3)}')
+    return _LAST_TEXT.sub(wrap, body, count=1)
+
+
+# Graphviz writes a subscript (s<SUB>3</SUB>) as a text of the line's font size with
+# baseline-shift="sub", and leaves it the room of a smaller one; a browser draws it full
+# size and half a line down, into the line below.  Drawn as Graphviz's own renderer draws
+# it: smaller, a quarter of the size lower.
+_SUB = re.compile(r' baseline-shift="sub" font-size="([0-9.]+)"')
+
+
+def _subscript(m):
+    size = float(m.group(1))
+    return f' baseline-shift="{-0.25 * size:.2f}" font-size="{0.8 * size:.2f}"'
 
 
 _COORDS = re.compile(r'( (?:d|points|x|y)=")([^"]*)"')
@@ -379,7 +461,6 @@ def _walk_data(graph, unrolled, elision, walk, drawings):
     return {"walk": _steps(graph, walk, groups, drawings, names, unrolled),
             "params": _params(graph, walk, step, drawings, names, unrolled is not None),
             "info": info, "heat": heat, "edges": _edge_numbers(graph, walk, drawings, names),
-            "labels": _labels(graph, walk, drawings),
             "drawings": {d.key: d.view for d in drawings},
             "steps": unrolled.steps if unrolled is not None else [],
             "hidden": sorted(elision.elided) if elision is not None else [], "digits": DIGITS}
@@ -399,8 +480,9 @@ def _hover(graph, walk, drawings, names):
                      "t": step_of(x.scope)}
         else:
             kind = "parameter" if x.requires_grad else "constant"
+            value, known = recorded_value(x, graph)      # what the forward pass read
             entry = {"name": names.of(x), "op": kind, "shape": shape_text(x.shape),
-                     "value": _numbers(x._data), "t": None}
+                     "value": _numbers(value) + ("" if known else STALE), "t": None}
         entry["grad"] = _numbers(g) if g is not None else "none"
         for d in drawings:
             uid = d.unit_of(x)
@@ -422,19 +504,6 @@ def _edge_numbers(graph, walk, drawings, names):
             for lid in d.links_of(e) if g is not None else ():
                 out[d.key].setdefault(lid, []).append(
                     {"from": names.of(e.src), "to": names.of(e.dst), "grad": _numbers(g)})
-    return out
-
-
-def _labels(graph, walk, drawings):
-    """{drawing: {link id: the norm written on it}}: each edge's gradient once, on the
-    link next to the node that sends it (a wire drawn in several links has one label)."""
-    out = {d.key: {} for d in drawings}
-    for e in graph.edges:
-        if id(e) in walk.sent:
-            for d in drawings:
-                links = d.links_of(e)
-                if links:
-                    out[d.key].setdefault(links[-1], number_text(norm(walk.sent[id(e)])))
     return out
 
 

@@ -123,6 +123,7 @@ class Link:
     route: list = field(default_factory=list)     # bends, set by the wiring
     label_segment: int = -1                       # which segment of a bent link has its label
     label_at: tuple | None = None                 # where its label goes (x, y), pt
+    make_room: bool = False      # no clear place for its label: the rows move apart for it
 
 
 @dataclass

@@ -111,13 +111,14 @@ def norm_text(array):
 
 def escape(text):
     """User text made safe inside an HTML-like Graphviz label: ``<``, ``>``, ``&`` and
-    quotes become entities, and a backslash is doubled, since Graphviz would read
-    ``\\N`` as the node's id even there.
+    quotes become entities, a backslash is doubled, since Graphviz would read ``\\N``
+    as the node's id even there, and a newline is a space (Graphviz would drop it: a
+    line break is the label's own ``<BR/>``).
 
     >>> escape('<b>"W"</b> \\\\N')
     '&lt;b&gt;&quot;W&quot;&lt;/b&gt; \\\\\\\\N'
     """
-    return html.escape(str(text), quote=True).replace("\\", "\\\\")
+    return html.escape(str(text), quote=True).replace("\\", "\\\\").replace("\n", " ")
 
 
 # a name as the math writes it: letters and a numeric subscript (a3, s12), or letters,

@@ -44,7 +44,7 @@ def figure_of(unrolled, elision, content, look, direction="LR", title=None, over
     scene = build_scene(unrolled, elision, content)
     extra = overlay(scene) if overlay is not None else None
     one_line = None
-    if title is None:
+    if not title:                 # None or "": the default (Graphviz refuses an empty label)
         title = describe(unrolled, elision, content)
         if look.style == "slides":
             one_line = title.replace("\n", ", ")

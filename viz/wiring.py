@@ -26,6 +26,7 @@ def route(scene, layout, label_sizes, title_width=0.0):
     """Set the route of every link of ``scene`` that bends, and the place of every
     link's label (``label_sizes``: {id(link): (width, height)} in pt); returns where
     each box's title goes {step: (x, y)}."""
+    make_room(scene, layout, label_sizes)
     states(scene, layout)
     _choose_title_side(scene, layout, title_width)
     if layout.title_side == "b" and layout.top_rows:      # no titles above the boxes:
@@ -35,7 +36,8 @@ def route(scene, layout, label_sizes, title_width=0.0):
     around_neighbours(scene, layout)
     through_vias(layout)
     titles = box_titles(scene, layout)
-    labels(scene, layout, label_sizes, [_band(scene, layout, t, at) for t, at in titles.items()])
+    labels(scene, layout, label_sizes,
+           [_band(scene, layout, t, at, title_width) for t, at in titles.items()])
     return titles
 
 
@@ -148,6 +150,29 @@ def through_vias(layout):
             del layout.sizes[v]
 
 
+def make_room(scene, layout, label_sizes):
+    """A link between neighbouring rows that asks for room (``Link.make_room``: the
+    explorer's numbers) and whose label has no place clear of the units beside its line
+    gets a band under the upper row, as a state's number has (``Layout.label_room``):
+    the rows below move away."""
+    row = layout.row
+    for link in scene.links:
+        if not link.make_room or link.kind != "flow" or link.invisible \
+                or link.label is None or id(link) not in label_sizes \
+                or abs(row[link.src] - row[link.dst]) != 1:
+            continue
+        upper = min(row[link.src], row[link.dst])
+        size = label_sizes[id(link)]
+        units = [_box_of(layout.pos[u], layout.sizes[u]) for u in layout.sizes
+                 if u in layout.pos]
+        if upper in layout.label_room or any(_clear(_box_of(c, size), units, [])
+                                             for c in _candidates(scene, layout, link, size)):
+            continue
+        room = 1.4 * layout.em
+        layout.label_room[upper] = room
+        layout.move_rows(range(upper + 1, len(layout.offset)), room)
+
+
 def labels(scene, layout, label_sizes, titles=()):
     """Each labelled link's number beside its line, in the first of a few candidate
     places that is clear of every unit, every box's title (``titles``: their bands),
@@ -158,13 +183,19 @@ def labels(scene, layout, label_sizes, titles=()):
     blocked = [_box_of(layout.pos[u], layout.sizes[u]) for u in layout.sizes
                if u in layout.pos] + list(titles)
     lines = [_polyline(layout, link) for link in scene.links if not link.invisible]
-    for link in scene.links:
+    # a state's number first: it has two places, in the band under its row
+    for link in sorted(scene.links, key=lambda link: link.kind != "state"):
         if link.label is None or link.invisible or id(link) not in label_sizes:
             continue
         size = label_sizes[id(link)]
         candidates = _candidates(scene, layout, link, size)
+        # a straight link's own line must not cross its number; a bent one's number sits
+        # beside one stretch, and the figure draws it as that chain's own (viz.emit); the
+        # explorer's numbers (make_room) are drawn above the lines, on a white halo
+        own = _polyline(layout, link) if link.route or link.make_room else None
+        others = [line for line in lines if line != own]
         link.label_at = next((c for c in candidates if _clear(_box_of(c, size), blocked,
-                                                              lines)), None)
+                                                              others)), None)
         if link.label_at is None:             # nowhere clear: better no number than one
             link.label = None                 # on a node or under a line
             continue
@@ -189,6 +220,9 @@ def _candidates(scene, layout, link, size):
     # target (a bent link: its first stretch)
     f0 = _leaving(layout, link.src, (x0, y0), (x1, y1))
     f1 = 1.0 - _leaving(layout, link.dst, (x1, y1), (x0, y0)) if not link.route else 1.0
+    if link.route and f0 >= 1.0:          # it bends on its source's side (a riser up to
+        (x0, y0), (x1, y1) = link.route[0], (link.route + [layout.pos[link.dst]])[1]
+        f0 = 0.0                          # the top level): beside the stretch after the bend
     preferred = (0.3, 0.5, 0.15, 0.7) if link.label_colour else (0.5, 0.3, 0.7)
     out = []
     for f, away in [(f, 0.3) for f in preferred] + \
@@ -217,8 +251,7 @@ def _polyline(layout, link):
 
 
 def _clear(box, blocked, lines):
-    """Whether ``box`` overlaps no blocked box and no line (its own line included: a
-    number its own line runs through cannot be read)."""
+    """Whether ``box`` overlaps no blocked box and none of ``lines``."""
     x0, y0, x1, y1 = box
     if any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in blocked):
         return False
@@ -276,15 +309,22 @@ def box_titles(scene, layout):
     return titles
 
 
-def _band(scene, layout, t, at):
-    """The band across box t that its title ("t = 3") may take: from its units' top (or
-    bottom) to ``at``, the end of the room kept for it (see :func:`box_titles`)."""
+def _band(scene, layout, t, at, width):
+    """Where box t's title ("t = 3", ``width`` pt wide) is drawn: in the room kept for it
+    from the units' top (or bottom) to ``at`` (see :func:`box_titles`), at the box's left
+    or right."""
     pos, sizes = layout.pos, layout.sizes
     members = [u.id for u in scene.units.values() if u.step == t and u.id in pos]
     left = min(pos[m][0] - sizes[m][0] / 2 for m in members) - layout.gap("pad")
     right = max(pos[m][0] + sizes[m][0] / 2 for m in members) + layout.gap("pad")
+    side = getattr(layout, "title_side", "l")
+    width += 2 * layout.gap("pad") + 1.5 * layout.em     # the box's margin, the title's padding
+    if side == "r":
+        left = right - width
+    else:
+        right = left + width
     room = title_height(layout.em) + 0.15 * layout.em   # from the units' edge to ``at``
-    if getattr(layout, "title_side", "l") == "b":
+    if side == "b":
         return (left, at[1], right, at[1] + room)
     return (left, at[1] - room, right, at[1])
 

@@ -1,7 +1,8 @@
 // The backward-pass explorer.  The page holds Graphviz SVGs of the graph (every op,
-// one box per step, and every op at slide size for presenter mode) and the walk as
-// JSON.  This script only moves CSS classes over the SVGs, writes the gradients'
-// norms on the edges they cross, and fills the two panels.  Every name in the data
+// one box per step, and every op at slide size for presenter mode, each gradient's
+// norm written beside the wire it crosses) and the walk as JSON.  This script only
+// moves CSS classes over the SVGs (which wires and numbers the walk has reached) and
+// fills the two panels.  Every name in the data
 // is user text: it reaches the page through textContent or esc(), never raw.
 "use strict";
 
@@ -75,109 +76,18 @@ function measure(key) {
 
 // ---------------------------------------------------------------- gradient numbers
 
-// Each edge's gradient norm, written once beside the wire it crosses, in a layer above
-// every line (no line crosses a number) and away from every node: the first of a few
-// places along the wire where the number overlaps no node, no box's title and no
-// other number.
-const labelsOf = {};
-function addGradientLabels(key) {
-  if (labelsOf[key]) return;
-  labelsOf[key] = {};
-  const root = viewRoot(key), graph = root.querySelector(".graph");
-  const size = measure(key).fontUnits;
-  const layer = document.createElementNS(SVG, "g");
-  layer.setAttribute("class", "grad-labels");
-  graph.appendChild(layer);
-  const taken = new Taken(size * 8);
-  for (const el of root.querySelectorAll(".unit, .deco, .box > text")) {
-    const b = el.getBBox();
-    if (b.width > 0 && b.height > 0) taken.add(grow(b, size * 0.15));
-  }
-  const segmentsOf = {};
-  for (const el of root.querySelectorAll(".link")) {
-    (segmentsOf[el.dataset.link] = segmentsOf[el.dataset.link] || []).push(el);
-  }
-  const texts = [];                       // all written first, then measured in one go
-  for (const [lid, norm] of Object.entries(data.labels[key])) {
-    const text = document.createElementNS(SVG, "text");
-    text.setAttribute("class", "grad-label");
-    text.setAttribute("font-size", size);
-    text.textContent = norm;
-    layer.appendChild(text);
-    texts.push([lid, text]);
-  }
-  const widths = texts.map(([, text]) => text.getComputedTextLength());
-  texts.forEach(([lid, text], i) => {
-    // A wire drawn in several segments is labelled on the one that leaves its source if
-    // there is room: wires into one node often share their last stretch (E_t into L).
-    const start = `${key}-e-${lid.split("->")[0]}-`;
-    const segments = (segmentsOf[lid] || []).slice()
-      .sort((a, b) => b.id.startsWith(start) - a.id.startsWith(start));
-    const paths = segments.map((s) => s.querySelector("path")).filter(Boolean);
-    if (paths.length) {
-      taken.add(place(text, widths[i], paths, taken, size));
-      labelsOf[key][lid] = text;
-    } else {
-      text.remove();
-    }
-    text.style.display = "none";
-  });
-}
-
-function grow(b, by) {
-  return { x: b.x - by, y: b.y - by, width: b.width + 2 * by, height: b.height + 2 * by };
-}
-
-// The boxes already taken, filed by the squares of a grid they touch, so that asking
-// what a new box would cover looks only at its neighbours.
-class Taken {
-  constructor(cell) { this.cell = cell; this.grid = new Map(); }
-  cells(b) {
-    const out = [], c = this.cell;
-    for (let i = Math.floor(b.x / c); i <= Math.floor((b.x + b.width) / c); i++) {
-      for (let j = Math.floor(b.y / c); j <= Math.floor((b.y + b.height) / c); j++) out.push(`${i},${j}`);
-    }
-    return out;
-  }
-  add(b) {
-    for (const k of this.cells(b)) {
-      if (!this.grid.has(k)) this.grid.set(k, []);
-      this.grid.get(k).push(b);
+// Each edge's gradient norm is in the drawing already, written beside the wire it
+// crosses where the layout found it room (clear of every node, line and other number);
+// the page shows it once the walk has crossed that wire.  {link id: its number}.
+const numbersOf = {};
+function numbers(key) {
+  if (!numbersOf[key]) {
+    numbersOf[key] = {};
+    for (const el of viewRoot(key).querySelectorAll(".grad-label")) {
+      numbersOf[key][el.dataset.link] = el;
     }
   }
-  cover(b) {                              // the area of b that taken boxes cover
-    const near = new Set(this.cells(b).flatMap((k) => this.grid.get(k) || []));
-    let area = 0;
-    for (const t of near) {
-      const w = Math.min(b.x + b.width, t.x + t.width) - Math.max(b.x, t.x);
-      const h = Math.min(b.y + b.height, t.y + t.height) - Math.max(b.y, t.y);
-      if (w > 0 && h > 0) area += w * h;
-    }
-    return area;
-  }
-}
-
-// Try points along each path in turn, the number beside each (right, left, above,
-// below); keep the first free place, else the least covered one.
-function place(text, width, paths, taken, size) {
-  const height = size, gap = size * 0.25;
-  let best = null, bestCover = Infinity;
-  search: for (const path of paths) {
-    const length = path.getTotalLength();
-    for (const f of [0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9]) {
-      const p = path.getPointAtLength(length * f);
-      for (const [x, y] of [[p.x + gap, p.y - height / 2], [p.x - gap - width, p.y - height / 2],
-                            [p.x - width / 2, p.y - gap - height], [p.x - width / 2, p.y + gap]]) {
-        const box = { x, y, width, height };
-        const cover = taken.cover(box);
-        if (cover < bestCover) { best = box; bestCover = cover; }
-        if (cover === 0) break search;
-      }
-    }
-  }
-  text.setAttribute("x", best.x);
-  text.setAttribute("y", best.y + height * 0.8);      // the baseline
-  return best;
+  return numbersOf[key];
 }
 
 // ---------------------------------------------------------------- one step of the walk
@@ -192,9 +102,9 @@ function show(k) {
     g.classList.toggle("crossed", at !== undefined && at <= k_);
     g.classList.toggle("just", just.has(g.dataset.link));
   }
-  for (const [lid, text] of Object.entries(labelsOf[key])) {
+  for (const [lid, text] of Object.entries(numbers(key))) {
     const at = crossedAt[key][lid];
-    text.style.display = at !== undefined && at <= k_ ? "" : "none";
+    text.classList.toggle("waiting", at === undefined || at > k_);
     text.classList.toggle("just", just.has(lid));
   }
   for (const el of root.querySelectorAll(".current")) el.classList.remove("current");
@@ -337,7 +247,6 @@ function setView(view) {
   }
   $("view").value = view;
   $("present").classList.toggle("on", state.present);
-  addGradientLabels(state.drawing);
   applyHeat();
   fit("height");
   pickStep($("step-picker").value);
@@ -391,6 +300,8 @@ function fit(mode) {
   pan.x = Math.max(0, (stage.width - w) / 2) - pan.scale * body.x;
   pan.y = Math.max(0, (stage.height - h) / 2) - pan.scale * body.y;
   applyPan();
+  // the stage size it fitted (a small graph keeps the largest zoom, MOST, at any size)
+  document.body.dataset.fitted = `${Math.round(stage.width)}x${Math.round(stage.height)}`;
 }
 
 // Zoom by `factor` around the point (x, y) of the stage (default: its middle).
