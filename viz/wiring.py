@@ -160,7 +160,8 @@ def labels(scene, layout, label_sizes):
         if link.label is None or link.invisible or id(link) not in label_sizes:
             continue
         size = label_sizes[id(link)]
-        own = _polyline(layout, link)
+        # a bent link's segments may pass its number (it labels them); a straight one's not
+        own = _polyline(layout, link) if link.route else None
         candidates = _candidates(scene, layout, link, size)
         link.label_at = next((c for c in candidates if _clear(_box_of(c, size), blocked,
                                                               lines, own)), None)
@@ -216,7 +217,7 @@ def _polyline(layout, link):
 
 
 def _clear(box, blocked, lines, own):
-    """Whether ``box`` overlaps no blocked box and no line but ``own``."""
+    """Whether ``box`` overlaps no blocked box and no line but ``own`` (None: none)."""
     x0, y0, x1, y1 = box
     if any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in blocked):
         return False
