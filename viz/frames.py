@@ -35,8 +35,8 @@ from .metrics import LINE, SLIDE, text_width
 from .read import as_root, choose_steps, collect, ends, fewer, read, step_of
 from .render import FORMATS, check_dot, save
 from .scene import Content, build_scene, term_text, total_text
-from .theme import COLORS, INCH, STYLES, Look, escape, label, lines_width, norm_text, \
-    number_text, pad_to_ratio
+from .theme import COLORS, INCH, STYLES, Look, escape, label, legend_label, legend_rows, \
+    lines_width, norm_text, number_text, pad_to_ratio
 from .unrolled import check_style, figure_of
 from .walk import frames, replay
 
@@ -402,7 +402,7 @@ def grad_line(g, complete=True):
 
 # ------------------------------------------------------------------ captions
 
-def _captions(shots, walk, graph, unrolled, cells_scene=None):
+def _captions(shots, walk, graph, unrolled, cells_scene=None, width=CAPTION_EM):
     """Each frame's caption: "frame k of N", the walk's step and the node, then what the
     node sends to each input (δ = ∂L/∂ its output), wrapped to lines of at most
     ``CAPTION_EM`` em and padded to one number of lines, so that it keeps its place."""
@@ -435,7 +435,7 @@ def _captions(shots, walk, graph, unrolled, cells_scene=None):
             else:
                 lines = [head + f"{where}: {names.heading(node)}",
                          _sends(shot, into, walk, names, graph, unrolled)]
-        out.append([piece for line in lines for piece in _wrap(line)])
+        out.append([piece for line in lines for piece in _wrap(line, width)])
     height = max(len(c) for c in out)
     return ["\n".join(c + [""] * (height - len(c))) for c in out]
 
@@ -532,7 +532,7 @@ def _plain_reel(graph, walk, who, style, scopes, bounded, max_frames):
     content = Content(grads=False, contributions=False, style=style)
     shots = frames(walk, graph)
     _check_count(shots, max_frames, who)
-    captions = _captions(shots, walk, graph, None)
+    captions = _captions(shots, walk, graph, None, width=30)   # narrower than the slide:
     consumers = _consumers(graph)
     receiving = {id(graph.root)} | {id(e.src) for e in graph.edges if id(e) in walk.sent}
 
@@ -574,8 +574,11 @@ def _plain_reel(graph, walk, who, style, scopes, bounded, max_frames):
 
         caption = "".join(_cell_row(line, width_em, look.title_font)
                           for line in captions[k].split("\n"))
-        figures.append(graph_figure(graph, content, look, scopes, False, None, node_extra,
-                                    edge_extra, title_label=f"<{_table(caption)}>"))
+        figure = graph_figure(graph, content, look, scopes, False, None, node_extra,
+                              edge_extra, title_label=f"<{_table(caption)}>")
+        figure.node("legend", legend_label(look, legend_rows(look, edge_numbers=True)),
+                    shape="plaintext", style="", margin="0")      # what the colours mean
+        figures.append(figure)
     size = _frame_plain(figures, style, _ranks(graph))
     if bounded and not _fits(size):
         raise ValueError(f"{who}: the walk's frames are {size[0]:.0f} x {size[1]:.0f} pt, "
@@ -600,9 +603,10 @@ def _frame_plain(figures, style, ranks):
             figure.graph_attr["pad"] = f"{pad / INCH:.4f}"
         return width + 2 * pad, height + 2 * pad
     em = STYLES[style]["font"]
-    if height < 0.75 * width * 9 / 16 and ranks > 1:      # a short drawing under a wide
-        sep = float(figures[0].graph_attr.get("ranksep", "0.3"))     # caption: taller ranks
-        sep += (0.75 * width * 9 / 16 - height) / (ranks - 1) / INCH
+    wanted = 0.9 * width * 9 / 16
+    if height < wanted - 1 and ranks > 1:     # a short drawing under a wide caption: the
+        sep = float(figures[0].graph_attr.get("ranksep", "0.3"))      # ranks spread apart
+        sep += (wanted - height) / (ranks - 1) / INCH
         for figure in figures:
             figure.graph_attr["ranksep"] = f"{sep:.3f}"
         return _frame_plain(figures, style, 1)
@@ -629,6 +633,6 @@ def _table(rows):
 def _cell_row(text, width_em, font):
     """A table row whose one cell is ``width_em`` wide at ``font`` points, whatever
     ``text``'s own length: it keeps its size from frame to frame."""
-    width, height = round(width_em * font) + 2, round(font * LINE) + 4
+    width, height = round(width_em * font * 1.05) + 2, round(font * LINE) + 4
     return (f'<TR><TD WIDTH="{width}" HEIGHT="{height}" FIXEDSIZE="TRUE">'
             f'{escape(text)}</TD></TR>')
