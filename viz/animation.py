@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from numbers import Real
 from pathlib import Path
@@ -62,10 +61,12 @@ def backward_animation(loss, path, *, style="slides", seconds_per_step=0.8, deta
     ffmpeg = _imageio_ffmpeg() if kind == ".mp4" else None
     _make_folder(path)
     reel = walk_reel(loss, WHO, style, detail, elide, bounded=True)
-    images = (Image.open(io.BytesIO(reel.png(k, VIDEO))).convert("RGB")
-              for k in range(len(reel)))
+    images = (reel.image(k, VIDEO) for k in range(len(reel)))
     if kind == ".gif":
         hold = round(seconds_per_step * 1000)
+        # a palette per frame, found fast (the figures have a few flat colours)
+        images = (image.quantize(256, method=Image.Quantize.FASTOCTREE,
+                                 dither=Image.Dither.NONE) for image in images)
         first = next(images)
         first.save(path, save_all=True, append_images=images, loop=0,
                    duration=[hold] * (len(reel) - 1) + [hold * 4], optimize=True)

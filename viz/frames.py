@@ -116,14 +116,32 @@ class Reel:
     def png(self, k, box=None):
         """Frame k as PNG bytes: at its own size (96 dpi), or scaled to fit ``box``
         (width, height) px and centred on a white frame of exactly that size."""
-        figure = self.figures[k]
         if box is None:
-            return figure.pipe(format="png")
+            return self.figures[k].pipe(format="png")
+        png = self._scaled_png(k, box)
+        if png_size(png) == tuple(box):
+            return png
+        out = io.BytesIO()
+        self.image(k, box, png).save(out, format="png")
+        return out.getvalue()
+
+    def image(self, k, box, png=None):
+        """Frame k as a Pillow RGB image of exactly ``box`` px (see :meth:`png`)."""
+        Image = _pillow()
+        image = Image.open(io.BytesIO(png or self._scaled_png(k, box))).convert("RGB")
+        if image.size == tuple(box):
+            return image
+        if image.width > box[0] or image.height > box[1]:   # Graphviz rounded a pixel up
+            image.thumbnail(box)
+        frame = Image.new("RGB", tuple(box), "white")
+        frame.paste(image, ((box[0] - image.width) // 2, (box[1] - image.height) // 2))
+        return frame
+
+    def _scaled_png(self, k, box):
         scale = min(box[0] / self.size[0], box[1] / self.size[1])        # px per pt
-        figure = figure.copy()
+        figure = self.figures[k].copy()
         figure.graph_attr["dpi"] = f"{INCH * scale:.6f}"
-        png = figure.pipe(format="png")
-        return png if png_size(png) == tuple(box) else _centred(png, box)
+        return figure.pipe(format="png")
 
 
 def png_size(png):
@@ -131,22 +149,13 @@ def png_size(png):
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def _centred(png, box):
-    """The PNG on a white frame of exactly ``box`` px, in its middle (scaled down if
-    Graphviz rounded it a pixel too large)."""
+def _pillow():
     try:
         from PIL import Image
     except ImportError:
         raise ImportError("viz: a frame of exactly 1920 x 1080 px needs Pillow: pip install "
                           "'minigrad-bptt[plot]' (or pip install Pillow)") from None
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    if image.width > box[0] or image.height > box[1]:
-        image.thumbnail(box)
-    frame = Image.new("RGB", tuple(box), "white")
-    frame.paste(image, ((box[0] - image.width) // 2, (box[1] - image.height) // 2))
-    out = io.BytesIO()
-    frame.save(out, format="png")
-    return out.getvalue()
+    return Image
 
 
 def walk_reel(loss, who, style="slides", detail=None, elide=True, scopes=True, bounded=True,
