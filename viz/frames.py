@@ -30,7 +30,7 @@ import numpy as np
 from minigrad.graph import Node
 
 from .draw import graph_figure
-from .explorer.rule import Names, loss_text, vjp_text
+from .explorer.rule import Names, _atom, loss_text, vjp_text   # _atom: s3, (w ⊙ w)
 from .metrics import LINE, SLIDE, text_width
 from .read import as_root, choose_steps, collect, ends, fewer, read, step_of
 from .render import FORMATS, check_dot, save
@@ -494,16 +494,6 @@ def _targets(whom):
         counts[w] = counts.get(w, 0) + 1
     names = [w + {1: "", 2: " (twice)"}.get(c, f" ({c} times)") for w, c in counts.items()]
     return ", ".join(names if len(names) <= 4 else names[:2] + ["…", names[-1]])
-
-
-def _atom(name):
-    """A name after ∂L/∂: in parentheses if it is a formula (w ⊙ w, not s3 or tanh(a3))."""
-    depth = 0
-    for c in name:
-        depth += (c in "([") - (c in ")]")
-        if c == " " and depth == 0:
-            return f"({name})"
-    return name
 
 
 def _wrap(line, width=CAPTION_EM):
