@@ -297,11 +297,12 @@ def test_backward_frames_step_through_the_walk(tmp_path):
     loss = ((w * w).tanh()).sum()
     w.grad = np.array([5.0, 5.0])
     files = viz.backward_frames(loss, tmp_path / "frames", format="svg")
-    assert [f.name for f in files] == [f"step_{k:03d}.svg" for k in range(4)]
-    assert "seed: dL/dL = 1 at the root, Σ tanh(w ⊙ w)" in files[0].read_text()
-    for k, f in enumerate(files):                  # the caption's frame is the file's number
-        assert f"frame {k} of 3 · " in f.read_text()
-    assert "step 3 of 3: w ⊙ w sends its gradient" in files[3].read_text()
+    assert [f.name for f in files] == [f"frame_{k:03d}.svg" for k in range(1, 5)]
+    assert "the seed: dL/dL = 1 at Σ tanh(w ⊙ w)" in files[0].read_text()
+    for k, f in enumerate(files, start=1):         # the caption's frame is the file's number
+        assert f"frame {k} of 4 · " in f.read_text()
+    assert "step 3 of 3: w ⊙ w" in files[3].read_text()
+    assert "it sends δ ⊙ w to w (twice)" in files[3].read_text()
     assert w.grad.tolist() == [5.0, 5.0]                  # left as it was
     with pytest.raises(ValueError, match="max_frames=2"):
         viz.backward_frames(loss, tmp_path / "more", max_frames=2)
@@ -347,7 +348,7 @@ def test_backward_frames_elide_long_sequences_as_the_drawings_do(tmp_path):
     for style in ("notebook", "slides"):
         files = viz.backward_frames(loss, tmp_path / style, format="svg", style=style)
         texts = [f.read_text() for f in files]
-        elided = [t for t in texts if "the walk crosses the elided copies" in t]
+        elided = [t for t in texts if "the elided copies t = " in t]
         # the walk crosses the elided steps twice, one frame each: their loss terms E_t
         # (recorded after the whole forward pass), then their cells
         assert len(elided) == 2
@@ -366,11 +367,12 @@ def test_backward_frames_show_only_what_the_walk_has_sent(tmp_path):
     _, result = unrolled_loss(T=4)
     files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg", style="slides")
     texts = [f.read_text() for f in files]
-    assert len(re.findall(r"‖grad‖ \d", texts[0])) == 1           # dL/dL = 1 only
+    assert len(re.findall(r"grad‖? [\d−]", texts[0])) == 1         # dL/dL = 1 only
     assert "‖grad‖ –" in texts[0]                                 # the rest: none yet
     assert "gradient sent at this step" in texts[1]             # the walk's own legend
     assert "state passed to the next step" not in texts[1]
-    assert "step 1 of" in texts[1] and ": L sends its gradient" in texts[1]
+    assert "steps 1–2 of" in texts[1] and ": L = Σ" in texts[1]
+    assert "it sends δ to E1, E2, E3, E4" in texts[1]
     assert not any("stack sends" in t for t in texts)          # folded into L: no frame
     # L's frame sends to every E_t at once (the stack under L is folded into it): all red,
     # none orange ("sent earlier")
@@ -519,16 +521,16 @@ def test_walk_frames_show_each_parameter_collecting_its_gradient(tmp_path):
     files = viz.backward_frames(result.loss_tensor, tmp_path, format="svg")
     W = result.contributions["W"]
 
-    def w_line(svg):                   # W's gradient line, in the ledger's head
+    def w_line(svg):                   # W's gradient: the sum cell of the ledger's row
         root = ET.fromstring(svg)
         ns = "{http://www.w3.org/2000/svg}"
-        for g in root.iter(ns + "g"):
-            title = g.find(ns + "title")
-            texts = ["".join(t.itertext()) for t in g.iter(ns + "text")]
-            if title is not None and re.fullmatch(r"v\d+", title.text) and texts[:1] == ["W"]:
-                return next(t for t in texts if t.startswith("‖grad‖"))
+        groups = {g.find(ns + "title").text: ["".join(t.itertext()) for t in g.iter(ns + "text")]
+                  for g in root.iter(ns + "g") if g.find(ns + "title") is not None}
+        head = next(k for k, texts in groups.items()
+                    if re.fullmatch(r"v\d+", k) and texts[:1] == ["W"])
+        return " ".join(groups[f"{head}_sum"])
 
     lines = [w_line(f.read_text()).replace("\u00a0", " ").strip() for f in files]
-    assert lines[0] == "‖grad‖ –"                                 # nothing yet
-    assert lines[-1] == f"‖grad‖ {norm_text(sum(W.values()))}"   # all of it, at the end
+    assert lines[0] == ""                                         # nothing yet
+    assert lines[-1] == f"= ‖{norm_text(sum(W.values()))}‖"      # all of it, at the end
     assert any("so far" in line for line in lines)               # arriving copy by copy

@@ -135,18 +135,34 @@ def time_order(graph):
 
 @dataclass
 class Frame:
-    """One frame of the walk: the ids of the nodes processed so far, the node just
-    processed (None for the seed and for a run through elided steps), a caption."""
+    """One frame of the walk: the ids of the nodes processed so far, the node drawn as
+    the one just processed (None for the seed and for a run through elided steps), a
+    caption, the walk's nodes processed in this frame and their walk steps (1, 2, …)."""
     done: set
     current: object
     caption: str
+    nodes: list = field(default_factory=list)
+    steps: tuple = ()                   # (first, last) walk step of ``nodes``; () for the seed
 
 
-def frames(walk, graph, elided=(), where=None, folded=None):
+def frames(walk, graph, elided=(), where=None, folded=None, unit_of=None):
     """The frames of the walk, in its order.  A run of nodes in ``elided`` steps
-    (``where(node)`` gives a node's step) is one frame, and a node the drawing folds
-    into another (``folded``: the stack under L = Σ_t E_t, a gate's slice) is done in
-    the frame before it."""
+    (``where(node)`` gives a node's step) is one frame; a node the drawing folds into
+    another (``folded``: the stack under L = Σ_t E_t, a gate's slice) is done in the
+    frame before it; and with ``unit_of`` (node -> the drawn unit that stands for it,
+    e.g. the cell box f_t) a run of nodes drawn as one unit is one frame.  Captions
+    count the frames there are: "frame 1 of N" (the seed) to "frame N of N".
+
+    >>> import minigrad as mg
+    >>> from viz.read import collect
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> loss = (w * w).sum()
+    >>> graph = collect(loss)
+    >>> [f.caption for f in frames(replay(loss, graph), graph)]  # doctest: +NORMALIZE_WHITESPACE
+    ['frame 1 of 3 · seed: dL/dL = 1 at the root, Σ (w ⊙ w)',
+     'frame 2 of 3 · step 1 of 2: Σ (w ⊙ w) sends its gradient to its inputs',
+     'frame 3 of 3 · step 2 of 2: w ⊙ w sends its gradient to its inputs']
+    """
     order, folded = walk.order, folded or {}
     hidden = sorted(elided)
     root = graph.root
@@ -164,17 +180,30 @@ def frames(walk, graph, elided=(), where=None, folded=None):
             done |= {id(n) for n in run}
             out.append(Frame(set(done), None, f"steps {k - len(run) + 1}–{k} of {len(order)}: "
                              f"the walk crosses the elided copies t = {hidden[0]} … "
-                             f"{hidden[-1]}"))
+                             f"{hidden[-1]}", run, (k - len(run) + 1, k)))
             continue
         k += 1
         done.add(id(node))
-        if id(node) in folded and len(out) > 1:       # not drawn on its own
-            out[-1].done.add(id(node))
+        last = out[-1]
+        unit = unit_of(node) if unit_of is not None else None
+        joins = len(out) > 1 and (id(node) in folded or unit is not None and
+                                  last.current is not None and unit == unit_of(last.current))
+        if joins:                                    # not drawn on its own
+            last.done.add(id(node))
+            last.nodes.append(node)
+            last.steps = (last.steps[0], k)
+            if unit is not None and id(node) not in folded:
+                last.caption = (f"steps {last.steps[0]}–{k} of {len(order)}: "
+                                f"{_unit_name(last.current, root, root_name)} sends its "
+                                f"gradient to its inputs")
             continue
-        name = root_name if node is root else node_label(node)
+        name = _unit_name(node, root, root_name)
         out.append(Frame(set(done), node, f"step {k} of {len(order)}: {name} sends its "
-                         f"gradient to its inputs"))
-    # frame i is file step_<i>; the walk's steps can be more (elided steps, folded nodes)
-    for i, frame in enumerate(out):
-        frame.caption = f"frame {i} of {len(out) - 1} · {frame.caption}"
+                         f"gradient to its inputs", [node], (k, k)))
+    for i, frame in enumerate(out, start=1):
+        frame.caption = f"frame {i} of {len(out)} · {frame.caption}"
     return out
+
+
+def _unit_name(node, root, root_name):
+    return root_name if node is root else node_label(node)
