@@ -15,10 +15,15 @@ RTRL and the online rules, checkpointing.
 
 The command line: ``bptt lecture -o out/lecture.html [--cell LSTM] [--pdf out/lecture.pdf]``.
 
+A deck is a list of slides, so a teacher can add one of their own before saving:
+
 >>> import lecture
->>> deck = lecture.build()
->>> 15 <= len(deck) <= 20, all(slide.notes for slide in deck)
-(True, True)
+>>> extra = lecture.Slide("Questions?", "<p>What would you like to see again?</p>",
+...                       "Leave this up while the room asks. Ask: which slide first?")
+>>> deck = lecture.Deck([extra], title="BPTT, part 2")
+>>> deck.append(lecture.Slide("Thank you", "<p>Notebooks: notebooks/</p>", "Point at the lab."))
+>>> len(deck), deck.html().count('<section class="slide')
+(2, 2)
 """
 
 from .deck import Deck, Slide, figure_html

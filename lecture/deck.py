@@ -109,6 +109,12 @@ def figure_html(figure, key, caption_html=""):
     script crops the viewBox to what is drawn and the stylesheet scales the
     figure to the room the slide leaves.  Ids get the prefix ``key``, tooltips
     (``<title>``) and comments go.
+
+    >>> import minigrad as mg, viz
+    >>> w = mg.tensor([1.0, -2.0], requires_grad=True, name="w")
+    >>> part = figure_html(viz.draw((w * w).sum(), style="slides"), "demo", "w ⊙ w, summed")
+    >>> part.count("<svg"), 'id="demo-graph0"' in part, part.endswith('summed</div>')
+    (1, True, True)
     """
     svg = figure.pipe(format="svg", quiet=True).decode("utf-8")
     svg = _PREAMBLE.sub("", svg, count=1)

@@ -421,3 +421,15 @@ def test_the_demo_writes_the_deck_and_says_so(capsys, tmp_path, monkeypatch):
     path = demo.write_lecture(tmp_path)
     assert path == tmp_path / "lecture.html" and path.read_text("utf-8") == small.html()
     assert f"the lecture deck: {path} (1 slides" in capsys.readouterr().out
+
+
+def test_the_docstring_examples_run():
+    """lecture is not among setup.cfg's testpaths, so its examples are run here."""
+    import doctest
+    examples = 0
+    for module in (lecture, lecture.deck, lecture.story):
+        failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS |
+                                        doctest.NORMALIZE_WHITESPACE)
+        assert failed == 0, module.__name__
+        examples += tried
+    assert examples >= 15

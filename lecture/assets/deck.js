@@ -11,6 +11,7 @@ const notesTitle = document.getElementById("notes-title");
 const notesBody = document.getElementById("notes-body");
 const counter = document.getElementById("counter");
 let current = 0;
+let fading = null;                       // the timer that fades the counter out
 
 // ------------------------------------------------------------------ the stage's size
 
@@ -90,8 +91,8 @@ function show(k) {
   if (document.activeElement && document.activeElement.tagName === "IFRAME") leaveFrame();
   counter.textContent = (k + 1) + " / " + slides.length;
   counter.classList.add("shown");
-  clearTimeout(show.fade);
-  show.fade = setTimeout(() => counter.classList.remove("shown"), 2500);
+  clearTimeout(fading);
+  fading = setTimeout(() => counter.classList.remove("shown"), 2500);
   setHash(k + 1);
 }
 
