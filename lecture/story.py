@@ -76,9 +76,12 @@ def build(cell="RNN", steps=None, hidden=3, seed=0, title="Backpropagation throu
     lecture.Deck
 
     >>> import lecture
-    >>> deck = lecture.build(cell="GRU", steps=5, seed=1)
+    >>> deck = lecture.build(cell="GRU", steps=5)
     >>> [slide.name for slide in deck][:4]
     ['title', 'folded', 'unfolding', 'sum-over-copies']
+    >>> deck[2].title
+    'Unfolding in time: T = 5 copies of one GRU cell'
+    >>> deck.save("out/gru_lecture.html")                   # doctest: +SKIP
     """
     sizes = _checked(cell, steps, hidden, seed, title)
     slides = [_slide_title(sizes, title), _slide_folded(sizes), _slide_unfolding(sizes),
@@ -109,8 +112,8 @@ def _checked(cell, steps, hidden, seed, title):
     if not isinstance(title, str):
         raise TypeError(f"{WHO}: title must be a str, got {type(title).__name__} {title!r}")
     if steps is not None:
-        steps = _whole(steps, "steps", 2, MAX_STEPS, "T of the unrolled slides; beyond "
-                       f"{MAX_STEPS} steps a slide's text would be under 28 px",
+        steps = _whole(steps, "steps", 2, MAX_STEPS, "T of the unrolled slides; a slide "
+                       f"shows at most {MAX_STEPS} and elides what does not fit at 28 px",
                        "steps=6, or leave it out for the defaults (6 and 4)")
     hidden = _whole(hidden, "hidden", 1, MAX_HIDDEN, "hidden units of the main model",
                     "hidden=3")
@@ -192,16 +195,16 @@ def _max_diff(a, b):
 
 # ------------------------------------------------------------------ models and data
 
-def _model(sizes, kind=None, hidden=None, bias=False):
-    """The main model: the chosen cell, 2 inputs, H hidden units, 2 outputs; no biases
-    for the course notes' s_t = tanh(U x_t + W s_{t−1}), o_t = V s_t."""
-    kind = kind or sizes.cell
-    return CELLS[kind](INPUTS, hidden or sizes.hidden, OUTPUTS, bias=bias, rng=sizes.seed)
+def _model(sizes, kind=None):
+    """The main model: the chosen cell (or ``kind``), 2 inputs, H hidden units, 2 outputs;
+    no biases, as the course notes' s_t = tanh(U x_t + W s_{t−1}), o_t = V s_t."""
+    return CELLS[kind or sizes.cell](INPUTS, sizes.hidden, OUTPUTS, bias=False, rng=sizes.seed)
 
 
-def _data(T, seed, inputs=INPUTS, outputs=OUTPUTS, scale=1.0):
+def _data(T, seed, inputs=INPUTS, outputs=OUTPUTS):
+    """T steps of inputs and targets, standard normal, seeded by ``seed``."""
     rng = np.random.default_rng(seed + 1)
-    return rng.normal(size=(T, inputs)) * scale, rng.normal(size=(T, outputs))
+    return rng.normal(size=(T, inputs)), rng.normal(size=(T, outputs))
 
 
 def _every_step(loss, **options):
@@ -330,8 +333,9 @@ def _slide_sum_over_copies(sizes):
     gap = _max_diff(sum(terms), total)
     caption = m(f"‖Σ_t term_t‖ = ‖W.grad‖ = {num(np.linalg.norm(total))}, but "
                 f"Σ_t ‖term_t‖ = {num(sum(norms))}: the terms add, their norms do not.")
+    s = _state(sizes.cell)
     first = ("Point at copy 1's term of dL/dW: zero. Ask: why, when copy 1 used W like the "
-             "others? (Its term multiplies the state copy 1 reads, and s_0 = 0.)"
+             f"others? (Its term multiplies the state copy 1 reads, and {s}_0 = 0.)"
              if norms[0] == 0 else
              f"Copy 1's term of dL/dW has norm {num(norms[0])}. Ask: which state does it "
              f"multiply? (The initial state, here not zero.)")
@@ -509,13 +513,14 @@ def _slide_forward_in_time(sizes, model, xs, ys, result):
     ds_t/dU obeys a recursion and can be carried forward, step by step, while the sequence
     is read: "computed in an inductive manner".
 
-    Point at the table: ds_t/dU grows row by row, each row uses only the row above, and
-    nothing from the future is needed. The products add to dL/dU = {signed(total)}, the
-    number backpropagation gave (U.grad = {signed(u_grad)}).
+    Point at the table: ds_t/dU is carried from row to row, each row uses only the row
+    above, and nothing from the future is needed. The products add to
+    dL/dU = {signed(total)}, the number backpropagation gave (U.grad = {signed(u_grad)}).
 
     Say what it costs: for a whole W this is a sensitivity of every state to every weight,
-    H·H² numbers, updated at every step. That is RTRL, slide 19. Ask: why does nobody train
-    big networks this way? (O(H⁴) work per step, against O(H²) for BPTT.)
+    H·H² numbers, updated at every step. That is RTRL (the slide before checkpointing).
+    Ask: why does nobody train big networks this way? (O(H⁴) work per step, against O(H²)
+    for BPTT.)
     """
     return Slide("The course notes' way: ds_t/dU, forward in time", body, notes,
                  name="forward-in-time")
