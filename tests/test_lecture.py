@@ -129,6 +129,11 @@ def test_the_page_fetches_nothing(deck):
     assert "default-src 'none'" in page                     # and the browser is told so
 
 
+def test_every_id_on_the_page_is_unique(deck):
+    ids = [attrs["id"] for _, attrs in _tags(deck.html()) if "id" in attrs]
+    assert len(ids) > 100 and len(ids) == len(set(ids))     # figures' ids are per slide
+
+
 # ---------------------------------------------------------------- the numbers are the library's
 
 def _by_hand(U, W, V, b, c, xs, ys):
