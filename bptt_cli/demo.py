@@ -172,12 +172,24 @@ def run_demo(out, fast=False):
                                               out / "backward.gif"))
     except ImportError:
         print("(Pillow is not installed, so no animation: pip install 'minigrad-bptt[plot]')")
+    written.append(write_lecture(out))
     print("files written:")
     for path in written:
         print(f"  {path}")
     print(f"  {out / 'backward_frames'}/ ({len(frames)} frames of the reverse walk, "
           f"{frames[0].name} ... {frames[-1].name})")
     return 0 if report.ok() else 1
+
+
+def write_lecture(out):
+    """The lecture deck, ``out/lecture.html`` (what ``bptt lecture`` writes); says so."""
+    import lecture
+    deck = lecture.build()
+    path = deck.save(Path(out) / "lecture.html")
+    slides = f"{len(deck)} slide{'s' * (len(deck) != 1)}"
+    print(f"the lecture deck: {path} ({slides}, with speaker notes; open it in a "
+          f"browser, N shows the notes)")
+    return path
 
 
 def _tiny_graph():

@@ -1,4 +1,4 @@
-"""The ``bptt`` command: render, compare, train, demo, docs.
+"""The ``bptt`` command: render, compare, train, demo, docs, explore, lecture.
 
 Every subcommand has ``--help`` with examples.  A bad argument prints one
 line and exits with status 2; a failed check (``compare``) exits with 1.
@@ -126,7 +126,8 @@ def build_parser():
         description="Backpropagation through time, by hand and by autograd, drawn unrolled.",
         epilog="Run 'bptt <command> --help' for the examples of each command.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                     metavar="{render,compare,train,demo,docs,explore}")
+                                     metavar="{render,compare,train,demo,docs,explore,"
+                                             "lecture}")
 
     render = _subcommand(
         commands, "render", help="draw an unrolled (or folded) network to a file",
@@ -288,6 +289,37 @@ def build_parser():
                               "(needs selenium, chromium and chromedriver)")
     explore.add_argument("--at", type=int, default=None, metavar="K",
                          help="with --screenshot: the walk step shown (default: half way)")
+    lecture = _subcommand(
+        commands, "lecture", help="the lecture's slide deck: one offline HTML file",
+        description="Build the 50-minute BPTT lecture as one self-contained HTML slide deck "
+                    "(works offline, by double click): 20 slides from the library's own "
+                    "figures, every number computed now with a fixed seed, speaker notes on "
+                    "every slide. In the page: arrow keys, PageUp/PageDown and space move, "
+                    "N shows the notes, F goes full screen, Home/End; #5 in the address "
+                    "opens slide 5. --cell, --steps, --hidden and --seed rebuild the main "
+                    "slides (the folded network, unfolding, the sum over copies, the "
+                    "explorer) for your own sizes.",
+        examples=["bptt lecture", "bptt lecture --cell lstm -o out/lstm_lecture.html",
+                  "bptt lecture --steps 5 --hidden 4 --seed 1",
+                  "bptt lecture --pdf out/lecture.pdf    (one 16:9 page per slide, "
+                  "through headless Chromium)"])
+    lecture.add_argument("--cell", type=str.upper, choices=("RNN", "LSTM", "GRU"),
+                         default="RNN", help="the main slides' cell: RNN, LSTM or GRU "
+                                             "(either case; default RNN)")
+    lecture.add_argument("--steps", type=_whole_in(*LECTURE_STEPS), default=None,
+                         help="T of the main unrolled slides, %d to %d (default: 6 for "
+                              "unfolding, 4 for the op-level slide and the explorer)"
+                              % LECTURE_STEPS)
+    lecture.add_argument("--hidden", type=_whole_in(*LECTURE_HIDDEN), default=3,
+                         help="hidden units H of the main model, %d to %d (default 3)"
+                              % LECTURE_HIDDEN)
+    lecture.add_argument("--seed", type=_nonnegative_int, default=0,
+                         help="random seed for weights and data, 0 or more (default 0)")
+    lecture.add_argument("-o", "--output", default="out/lecture.html",
+                         help="the .html file to write (default out/lecture.html)")
+    lecture.add_argument("--pdf", default=None, metavar="FILE.pdf",
+                         help="also print the deck to a PDF, one 16:9 page per slide "
+                              "(needs selenium, chromium and chromedriver)")
     return parser
 
 
@@ -562,11 +594,47 @@ def cmd_explore(args):
     return 0
 
 
+LECTURE_STEPS = (2, 12)      # lecture.build's limits (lecture.story.MAX_STEPS, MAX_HIDDEN)
+LECTURE_HIDDEN = (1, 32)
+
+
+def _whole_in(low, high):
+    """An argparse type: an int from ``low`` to ``high``."""
+    wording = f"from {low} to {high}"
+    at_least = _whole_number(low, wording)
+
+    def parse(text):
+        value = at_least(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
+        return value
+    return parse
+
+
+def cmd_lecture(args):
+    import lecture
+    if Path(args.output).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"-o {args.output}: the deck is one HTML page, so the file name must "
+                         f"end in .html (e.g. -o out/lecture.html)")
+    if args.pdf is not None and Path(args.pdf).suffix.lower() != ".pdf":
+        raise UsageError(f"--pdf {args.pdf}: the file name must end in .pdf "
+                         f"(e.g. --pdf out/lecture.pdf)")
+    deck = lecture.build(cell=args.cell, steps=args.steps, hidden=args.hidden, seed=args.seed)
+    path = deck.save(args.output)
+    print(f"wrote {path} ({len(deck)} slides, {path.stat().st_size / 1e6:.1f} MB): open it in "
+          f"a browser; → and ← move, N shows the speaker notes, F goes full screen")
+    if args.pdf:
+        pdf = deck.pdf(args.pdf)
+        print(f"wrote {pdf} ({len(deck)} pages, 16:9)")
+    return 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"render": cmd_render, "compare": cmd_compare, "train": cmd_train,
-                "demo": cmd_demo, "docs": cmd_docs, "explore": cmd_explore}
+                "demo": cmd_demo, "docs": cmd_docs, "explore": cmd_explore,
+                "lecture": cmd_lecture}
     prog = f"bptt {args.command}"
     try:
         return handlers[args.command](args)

@@ -347,7 +347,7 @@ def framed(dot, style):
     if style != "slides":
         return dot
     try:
-        head = dot.pipe(format="svg")[:3000].decode("utf-8", "replace")
+        head = dot.pipe(format="svg", quiet=True)[:3000].decode("utf-8", "replace")
     except Exception:                          # no Graphviz: nothing to measure
         return dot
     found = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)', head)

@@ -383,7 +383,9 @@ def _svg(figure, links, key, numbers):
     svg = re.sub(r'<g class="node deco" data-deco="(?:bend_|label_room_|corner_)[^"]*">\s*</g>\n?',
                  "", svg)
     svg = svg.replace(' font-family="Arial"', "")
-    svg = _SUB.sub(_subscript, svg)
+    # at slide size (presenter mode) a subscript keeps the line's size: the 28 px floor
+    scale = 1.0 if key.endswith("present") else 0.8
+    svg = _SUB.sub(lambda m: _subscript(m, scale), svg)
     return _COORDS.sub(lambda m: m.group(1) + _DECIMALS.sub(r"\1", m.group(2)) + '"', svg)
 
 
@@ -404,13 +406,13 @@ def _mark_number(body, number, lid):
 # Graphviz writes a subscript (s<SUB>3</SUB>) as a text of the line's font size with
 # baseline-shift="sub", and leaves it the room of a smaller one; a browser draws it full
 # size and half a line down, into the line below.  Drawn as Graphviz's own renderer draws
-# it: smaller, a quarter of the size lower.
+# it: a quarter of the size lower, and smaller (``scale``) but on a slide.
 _SUB = re.compile(r' baseline-shift="sub" font-size="([0-9.]+)"')
 
 
-def _subscript(m):
+def _subscript(m, scale):
     size = float(m.group(1))
-    return f' baseline-shift="{-0.25 * size:.2f}" font-size="{0.8 * size:.2f}"'
+    return f' baseline-shift="{-0.25 * size:.2f}" font-size="{scale * size:.2f}"'
 
 
 _COORDS = re.compile(r'( (?:d|points|x|y)=")([^"]*)"')
