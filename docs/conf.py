@@ -38,13 +38,14 @@ extensions = [
 # The standalone pages the site generates, serves as static files and embeds in
 # "In the browser" (pages.md), each with a link to open it full screen: (title, the `bptt`
 # command that writes it, without "-o FILE", or a function that takes the path; what the
-# page is).  The file is named after the command: explore -> pages/explore.html.  The
-# lecture deck, once `bptt lecture -o FILE` exists, is one more line:
-#     ("The lecture deck", ["lecture"], "the 50-minute lecture's slides: `bptt lecture` ..."),
+# page is).  The file is named after the command: explore -> pages/explore.html.
 standalone_pages = [
     ("The backward-pass explorer", ["explore"],
      "the reverse walk of a 6-step RNN, node by node: `bptt explore` (or "
      "`viz.explore(loss).save(path)`) writes this one self-contained file"),
+    ("The lecture deck", ["lecture"],
+     "the 50-minute lecture's 20 slides with speaker notes (N), full screen with F: "
+     "`bptt lecture` writes this one self-contained file"),
 ]
 
 root_doc = "index"
