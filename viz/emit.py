@@ -99,14 +99,7 @@ def measure(scene, layout, titles, look, title, title_room=None, one_line=None):
     (the frames of a walk keep one size).  ``one_line`` is the title on one line, used
     when it is no wider than the drawing (a line of height saved, on a slide)."""
     em = look.font
-    boxes = {}
-    for t in scene.boxes:
-        members = [u.id for u in scene.units.values() if u.step == t and u.id in layout.pos]
-        left, bottom, right, top = _union([_rect(layout.pos[m], layout.sizes[m])
-                                           for m in members] +
-                                          [_rect(titles[t], (0, 1.2 * em))])
-        boxes[t] = (left - CLUSTER_MARGIN, bottom - CLUSTER_MARGIN, right + CLUSTER_MARGIN,
-                    top + CLUSTER_MARGIN)
+    boxes = _box_rects(scene, layout, titles, em)
     parts = [_rect(layout.pos[u], layout.sizes[u]) for u in layout.sizes if u in layout.pos]
     parts += list(boxes.values())
     parts += [_rect(link.label_at, look.size("term", [link.label])) for link in scene.links
@@ -131,6 +124,19 @@ def measure(scene, layout, titles, look, title, title_room=None, one_line=None):
     bounds = _union([drawing, _rect(title_at, title_size)])
     frame = _frame(bounds, em) if look.style == "slides" else None
     return Extent(boxes, legend, size, rows, title_at, title_size, lines, bounds, frame)
+
+
+def _box_rects(scene, layout, titles, em):
+    """{step: (left, bottom, right, top)} of each step's box: its units and its title."""
+    boxes = {}
+    for t in scene.boxes:
+        members = [u.id for u in scene.units.values() if u.step == t and u.id in layout.pos]
+        left, bottom, right, top = _union([_rect(layout.pos[m], layout.sizes[m])
+                                           for m in members] +
+                                          [_rect(titles[t], (0, 1.2 * em))])
+        boxes[t] = (left - CLUSTER_MARGIN, bottom - CLUSTER_MARGIN, right + CLUSTER_MARGIN,
+                    top + CLUSTER_MARGIN)
+    return boxes
 
 
 def _rect(centre, size):

@@ -30,7 +30,7 @@ import numpy as np
 from minigrad.graph import Node
 
 from .draw import graph_figure
-from .explorer.rule import Names, _atom, loss_text, vjp_text   # _atom: s3, (w ⊙ w)
+from .explorer.rule import Names, atom, loss_text, vjp_text
 from .metrics import LINE, SLIDE, text_width
 from .read import as_root, choose_steps, collect, ends, fewer, read, step_of
 from .render import FORMATS, check_dot, save
@@ -295,9 +295,13 @@ class _Plan:
                         for port in [scene.ports.get(id(n))] if port is not None}
         self.port_links = {(link.src, link.dst): node_of_port[link.dst] for link in scene.links
                            if link.dst.kind == "port" and link.dst in node_of_port}
-        self.numbers = {}
-        if not self.numbered or any(uid.kind == "cell" for uid in scene.units):
-            return                                   # (the cells view: the ports show them)
+        self.numbers = self._state_parts() if self.numbered and not any(
+            uid.kind == "cell" for uid in scene.units) else {}   # cells: the ports show them
+
+    def _state_parts(self):
+        """{(src, dst): the number on a link leaving a state}: the parts of the state's
+        gradient, s_t's from o_t and from a_{t+1}."""
+        scene, sent, numbers = self.scene, self.walk.sent, {}
         leaving = {}
         for src, dst in self.carriers:
             leaving[src] = leaving.get(src, 0) + 1
@@ -308,8 +312,8 @@ class _Plan:
                     unit.role in ("state", "cell_state") and not link.invisible and \
                     not link.cut and link.label is None and \
                     (link.kind == "state" or leaving[link.src] > 1):
-                # the parts of a state's gradient: s_t's from o_t and from a_{t+1}
-                self.numbers[key] = total_text(sum(sent[id(e)] for e in self.carriers[key]))
+                numbers[key] = total_text(sum(sent[id(e)] for e in self.carriers[key]))
+        return numbers
 
     def texts(self, shot):
         """{unit: its lines in the frame ``shot``}."""
@@ -462,7 +466,7 @@ def _sends(shot, into, walk, names, graph, unrolled):
         for e in into.get(id(node), ()):
             if id(e) in walk.sent:
                 parts.setdefault(vjp_text(node, e.index, names)[0], []).append(names.of(e.src))
-    delta = "δ = dL/dL = 1" if node is graph.root else f"δ = ∂L/∂{_atom(names.of(node))}"
+    delta = "δ = dL/dL = 1" if node is graph.root else f"δ = ∂L/∂{atom(names.of(node))}"
     said = "; ".join(f"{text} to {_targets(whom)}" for text, whom in parts.items())
     return f"with {delta}, it sends {said}" if said else f"with {delta}: no input needs it"
 

@@ -25,7 +25,7 @@ from minigrad.graph import Node
 from ..names import node_label
 from ..read import LOSS_OPS, step_of
 
-__all__ = ["VJP_TEXT", "Names", "vjp_text", "loss_text"]
+__all__ = ["VJP_TEXT", "Names", "vjp_text", "loss_text", "atom"]
 
 # What each op's vector-Jacobian product computes, per input, in the figure's names:
 # {a}, {b} are the op's inputs, {y} its output, δ = ∂L/∂y.  (minigrad/ops.py writes each
@@ -69,7 +69,7 @@ class Names:
         if x is self.root and self.reduction is not None:
             return "L"
         if x.op == "getitem" and type(x.inputs[0]) is Node:
-            return f"{_atom(self.of(x.inputs[0]))}[{self._gate(x) or _index_text(x)}]"
+            return f"{atom(self.of(x.inputs[0]))}[{self._gate(x) or _index_text(x)}]"
         label = node_label(x)
         return label.split(" = ")[0] if x.name or x.op in LOSS_OPS else label
 
@@ -97,7 +97,7 @@ class Names:
         return None
 
 
-def _atom(name):
+def atom(name):
     """A name inside a formula: in parentheses if it is a formula with a space outside
     any brackets (f3 ⊙ c2, U x1 + b; not tanh(c3) or z3[i])."""
     depth = 0
@@ -133,17 +133,17 @@ def vjp_text(node, i, names):
         n = len(inputs) // 2
         if i < n:
             matrix = names.of(inputs[n + i])
-            return (f"{_atom(matrix)}ᵀ δ",
+            return (f"{atom(matrix)}ᵀ δ",
                     f"{names.of(node)} is linear in {names.of(inputs[i])}: the matrix is {matrix}")
         if i < 2 * n:
-            return f"δ {_atom(names.of(inputs[i - n]))}ᵀ", "an outer product, summed over the batch"
+            return f"δ {atom(names.of(inputs[i - n]))}ᵀ", "an outer product, summed over the batch"
         return "δ", "summed over the batch"
     table = VJP_TEXT.get(node.op)
     if table is None:
         return f"vjp[{i}](δ)", ""
-    a = _atom(names.of(inputs[0]))
-    b = _atom(names.of(inputs[1])) if len(inputs) > 1 else ""
-    text = table[min(i, len(table) - 1)].format(a=a, b=b, y=_atom(names.of(node)), i=i + 1)
+    a = atom(names.of(inputs[0]))
+    b = atom(names.of(inputs[1])) if len(inputs) > 1 else ""
+    text = table[min(i, len(table) - 1)].format(a=a, b=b, y=atom(names.of(node)), i=i + 1)
     if node.op == "mse_loss" and node.saved[1] != 2.0:           # a mean: 2/n
         text = text.replace("2 (", "(2/n) (", 1)
     return text, ""
