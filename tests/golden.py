@@ -54,7 +54,8 @@ def _truncated():
     return rnn.tbptt(model, wave[:-1], wave[1:], k1=4, k2=8, optimizer=None)
 
 
-def _weight_decay():
+def weight_decay():
+    """An RNN whose loss adds a weight-decay term on W: a use of W outside the steps."""
     model = rnn.RNN(1, 4, 1, rng=0)
     out = model.unroll(np.ones((4, 1)))
     terms = []
@@ -144,7 +145,7 @@ def _figures():
         dot(f"bare-{style}", lambda s=style: viz.draw_unrolled(
             _run(T=4).loss_tensor, grads=False, labels=False, style=s))
         dot(f"weight-decay-{style}", lambda s=style: viz.draw_unrolled(
-            _weight_decay(), style=s))
+            weight_decay(), style=s))
         dot(f"truncation-graph-{style}", lambda s=style: viz.draw_unrolled(
             _truncated().last_loss_tensor, style=s))
         dot(f"truncation-{style}", lambda s=style: viz.draw_truncation(

@@ -15,6 +15,7 @@ import pytest
 import minigrad as mg
 import rnn
 import viz
+from golden import weight_decay
 from viz.layout_check import check_layout, read_svg
 
 
@@ -22,19 +23,6 @@ def run(cell=rnn.RNN, T=5, retain=True, hidden=4, **kw):
     model = cell(1, hidden, 1, rng=0)
     xs = np.sin(np.linspace(0, 3, T))[:, None]
     return model, rnn.bptt(model, xs, np.cos(xs), contributions=True, retain_grads=retain, **kw)
-
-
-def weight_decay_loss():
-    model, _ = run()
-    xs = np.ones((4, 1))
-    out = model.unroll(xs)
-    terms = []
-    for t, o in enumerate(out.outputs, start=1):
-        with mg.scope(f"t={t}"):
-            terms.append(mg.mse_loss(o, mg.tensor([0.5])))
-    loss = mg.stack(terms).sum() + 0.01 * (model.W * model.W).sum()
-    loss.backward(contributions=True, retain_grads=True)
-    return loss
 
 
 def truncated():
@@ -68,7 +56,7 @@ def figures():
             (f"heat-ops-{style}", style, lambda s=style: viz.draw_unrolled(
                 run(T=4)[1].loss_tensor, heat=True, style=s)),
             (f"weight-decay-{style}", style, lambda s=style: viz.draw_unrolled(
-                weight_decay_loss(), style=s)),
+                weight_decay(), style=s)),
             (f"truncation-graph-{style}", style, lambda s=style: viz.draw_unrolled(
                 truncated().last_loss_tensor, style=s)),
             (f"truncation-{style}", style, lambda s=style: viz.draw_truncation(

@@ -62,22 +62,21 @@ class UnitId:
     key: object
 
     def __str__(self):
-        kind, key = self.kind, self.key
-        if kind == "op":
-            return f"n{key}"
-        if kind == "leaf":
-            return f"v{key}"
-        if kind == "cell":
-            return f"f{key}"
-        if kind == "cost":
-            return f"E{key}"
-        if kind == "port":
-            return f"s{key[0]}_{key[1]}"
-        if kind == "term":
-            return f"v{key[0]}_t{'top' if key[1] is None else key[1]}"
-        if kind == "total":
-            return f"v{key}_sum"
-        raise ValueError(f"viz: no unit of kind {kind!r}")
+        if self.kind not in _ID_TEXT:
+            raise ValueError(f"viz: no unit of kind {self.kind!r}")
+        return _ID_TEXT[self.kind](self.key)
+
+
+# Each kind of unit's id in Graphviz's source (and the explorer's page): n12, v3, f4, ...
+_ID_TEXT = {
+    "op": lambda key: f"n{key}",
+    "leaf": lambda key: f"v{key}",
+    "cell": lambda key: f"f{key}",
+    "cost": lambda key: f"E{key}",
+    "port": lambda key: f"s{key[0]}_{key[1]}",
+    "term": lambda key: f"v{key[0]}_t{'top' if key[1] is None else key[1]}",
+    "total": lambda key: f"v{key}_sum",
+}
 
 
 @dataclass
