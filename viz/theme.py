@@ -361,7 +361,7 @@ def legend_rows(look, kinds=(), cell_state=False, cut=False, ledger=False, norms
     is "line" (a line in that colour) or a sample of the text it explains."""
     rows = []
     if look.walk:                                 # a frame of the reverse walk
-        rows += [("line", COLORS["walk_now"], False, "gradient sent at this step, ‖dL/d·‖"),
+        rows += [("line", COLORS["walk_now"], False, "gradient sent at this step"),
                  ("line", COLORS["walk_done"], False, "gradient sent earlier in the walk"),
                  ("line", COLORS["walk_waiting"], False, "no gradient sent yet")]
         kinds = ()
