@@ -210,8 +210,13 @@ def test_gradient_flow_leaves_zero_norms_off_the_log_scale_and_says_so():
     flow.state_grad_norms = flow.state_grad_norms.copy()
     flow.state_grad_norms[:2] = 0.0
     g = parse(viz.draw_gradient_flow({"zeros": flow}).source)
-    assert "(2 norms of 0 not drawn)" in text_of(g.node_attrs["key_0"]["label"])
+    assert "(not drawn: 2 norms of 0)" in text_of(g.node_attrs["key_0"]["label"])
     assert not any(n in g.node_attrs for n in ("mark_0_3",)) and "mark_0_2" in g.node_attrs
+    flow.state_grad_norms[2] = np.inf                # an overflow: said, not drawn
+    g = parse(viz.draw_gradient_flow({"zeros": flow}).source)
+    assert "(not drawn: 2 norms of 0, 1 overflow)" in text_of(
+        g.node_attrs["key_0"]["label"])
+    assert "mark_0_2" not in g.node_attrs and "mark_0_1" in g.node_attrs
 
 
 def test_heat_colours_by_gradient_with_a_legend():

@@ -312,8 +312,8 @@ def draw_gradient_flow(flows, title=None, style="notebook"):
     ``flows`` is what ``rnn.gradient_flow`` returns, or a dict mapping a line's
     name to one of those (drawn in the dict's order).  Without a name a line is
     named by the spectral radius of W (for a gated cell, whose W is not
-    square: by its largest singular value).  A norm of 0 cannot be drawn on a
-    log scale: the key says how many were left out.
+    square: by its largest singular value).  A norm of 0, or one that
+    overflowed, cannot be drawn on a log scale: the key says how many were left out.
 
     >>> import numpy as np, rnn, viz
     >>> model = rnn.RNN(1, 4, 1, rng=0)
@@ -341,14 +341,20 @@ def draw_gradient_flow(flows, title=None, style="notebook"):
         factor = flow.decay_per_step() if hasattr(flow, "decay_per_step") else float("nan")
         if not math.isnan(factor):
             name += f": ×{factor:.2g} per step back"
-        left_out = int(np.sum(~(np.asarray(flow.state_grad_norms, float) > 0)))
-        if left_out:
-            name += f" ({left_out} norm{'s' * (left_out > 1)} of 0 not drawn)"
-        chart.key(k, name, colour, dash, marker)
+        chart.key(k, name + _left_out(flow.state_grad_norms), colour, dash, marker)
     if title is not None:
         return canvas.finish(title)
     return canvas.finish("‖dE_T/ds_t‖: how much of the last step's error reaches step t",
                          math=True)
+
+
+def _left_out(norms):
+    """What a log scale cannot show, said in the key: " (not drawn: 2 norms of 0)"."""
+    norms = np.asarray(norms, float)
+    zero, bad = int(np.sum(norms == 0)), int(np.sum(~np.isfinite(norms)))
+    parts = [f"{zero} norm{'s' * (zero > 1)} of 0"] if zero else []
+    parts += [f"{bad} overflow{'s' * (bad > 1)}"] if bad else []
+    return f" (not drawn: {', '.join(parts)})" if parts else ""
 
 
 # Each line of the chart: its colour, its dashes and its marker, told apart without colour.
