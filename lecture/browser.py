@@ -9,62 +9,20 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import tempfile
 import time
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+
+from viz import browser as _browser
+from viz.browser import BrowserNotFoundError
 
 __all__ = ["chromium", "print_pdf", "BrowserNotFoundError", "PAGE_INCHES"]
 
 PAGE_INCHES = (20.0, 11.25)       # 1920 x 1080 CSS px at 96 px per inch: 16:9
-DRIVER = "/usr/bin/chromedriver"
-BINARIES = ("chromium", "chromium-browser", "google-chrome")
-INSTALL = ("Debian/Ubuntu: sudo apt-get install chromium chromium-driver (or sh "
-           "tools/ensure-chromium.sh); and pip install selenium")
 
-
-class BrowserNotFoundError(FileNotFoundError):
-    """Chromium, chromedriver or selenium is missing."""
-
-
-def _find():
-    """(the browser's binary, chromedriver), or a BrowserNotFoundError saying what to install."""
-    binary = next(filter(None, map(shutil.which, BINARIES)), None)
-    driver = DRIVER if Path(DRIVER).exists() else shutil.which("chromedriver")
-    if binary is None or driver is None:
-        missing = "Chromium" if binary is None else "chromedriver"
-        raise BrowserNotFoundError(f"lecture: printing the deck needs headless Chromium and "
-                                   f"chromedriver, and {missing} was not found. {INSTALL}")
-    return binary, driver
-
-
-@contextmanager
-def chromium(width=1920, height=1080, logs=False):
-    """A headless Chromium whose page is ``width`` × ``height`` CSS px; quit afterwards.
-    With ``logs``, it keeps the console's messages and the network log (for tests:
-    ``browser.get_log("browser")``, ``browser.get_log("performance")``)."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        raise BrowserNotFoundError(f"lecture: printing the deck needs selenium, which is not "
-                                   f"installed. {INSTALL}") from None
-    binary, driver = _find()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--window-size={width},{height}"):
-        options.add_argument(arg)
-    if logs:
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    browser = webdriver.Chrome(service=Service(driver), options=options)
-    try:
-        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-        yield browser
-    finally:
-        browser.quit()
+# viz's headless Chromium, its errors saying what it was for
+chromium = partial(_browser.chromium, purpose="lecture: printing the deck")
 
 
 def wait_until_ready(browser, timeout=30.0):

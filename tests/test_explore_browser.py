@@ -13,7 +13,6 @@ tests skip, saying why, except in CI (CI=true), where they fail.
 import json
 import os
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -22,11 +21,9 @@ import minigrad as mg
 import rnn
 import viz
 from test_explore import HOSTILE, _named
+from viz.browser import BrowserNotFoundError, chromium
 from viz.read import collect
 from viz.walk import time_order
-
-DRIVER = "/usr/bin/chromedriver"
-
 
 def _missing(reason):
     if os.environ.get("CI") == "true":
@@ -39,26 +36,12 @@ def _missing(reason):
 
 @pytest.fixture(scope="module")
 def browser():
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _missing("selenium is not installed")
-    binary = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")
-                   if shutil.which(b)), None)
-    driver = DRIVER if os.path.exists(DRIVER) else shutil.which("chromedriver")
-    if binary is None or driver is None:
-        _missing("Chromium or chromedriver is not installed")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1600,900"):
-        options.add_argument(arg)
     # the browser's console, and its network requests (a page must request no URL)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    drv = webdriver.Chrome(service=Service(driver), options=options)
-    yield drv
-    drv.quit()
+    try:
+        with chromium(1600, 900, logs=True, purpose="the explorer's browser tests") as driver:
+            yield driver
+    except BrowserNotFoundError as missing:
+        _missing(str(missing))
 
 
 def _model_run(steps, hidden=3, seed=0):

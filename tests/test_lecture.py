@@ -303,8 +303,9 @@ def test_slides_and_decks_refuse_what_they_cannot_show(tmp_path):
 
 def test_printing_without_a_browser_says_what_to_install(monkeypatch, tmp_path):
     from lecture import browser
-    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
-    monkeypatch.setattr(browser, "DRIVER", str(tmp_path / "no-chromedriver"))
+    from viz import browser as chromium           # the deck prints through viz's browser
+    monkeypatch.setattr(chromium.shutil, "which", lambda name: None)
+    monkeypatch.setattr(chromium, "DRIVER", str(tmp_path / "no-chromedriver"))
     one = lecture.Deck([lecture.Slide("A", "<p>a</p>", "Say it.")])
     with pytest.raises(browser.BrowserNotFoundError, match="apt-get install chromium"):
         one.pdf(tmp_path / "deck.pdf")

@@ -20,6 +20,7 @@ import html
 import itertools
 import json
 import re
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,7 @@ import numpy as np
 
 from minigrad.graph import Node
 
+from .browser import chromium
 from .draw import graph_figure
 from .explorer.rule import Names, loss_text, vjp_text
 from .read import as_root, choose_steps, collect, read, recorded_value, step_of
@@ -80,44 +82,17 @@ class Explorer:
         """Save a PNG of the page in headless Chromium, ``at`` walk step k (default: half
         way), ``size`` = (width, height) of the page in pixels.  Needs ``selenium`` and
         Chromium with chromedriver (``sh tools/ensure-chromium.sh``).  Returns the path."""
-        import shutil
-        import tempfile
-        try:
-            from selenium import webdriver
-            from selenium.webdriver.chrome.service import Service
-        except ImportError:
-            raise FileNotFoundError(f"{WHO}: a screenshot needs selenium: "
-                                    f"pip install selenium") from None
-        binary = next(filter(None, map(shutil.which, ("chromium", "chromium-browser",
-                                                      "google-chrome"))), None)
-        driver = "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else \
-            shutil.which("chromedriver")
-        if binary is None or driver is None:
-            raise FileNotFoundError(f"{WHO}: a screenshot needs Chromium and chromedriver "
-                                    f"(Debian: apt-get install chromium chromium-driver; "
-                                    f"or sh tools/ensure-chromium.sh)")
-        options = webdriver.ChromeOptions()
-        options.binary_location = binary
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                    "--disable-dev-shm-usage", f"--window-size={size[0]},{size[1]}"):
-            options.add_argument(arg)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         k = self.steps // 2 if at is None else int(at)
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, \
+                chromium(*size, purpose=f"{WHO}: a screenshot") as browser:
             page = self.save(Path(folder) / "explore.html")
-            browser = webdriver.Chrome(service=Service(driver), options=options)
-            try:          # the page itself is exactly `size` (the window also has a frame)
-                browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                    "width": size[0], "height": size[1], "deviceScaleFactor": 1,
-                    "mobile": False})
-                browser.get(page.resolve().as_uri())
-                if heat:
-                    browser.find_element("id", "heat").click()
-                browser.execute_script(f"show({k})")
-                browser.save_screenshot(str(path))
-            finally:
-                browser.quit()
+            browser.get(page.resolve().as_uri())
+            if heat:
+                browser.find_element("id", "heat").click()
+            browser.execute_script(f"show({k})")
+            browser.save_screenshot(str(path))
         return path
 
     def _repr_html_(self):
