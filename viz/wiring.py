@@ -182,7 +182,7 @@ def labels(scene, layout, label_sizes, titles=()):
     the node still shows its gradient)."""
     blocked = [_box_of(layout.pos[u], layout.sizes[u]) for u in layout.sizes
                if u in layout.pos] + list(titles)
-    lines = [_polyline(layout, link) for link in scene.links if not link.invisible]
+    lines = {id(link): _polyline(layout, link) for link in scene.links if not link.invisible}
     # a state's number first: it has two places, in the band under its row
     for link in sorted(scene.links, key=lambda link: link.kind != "state"):
         if link.label is None or link.invisible or id(link) not in label_sizes:
@@ -192,10 +192,9 @@ def labels(scene, layout, label_sizes, titles=()):
         # a straight link's own line must not cross its number; a bent one's number sits
         # beside one stretch, and the figure draws it as that chain's own (viz.emit); the
         # explorer's numbers (make_room) are drawn above the lines, on a white halo
-        own = _polyline(layout, link) if link.route or link.make_room else None
-        others = [line for line in lines if line != own]
+        own = lines[id(link)] if link.route or link.make_room else None
         link.label_at = next((c for c in candidates if _clear(_box_of(c, size), blocked,
-                                                              others)), None)
+                                                              lines.values(), own)), None)
         if link.label_at is None:             # nowhere clear: better no number than one
             link.label = None                 # on a node or under a line
             continue
@@ -250,12 +249,13 @@ def _polyline(layout, link):
     return [layout.pos[link.src]] + list(link.route) + [layout.pos[link.dst]]
 
 
-def _clear(box, blocked, lines):
-    """Whether ``box`` overlaps no blocked box and none of ``lines``."""
+def _clear(box, blocked, lines, own=None):
+    """Whether ``box`` overlaps no blocked box and none of ``lines`` but ``own``."""
     x0, y0, x1, y1 = box
     if any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in blocked):
         return False
-    return not any(_crosses_box(a, b, box) for line in lines for a, b in zip(line, line[1:]))
+    return not any(_crosses_box(a, b, box) for line in lines if line is not own
+                   for a, b in zip(line, line[1:]))
 
 
 def _crosses_box(a, b, box):
