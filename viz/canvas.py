@@ -27,14 +27,7 @@ from .metrics import SLIDE, text_width
 from .render import Figure
 from .theme import COLORS, EDGE_STYLE, INCH, NODE_STYLE, label, lines_width, pad_to_ratio
 
-__all__ = ["Canvas", "Piece"]
-
-
-class Piece:
-    """What ``Look.unit`` needs of a unit: a role and its lines."""
-
-    def __init__(self, role, lines):
-        self.role, self.lines, self.heat, self.invisible = role, lines, None, False
+__all__ = ["Canvas"]
 
 
 def pin(point):
@@ -65,9 +58,10 @@ class Canvas:
         """A node of ``role`` (a box, an ellipse for "data"…) with ``lines`` centred at
         ``centre``; ``size`` (pt) or the size its text needs.  Returns the size."""
         size = size or self.look.size(role, lines)
-        node = self.look.unit(Piece(role, lines), size)
-        node["label"] = label(lines, self.names, self.name_colour)
-        self.figure.node(name, **{**node, "pos": pin(centre), **attrs})
+        node = {**self.look.role(role, lines), "label": label(lines, self.names, self.name_colour),
+                "width": f"{size[0] / INCH:.3f}", "height": f"{size[1] / INCH:.3f}",
+                "fixedsize": "true", "pos": pin(centre)}
+        self.figure.node(name, **{**node, **attrs})
         self.cover(centre, size)
         return size
 
